@@ -1,0 +1,314 @@
+"""The allocation engine: the waiting queue and the free slots in, offers to make out.
+
+The rule is the one of DESIGN.md ("The due date and the allocation rule"): requests are served by earliest
+due date (ties: received time, then id); each takes the earliest free compatible slot (ties: smallest slot id)
+that starts at or after its ``not_before``; a request that finds none gets nothing and the next one is served,
+so no slot stays empty while a compatible request waits.
+
+This module is pure: stdlib only, no Django, no clock, no randomness. The same input, in any iteration order,
+gives the same output. Request ids and slot ids are assumed unique (they are primary keys).
+
+How it stays fast on a million requests (the bench is ``bench/allocation.py``):
+
+* Slots are ranked once by (starts_at, id); from then on a slot is an int rank and "earlier" is ``<``.
+* Slots are grouped by compatibility signature (site, procedures, languages, step-free). A *pool* is the
+  sorted list of ranks that one kind of request may take at one scope (one site, or every site), built on
+  demand by merging the signatures that qualify, and shared by every request of that kind.
+* A slot belongs to many pools, so taking it only sets ``taken[rank]``; each pool skips taken slots lazily
+  with a union-find "next possibly free position" array (path compression), so finding the first free slot
+  at or after a position is amortised near O(1).
+* Requests are grouped by the key (procedure, sites, language, step-free) that decides their pools. Each group
+  keeps an upper bound of the start of the latest free slot it could take. Slots are only ever taken, so
+  the bound stays valid; once capacity runs out, the long tail of requests is rejected by one datetime
+  comparison each. The bound is made exact again whenever a search fails.
+"""
+
+from __future__ import annotations
+
+import datetime
+from bisect import bisect_left
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from itertools import chain, groupby, repeat
+from operator import attrgetter
+
+__all__ = ["Assignment", "FreeSlot", "WaitingRequest", "allocate"]
+
+
+@dataclass(frozen=True, slots=True)
+class WaitingRequest:
+    """A request in the queue (demande de rendez-vous, state ``waiting``), as the engine needs it."""
+
+    id: int
+    procedure_id: int
+    due_date: datetime.date
+    received_at: datetime.datetime  # aware UTC
+    site_ids: frozenset[int] | None  # None: any site of the prefecture
+    # Aware UTC; the caller has already taken the max of now + the procedure's minimum notice and the
+    # applicant's earliest date at local midnight.
+    not_before: datetime.datetime
+    language: str | None  # interpreter language needed (ISO 639-1); None: French is fine
+    needs_step_free: bool
+    unavailable_weekdays: frozenset[int]  # 0 = Monday .. 6 = Sunday, in the site's local time
+    unavailable_dates: frozenset[datetime.date]  # local dates
+
+
+@dataclass(frozen=True, slots=True)
+class FreeSlot:
+    """A free slot (créneau) of one counter, as the engine needs it."""
+
+    id: int
+    site_id: int
+    counter_id: int
+    starts_at: datetime.datetime  # aware UTC
+    local_date: datetime.date  # date in the site's timezone
+    procedure_ids: frozenset[int]  # procedures the counter serves at that time
+    languages: frozenset[str]  # languages the counter serves beyond French
+    step_free: bool  # the site has step-free access
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    """One slot given to one request: the service turns it into an offer."""
+
+    request_id: int
+    slot_id: int
+
+
+# Upper bound of the latest free slot of a request group that has no slot at all: earlier than any not_before.
+_NOTHING_LEFT = datetime.datetime.min.replace(tzinfo=datetime.UTC)
+
+_SERVING_ORDER = attrgetter("due_date", "received_at", "id")
+_SLOT_ORDER = attrgetter("starts_at", "id")
+
+# A pool scope: one site id, or every site.
+_EVERY_SITE = None
+
+
+def allocate(requests: Iterable[WaitingRequest], slots: Iterable[FreeSlot]) -> list[Assignment]:
+    """Serve the queue in order of due date; return the assignments in serving order."""
+    table = _SlotTable(slots)
+    queue = sorted(requests, key=_SERVING_ORDER)
+    if not table.ids:
+        return []
+    served = _serve(queue, table)
+    ids = table.ids
+    return [Assignment(request_id, ids[rank]) for request_id, rank in served]
+
+
+class _Pool:
+    """The slots one kind of request may take at one scope, as ascending global ranks."""
+
+    __slots__ = ("last", "next_free", "ranks")
+
+    def __init__(self, ranks: list[int]) -> None:
+        self.ranks = ranks
+        # Union-find over positions: next_free[i] == i means "not known to be taken"; otherwise every position
+        # in [i, next_free[i]) is taken. Allocated on the first search, as many pools are never searched.
+        self.next_free: list[int] | None = None
+        # Upper bound of the last free position; it only decreases because slots are only ever taken.
+        self.last = len(ranks) - 1
+
+    def first_free(self, pos: int, taken: bytearray) -> int:
+        """The first free position at or after ``pos``; ``len(ranks)`` when there is none."""
+        ranks = self.ranks
+        nxt = self.next_free
+        if nxt is None:
+            nxt = self.next_free = list(range(len(ranks)))
+        end = len(ranks)
+        root = pos
+        while root < end:
+            hop = nxt[root]
+            if hop != root:
+                root = hop
+            elif taken[ranks[root]]:
+                nxt[root] = root + 1
+                root += 1
+            else:
+                break
+        # Path compression: every position walked over is taken, so point it straight at the answer.
+        while pos < root:
+            hop = nxt[pos]
+            nxt[pos] = root
+            pos = hop
+        return root
+
+    def shrink_last(self, taken: bytearray) -> int:
+        """Make ``last`` exact; each position is walked over once in the pool's life."""
+        ranks = self.ranks
+        last = self.last
+        while last >= 0 and taken[ranks[last]]:
+            last -= 1
+        self.last = last
+        return last
+
+
+class _Group:
+    """The pools of all requests sharing one (procedure, sites, language, step-free) key."""
+
+    __slots__ = ("latest", "pools")
+
+    def __init__(self, pools: list[_Pool], starts: Sequence[datetime.datetime]) -> None:
+        self.pools = pools
+        self.latest = _NOTHING_LEFT
+        if pools:
+            self.latest = starts[max(pool.ranks[-1] for pool in pools)]
+
+    def tighten(self, starts: Sequence[datetime.datetime], taken: bytearray) -> None:
+        """Drop exhausted pools and make ``latest`` exact."""
+        live = []
+        top = -1
+        for pool in self.pools:
+            last = pool.shrink_last(taken)
+            if last >= 0:
+                live.append(pool)
+                top = max(top, pool.ranks[last])
+        self.pools = live
+        self.latest = starts[top] if top >= 0 else _NOTHING_LEFT
+
+
+class _SlotTable:
+    """Every free slot, ranked by (starts_at, id), with the pools built over it."""
+
+    def __init__(self, slots: Iterable[FreeSlot]) -> None:
+        ordered = sorted(slots, key=_SLOT_ORDER)
+        self.ids: list[int] = [slot.id for slot in ordered]
+        self.starts: list[datetime.datetime] = [slot.starts_at for slot in ordered]
+        self.dates: list[datetime.date] = [slot.local_date for slot in ordered]
+        self.taken = bytearray(len(ordered))
+        self._day_end: list[int] | None = None
+        self._pools: dict[tuple[int | None, int, str | None, bool], _Pool | None] = {}
+        self._signatures: dict[int | None, list[tuple[frozenset[int], frozenset[str], bool, list[int]]]] = {}
+        self._group_by_signature(ordered)
+
+    def _group_by_signature(self, ordered: list[FreeSlot]) -> None:
+        # Counters have few distinct configurations, so a pool is a merge of a few signature lists
+        # rather than a scan of every slot.
+        groups: dict[tuple[int, frozenset[int], frozenset[str], bool], list[int]] = {}
+        for rank, slot in enumerate(ordered):
+            key = (slot.site_id, slot.procedure_ids, slot.languages, slot.step_free)
+            group = groups.get(key)
+            if group is None:
+                groups[key] = [rank]
+            else:
+                group.append(rank)
+        every_site = self._signatures.setdefault(_EVERY_SITE, [])
+        for (site_id, procedure_ids, languages, step_free), ranks in groups.items():
+            signature = (procedure_ids, languages, step_free, ranks)
+            self._signatures.setdefault(site_id, []).append(signature)
+            every_site.append(signature)
+
+    def group(
+        self, procedure_id: int, site_ids: frozenset[int] | None, language: str | None, needs_step_free: bool
+    ) -> _Group:
+        scopes: Iterable[int | None] = (_EVERY_SITE,) if site_ids is None else sorted(site_ids)
+        pools = [self._pool(scope, procedure_id, language, needs_step_free) for scope in scopes]
+        return _Group([pool for pool in pools if pool is not None], self.starts)
+
+    def _pool(
+        self, scope: int | None, procedure_id: int, language: str | None, needs_step_free: bool
+    ) -> _Pool | None:
+        key = (scope, procedure_id, language, needs_step_free)
+        if key in self._pools:
+            return self._pools[key]
+        parts = [
+            ranks
+            for procedure_ids, languages, step_free, ranks in self._signatures.get(scope, ())
+            if procedure_id in procedure_ids
+            and (language is None or language in languages)
+            and (step_free or not needs_step_free)
+        ]
+        pool = None
+        if len(parts) == 1:
+            pool = _Pool(parts[0])
+        elif parts:
+            # Concatenated sorted runs: timsort merges them in O(n log k).
+            merged = list(chain.from_iterable(parts))
+            merged.sort()
+            pool = _Pool(merged)
+        self._pools[key] = pool
+        return pool
+
+    @property
+    def day_end(self) -> list[int]:
+        """For each rank, the first later rank whose local date differs.
+
+        Built on first use: only requests with unavailable days need it.
+        """
+        if self._day_end is None:
+            day_end: list[int] = []
+            for _, run in groupby(self.dates):
+                length = sum(1 for _ in run)
+                day_end.extend(repeat(len(day_end) + length, length))
+            self._day_end = day_end
+        return self._day_end
+
+
+def _serve(queue: list[WaitingRequest], table: _SlotTable) -> list[tuple[int, int]]:
+    """Run the rule over the sorted queue; return (request id, slot rank) pairs in serving order."""
+    groups: dict[tuple[int, frozenset[int] | None, str | None, bool], _Group] = {}
+    starts = table.starts
+    taken = table.taken
+    served: list[tuple[int, int]] = []
+    for request in queue:
+        key = (request.procedure_id, request.site_ids, request.language, request.needs_step_free)
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = table.group(*key)
+        # The one test most requests stop at once capacity runs out.
+        if request.not_before > group.latest:
+            continue
+        rank = _earliest(group.pools, request, table)
+        if rank < 0:
+            group.tighten(starts, taken)
+            continue
+        taken[rank] = 1
+        served.append((request.id, rank))
+    return served
+
+
+def _earliest(pools: list[_Pool], request: WaitingRequest, table: _SlotTable) -> int:
+    """The rank of the earliest free slot the request may take, or -1."""
+    taken = table.taken
+    threshold = bisect_left(table.starts, request.not_before)
+    blocked = bool(request.unavailable_weekdays or request.unavailable_dates)
+    best = len(taken)
+    for pool in pools:
+        ranks = pool.ranks
+        if pool.last < 0 or ranks[pool.last] < threshold:
+            continue
+        pos = pool.first_free(bisect_left(ranks, threshold), taken)
+        if blocked:
+            pos = _skip_unavailable_days(pool, pos, request, table, best)
+        if pos < len(ranks) and ranks[pos] < best:
+            best = ranks[pos]
+    return best if best < len(taken) else -1
+
+
+def _skip_unavailable_days(
+    pool: _Pool, pos: int, request: WaitingRequest, table: _SlotTable, best: int
+) -> int:
+    """The first free position at or after ``pos`` on a day the applicant can come.
+
+    Terminates: each step moves ``pos`` strictly forward, past at least the rest of one run of equal local
+    dates in global order (all slots of that run are on the same unavailable date), so it takes at most as
+    many steps as there are date runs after ``pos``: about one per open day of the horizon when the
+    prefecture's sites share a timezone. It also stops as soon as it passes ``best``, which another pool
+    already beats.
+    """
+    ranks = pool.ranks
+    end = len(ranks)
+    dates = table.dates
+    weekdays = request.unavailable_weekdays
+    unavailable = request.unavailable_dates
+    day_end = table.day_end
+    taken = table.taken
+    while pos < end:
+        rank = ranks[pos]
+        if rank >= best:
+            return end
+        date = dates[rank]
+        if date.weekday() not in weekdays and date not in unavailable:
+            return pos
+        pos = pool.first_free(bisect_left(ranks, day_end[rank], pos), taken)
+    return end

@@ -1,0 +1,15 @@
+"""API v1: one NinjaAPI, each app contributes its router from its own `api.py`."""
+
+from ninja import NinjaAPI
+
+from .errors import install_error_handlers
+
+api = NinjaAPI(
+    title="Guichet API",
+    version="1",
+    description="Requests, offers, appointments and proofs of Guichet. Errors are JSON: {code, message, fields}.",
+    urls_namespace="api-v1",
+)
+install_error_handlers(api)
+
+# Routers are added here, one per app, in the order their paths should appear in the OpenAPI document.

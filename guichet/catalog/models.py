@@ -1,0 +1,361 @@
+"""The catalogue of a prefecture: where it receives people, at which counters, for which procedures, when."""
+
+import datetime
+import zoneinfo
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from . import territory
+
+
+def validate_department_code(value: str) -> None:
+    if not territory.is_department_code(value):
+        raise ValidationError(
+            _("“%(value)s” is not a département code (for example 75, 2A, 93 or 976)."),
+            params={"value": value},
+        )
+
+
+def validate_timezone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(_("“%(value)s” is not a known time zone."), params={"value": value})
+
+
+def validate_language_codes(value: list) -> None:
+    if not isinstance(value, list) or not all(
+        isinstance(code, str) and 2 <= len(code) <= 8 for code in value
+    ):
+        raise ValidationError(_('Give a list of language codes, for example ["ar", "en"].'))
+
+
+def validate_documents(value: list) -> None:
+    if not isinstance(value, list) or not all(isinstance(item, str) and item.strip() for item in value):
+        raise ValidationError(_("Give the documents as a list of non-empty texts."))
+
+
+class Prefecture(models.Model):
+    """Préfecture: the tenant. Its département code decides its time zone and public holidays."""
+
+    code = models.CharField(
+        _("département code"), max_length=3, unique=True, validators=[validate_department_code]
+    )
+    name = models.CharField(_("name"), max_length=120)
+    timezone = models.CharField(_("time zone"), max_length=64, blank=True, validators=[validate_timezone])
+    holiday_subdivision = models.CharField(
+        _("holiday subdivision"),
+        max_length=8,
+        blank=True,
+        help_text=_("Subdivision code of the holidays package; filled from the département code when empty."),
+    )
+    late_renewal_attestation = models.BooleanField(
+        _("issue late-renewal attestations"),
+        default=False,
+        help_text=_(
+            "Give a signed attestation to renewal applicants still without an appointment on expiry."
+        ),
+    )
+    contact_email = models.EmailField(_("contact email"), blank=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("prefecture")
+        verbose_name_plural = _("prefectures")
+
+    def __str__(self) -> str:
+        return f"{self.code} — {self.name}"
+
+    def save(self, *args, **kwargs):
+        if not self.timezone:
+            self.timezone = territory.timezone_for(self.code)
+        if not self.holiday_subdivision:
+            self.holiday_subdivision = territory.holiday_subdivision_for(self.code)
+        super().save(*args, **kwargs)
+
+    @property
+    def tzinfo(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone or territory.timezone_for(self.code))
+
+
+class Site(models.Model):
+    """Site d'accueil: a place that receives the public (the prefecture itself, a sous-préfecture)."""
+
+    prefecture = models.ForeignKey(Prefecture, on_delete=models.PROTECT, related_name="sites")
+    name = models.CharField(_("name"), max_length=120)
+    address = models.TextField(_("address"))
+    postal_code = models.CharField(_("postal code"), max_length=5)
+    city = models.CharField(_("city"), max_length=80)
+    timezone = models.CharField(_("time zone"), max_length=64, blank=True, validators=[validate_timezone])
+    step_free = models.BooleanField(_("step-free access"), default=False)
+    access_notes = models.TextField(_("how to get there"), blank=True)
+    latitude = models.DecimalField(max_digits=8, decimal_places=5, null=True, blank=True)
+    longitude = models.DecimalField(max_digits=8, decimal_places=5, null=True, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["prefecture", "name"]
+        constraints = [models.UniqueConstraint(fields=["prefecture", "name"], name="site_name_unique")]
+        verbose_name = _("site")
+        verbose_name_plural = _("sites")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        if not self.timezone:
+            self.timezone = self.prefecture.timezone or territory.timezone_for(self.prefecture.code)
+        super().save(*args, **kwargs)
+
+    @property
+    def tzinfo(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+
+class Counter(models.Model):
+    """Guichet: a desk at a site, with the languages its agents speak besides French."""
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="counters")
+    name = models.CharField(_("name"), max_length=80)
+    languages = models.JSONField(
+        _("languages besides French"), default=list, blank=True, validators=[validate_language_codes]
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["site", "name"]
+        constraints = [models.UniqueConstraint(fields=["site", "name"], name="counter_name_unique")]
+        verbose_name = _("counter")
+        verbose_name_plural = _("counters")
+
+    def __str__(self) -> str:
+        return f"{self.site.name} — {self.name}"
+
+
+class Procedure(models.Model):
+    """Démarche: what a person comes for. Its settings drive due dates, notice and offers."""
+
+    class Kind(models.TextChoices):
+        FIRST_PERMIT = "first_permit", _("First residence permit")
+        RENEWAL = "renewal", _("Renewal of a residence permit")
+        CHANGE_OF_STATUS = "change_of_status", _("Change of status")
+        DUPLICATE = "duplicate", _("Duplicate of a lost or stolen permit")
+        MODIFICATION = "modification", _("Change of address or civil status on a permit")
+        TRAVEL_DOCUMENT = "travel_document", _("Travel document for a foreign national")
+        MINOR_TRAVEL_DOCUMENT = "dcem", _("Travel document for a foreign minor (DCEM)")
+        RECEIPT = "recepisse", _("Receipt (récépissé) renewal")
+        COLLECTION = "collection", _("Collection of a residence permit")
+
+    class Mode(models.TextChoices):
+        QUEUE = "queue", _("Queue: slots are offered in due-date order")
+        OPEN = "open", _("Open: people pick a free slot while nobody waits")
+
+    prefecture = models.ForeignKey(Prefecture, on_delete=models.PROTECT, related_name="procedures")
+    code = models.SlugField(_("code"), max_length=40)
+    name = models.CharField(_("name"), max_length=160)
+    kind = models.CharField(_("kind"), max_length=24, choices=Kind.choices)
+    description = models.TextField(_("description"), blank=True)
+    duration_minutes = models.PositiveSmallIntegerField(
+        _("duration in minutes"), validators=[MinValueValidator(5), MaxValueValidator(240)]
+    )
+    mode = models.CharField(_("mode"), max_length=8, choices=Mode.choices, default=Mode.QUEUE)
+    target_wait_days = models.PositiveSmallIntegerField(
+        _("target wait in days"), validators=[MinValueValidator(1), MaxValueValidator(365)]
+    )
+    vulnerable_target_wait_days = models.PositiveSmallIntegerField(
+        _("target wait in days for a recorded vulnerability"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+    )
+    minimum_notice_hours = models.PositiveSmallIntegerField(
+        _("minimum notice in hours"), default=48, validators=[MaxValueValidator(24 * 60)]
+    )
+    postal_notice_hours = models.PositiveSmallIntegerField(
+        _("minimum notice in hours for people reachable only by post"),
+        default=240,
+        validators=[MaxValueValidator(24 * 90)],
+    )
+    offer_validity_hours = models.PositiveSmallIntegerField(
+        _("offer validity in hours"),
+        default=72,
+        validators=[MinValueValidator(1), MaxValueValidator(24 * 14)],
+    )
+    is_renewal = models.BooleanField(_("renewal of a permit"), default=False)
+    renewal_window_opens_days = models.PositiveSmallIntegerField(
+        _("filing window opens (days before expiry)"),
+        default=120,
+        help_text=_("CESEDA R.431-5: 120 days for titles filed online, 60 (two months) for the others."),
+    )
+    renewal_window_closes_days = models.PositiveSmallIntegerField(
+        _("filing window closes (days before expiry)"),
+        default=60,
+        help_text=_("After this the person is late and a late fee may apply; the request is still accepted."),
+    )
+    renewal_safety_margin_days = models.PositiveSmallIntegerField(
+        _("safety margin before expiry (days)"), default=15
+    )
+    documents = models.JSONField(
+        _("documents to bring"), default=list, blank=True, validators=[validate_documents]
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["prefecture", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["prefecture", "code"], name="procedure_code_unique"),
+            models.CheckConstraint(
+                condition=Q(renewal_window_opens_days__gte=models.F("renewal_window_closes_days")),
+                name="procedure_renewal_window_ordered",
+                violation_error_message=_("The filing window must open before it closes."),
+            ),
+        ]
+        verbose_name = _("procedure")
+        verbose_name_plural = _("procedures")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if (
+            self.vulnerable_target_wait_days is not None
+            and self.target_wait_days is not None
+            and self.vulnerable_target_wait_days > self.target_wait_days
+        ):
+            raise ValidationError(
+                {"vulnerable_target_wait_days": _("It must not be longer than the ordinary target wait.")}
+            )
+        if self.is_renewal and self.kind not in {self.Kind.RENEWAL, self.Kind.RECEIPT}:
+            raise ValidationError({"is_renewal": _("Only a renewal procedure can be marked as a renewal.")})
+
+
+class OpeningRule(models.Model):
+    """Plage d'ouverture: a counter opens every given weekday for some procedures, between two dates."""
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, _("Monday")
+        TUESDAY = 1, _("Tuesday")
+        WEDNESDAY = 2, _("Wednesday")
+        THURSDAY = 3, _("Thursday")
+        FRIDAY = 4, _("Friday")
+        SATURDAY = 5, _("Saturday")
+        SUNDAY = 6, _("Sunday")
+
+    counter = models.ForeignKey(Counter, on_delete=models.CASCADE, related_name="opening_rules")
+    weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
+    start_time = models.TimeField(_("opens at"))
+    end_time = models.TimeField(_("closes at"))
+    slot_minutes = models.PositiveSmallIntegerField(
+        _("slot length in minutes"), validators=[MinValueValidator(5), MaxValueValidator(240)]
+    )
+    procedures = models.ManyToManyField(Procedure, related_name="opening_rules", verbose_name=_("procedures"))
+    valid_from = models.DateField(_("valid from"))
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["counter", "weekday", "start_time"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_time__gt=models.F("start_time")),
+                name="opening_rule_end_after_start",
+                violation_error_message=_("The closing time must be after the opening time."),
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_until__isnull=True) | Q(valid_until__gte=models.F("valid_from")),
+                name="opening_rule_valid_period",
+                violation_error_message=_("The end of validity must not be before its start."),
+            ),
+        ]
+        verbose_name = _("opening rule")
+        verbose_name_plural = _("opening rules")
+
+    def __str__(self) -> str:
+        return f"{self.counter} · {self.get_weekday_display()} {self.start_time:%H:%M}–{self.end_time:%H:%M}"
+
+    def clean(self) -> None:
+        errors: dict[str, list] = {}
+        if self.start_time and self.end_time:
+            if self.end_time <= self.start_time:
+                errors.setdefault("end_time", []).append(
+                    _("The closing time must be after the opening time.")
+                )
+            elif self.slot_minutes and self.length_minutes() < self.slot_minutes:
+                errors.setdefault("slot_minutes", []).append(_("The opening is shorter than one slot."))
+        if self.valid_until and self.valid_from and self.valid_until < self.valid_from:
+            errors.setdefault("valid_until", []).append(
+                _("The end of validity must not be before its start.")
+            )
+        if not errors and self.counter_id is not None:
+            clash = self.overlapping_rules().first()
+            if clash is not None:
+                errors.setdefault("__all__", []).append(
+                    ValidationError(
+                        _("This opening overlaps another rule of the same counter: %(rule)s."),
+                        params={"rule": clash},
+                    )
+                )
+        if errors:
+            raise ValidationError(errors)
+
+    def length_minutes(self) -> int:
+        start = datetime.datetime.combine(datetime.date.min, self.start_time)
+        end = datetime.datetime.combine(datetime.date.min, self.end_time)
+        return int((end - start).total_seconds() // 60)
+
+    def overlapping_rules(self) -> models.QuerySet["OpeningRule"]:
+        """Rules of the same counter, weekday and time that are valid on at least one common date."""
+        rules = OpeningRule.objects.filter(
+            counter_id=self.counter_id,
+            weekday=self.weekday,
+            start_time__lt=self.end_time,
+            end_time__gt=self.start_time,
+        ).exclude(pk=self.pk)
+        rules = rules.filter(Q(valid_until__isnull=True) | Q(valid_until__gte=self.valid_from))
+        if self.valid_until:
+            rules = rules.filter(valid_from__lte=self.valid_until)
+        return rules
+
+    def is_valid_on(self, day: datetime.date) -> bool:
+        return self.valid_from <= day and (self.valid_until is None or day <= self.valid_until)
+
+
+class Closure(models.Model):
+    """Fermeture exceptionnelle: a whole site, or one counter, closed on some dates."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, null=True, blank=True, related_name="closures")
+    counter = models.ForeignKey(
+        Counter, on_delete=models.CASCADE, null=True, blank=True, related_name="closures"
+    )
+    start_date = models.DateField(_("first day closed"))
+    end_date = models.DateField(_("last day closed"))
+    reason = models.CharField(_("reason"), max_length=200)
+
+    class Meta:
+        ordering = ["start_date"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(site__isnull=False) & Q(counter__isnull=True))
+                | (Q(site__isnull=True) & Q(counter__isnull=False)),
+                name="closure_site_xor_counter",
+                violation_error_message=_("A closure concerns either a whole site or one counter, not both."),
+            ),
+            models.CheckConstraint(
+                condition=Q(end_date__gte=models.F("start_date")),
+                name="closure_dates_ordered",
+                violation_error_message=_("The last day closed must not be before the first."),
+            ),
+        ]
+        verbose_name = _("closure")
+        verbose_name_plural = _("closures")
+
+    def __str__(self) -> str:
+        place = self.counter or self.site
+        return f"{place}: {self.start_date} – {self.end_date} ({self.reason})"
+
+    def clean(self) -> None:
+        if bool(self.site_id) == bool(self.counter_id):
+            raise ValidationError(_("A closure concerns either a whole site or one counter, not both."))
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            raise ValidationError({"end_date": _("The last day closed must not be before the first.")})

@@ -1,0 +1,195 @@
+"""The append-only audit log: every state change, chained by SHA-256 within its chain.
+
+One chain per prefecture (and "platform" for what belongs to none), so that prefectures do not
+wait for each other. Appending locks the chain's head row, last of all the locks a transaction
+takes (docs/concurrency.md), and holds it until commit.
+"""
+
+import datetime
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils import timezone
+
+from .models import AuditChainHead, AuditEntry
+from .signing import canonical_json, utc_iso
+
+PLATFORM_CHAIN = "platform"
+GENESIS_HASH = "0" * 64
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did something: the applicant, a staff member, a partner, or the system itself."""
+
+    kind: str  # applicant | staff | partner | system
+    label: str = ""
+    user_id: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.label}" if self.label else self.kind
+
+
+APPLICANT = Actor("applicant")
+SYSTEM = Actor("system")
+
+
+@dataclass
+class Change:
+    """One entry to append; the chain fields are filled in when it is written."""
+
+    action: str
+    object_type: str
+    object_id: str
+    actor: Actor
+    request_id: int | None = None
+    data: dict = field(default_factory=dict)
+
+
+def entry_hash(
+    *,
+    chain: str,
+    seq: int,
+    at: datetime.datetime,
+    actor: str,
+    action: str,
+    object_type: str,
+    object_id: str,
+    request_id: int | None,
+    data: dict,
+    prev_hash: str,
+) -> str:
+    body = {
+        "chain": chain,
+        "seq": seq,
+        "at": utc_iso(at),
+        "actor": actor,
+        "action": action,
+        "object_type": object_type,
+        "object_id": object_id,
+        "request": request_id,
+        "data": data,
+    }
+    return hashlib.sha256(prev_hash.encode("ascii") + canonical_json(body)).hexdigest()
+
+
+def _locked_head(chain: str) -> AuditChainHead:
+    AuditChainHead.objects.get_or_create(chain=chain)
+    return AuditChainHead.objects.select_for_update().get(chain=chain)
+
+
+def append(chain: str, changes: Iterable[Change], at: datetime.datetime | None = None) -> list[AuditEntry]:
+    """Append changes to a chain in order. Must run inside the transaction that made the changes."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("audit entries are written in the transaction of the change they record")
+    at = (at or timezone.now()).replace(microsecond=0)
+    changes = list(changes)
+    if not changes:
+        return []
+    head = _locked_head(chain)
+    entries = []
+    seq, prev = head.last_seq, head.last_hash
+    for change in changes:
+        seq += 1
+        data = change.data or {}
+        digest = entry_hash(
+            chain=chain,
+            seq=seq,
+            at=at,
+            actor=str(change.actor),
+            action=change.action,
+            object_type=change.object_type,
+            object_id=str(change.object_id),
+            request_id=change.request_id,
+            data=data,
+            prev_hash=prev,
+        )
+        entries.append(
+            AuditEntry(
+                chain=chain,
+                seq=seq,
+                at=at,
+                actor=str(change.actor),
+                action=change.action,
+                object_type=change.object_type,
+                object_id=str(change.object_id),
+                request_id=change.request_id,
+                data=data,
+                prev_hash=prev,
+                hash=digest,
+            )
+        )
+        prev = digest
+    AuditEntry.objects.bulk_create(entries, batch_size=2000)
+    AuditChainHead.objects.filter(chain=chain).update(last_seq=seq, last_hash=prev)
+    return entries
+
+
+def record(chain: str, change: Change) -> AuditEntry:
+    return append(chain, [change])[0]
+
+
+@dataclass(frozen=True)
+class ChainProblem:
+    chain: str
+    seq: int | None
+    entry_id: int | None
+    message: str
+
+
+def verify_chain(chain: str) -> list[ChainProblem]:
+    """Walk one chain from its start and report every break: edited, deleted, inserted or reordered."""
+    problems: list[ChainProblem] = []
+    prev_hash, expected_seq = GENESIS_HASH, 1
+    last_id = 0
+    for entry in AuditEntry.objects.filter(chain=chain).order_by("seq", "id").iterator(chunk_size=2000):
+        if entry.seq != expected_seq:
+            kind = "missing (deleted)" if entry.seq > expected_seq else "repeated (inserted)"
+            problems.append(
+                ChainProblem(
+                    chain, entry.seq, entry.id, f"expected entry {expected_seq}, found {entry.seq}: {kind}"
+                )
+            )
+        if entry.id < last_id:
+            problems.append(
+                ChainProblem(chain, entry.seq, entry.id, "entry written out of order (reordered)")
+            )
+        if entry.prev_hash != prev_hash:
+            problems.append(
+                ChainProblem(
+                    chain, entry.seq, entry.id, "does not link to the entry before it (deleted or reordered)"
+                )
+            )
+        recomputed = entry_hash(
+            chain=entry.chain,
+            seq=entry.seq,
+            at=entry.at,
+            actor=entry.actor,
+            action=entry.action,
+            object_type=entry.object_type,
+            object_id=entry.object_id,
+            request_id=entry.request_id,
+            data=entry.data,
+            prev_hash=entry.prev_hash,
+        )
+        if recomputed != entry.hash:
+            problems.append(
+                ChainProblem(chain, entry.seq, entry.id, "content does not match its hash (edited)")
+            )
+        prev_hash, expected_seq, last_id = entry.hash, entry.seq + 1, entry.id
+    head = AuditChainHead.objects.filter(chain=chain).first()
+    if head is not None and (head.last_seq != expected_seq - 1 or head.last_hash != prev_hash):
+        problems.append(
+            ChainProblem(
+                chain, head.last_seq, None, "the chain head does not match the last entry (tail deleted)"
+            )
+        )
+    return problems
+
+
+def chains() -> list[str]:
+    names = set(AuditChainHead.objects.values_list("chain", flat=True))
+    names.update(AuditEntry.objects.values_list("chain", flat=True).distinct())
+    return sorted(names)

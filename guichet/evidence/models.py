@@ -1,0 +1,137 @@
+"""Evidence: signing keys, signed proofs, the hash-chained audit log, court orders."""
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from guichet.waitlist.models import AppointmentRequest
+
+
+class SigningKey(models.Model):
+    """The public half of an Ed25519 key; published in the JWK set for as long as the row exists."""
+
+    kid = models.CharField(max_length=64, unique=True)
+    public_key = models.CharField(max_length=64, help_text="base64url of the raw 32-byte public key")
+    created_at = models.DateTimeField(auto_now_add=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.kid
+
+
+class ProofEvent(models.TextChoices):
+    RECEIVED = "received", _("Request received")
+    OFFER_MADE = "offer_made", _("Offer made")
+    OFFER_DECLINED = "offer_declined", _("Offer declined")
+    OFFER_LAPSED = "offer_lapsed", _("Offer lapsed")
+    OFFER_WITHDRAWN = "offer_withdrawn", _("Offer withdrawn")
+    APPOINTMENT_CONFIRMED = "appointment_confirmed", _("Appointment confirmed")
+    APPOINTMENT_CANCELLED = "appointment_cancelled", _("Appointment cancelled")
+    CHECKED_IN = "checked_in", _("Checked in")
+    SERVED = "served", _("Served")
+    NO_SHOW = "no_show", _("Did not come")
+    STILL_WAITING = "still_waiting", _("Still waiting")
+    PAUSED = "paused", _("Request paused")
+    REACTIVATED = "reactivated", _("Request reactivated")
+    WITHDRAWN = "withdrawn", _("Request withdrawn")
+    CLOSED = "closed", _("Request closed")
+    DUE_DATE_CHANGED = "due_date_changed", _("Due date changed")
+    COURT_ORDER = "court_order", _("Court order recorded")
+    LATE_RENEWAL = "late_renewal", _("Request made before the permit expired")
+    IMPOSSIBILITY = "impossibility", _("Online service found impossible to use")
+    DETAILS_CHANGED = "details_changed", _("Details changed")
+
+
+class Proof(models.Model):
+    """Accusé, attestation: a JWS (EdDSA) signed statement about one event of a request."""
+
+    request = models.ForeignKey(AppointmentRequest, on_delete=models.PROTECT, related_name="proofs")
+    event = models.CharField(max_length=24, choices=ProofEvent.choices)
+    issued_at = models.DateTimeField()
+    kid = models.CharField(max_length=64)
+    token = models.TextField()
+
+    class Meta:
+        ordering = ["issued_at", "id"]
+        indexes = [models.Index(fields=["request", "issued_at"], name="proof_request_time")]
+
+    def __str__(self) -> str:
+        return f"{self.event} {self.request_id} {self.issued_at:%Y-%m-%d}"
+
+
+class AuditChainHead(models.Model):
+    """The last entry of one audit chain (one per prefecture, plus the platform's).
+
+    Appending locks this row, so entries of one chain are written one after the other and the
+    sequence never forks.
+    """
+
+    chain = models.CharField(max_length=16, primary_key=True)
+    last_seq = models.BigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, default="0" * 64)
+
+
+class AuditEntry(models.Model):
+    """One state change, chained by SHA-256 to the entry before it in the same chain. Append-only."""
+
+    chain = models.CharField(max_length=16)
+    seq = models.BigIntegerField()
+    at = models.DateTimeField()
+    actor = models.CharField(max_length=200)
+    action = models.CharField(max_length=64)
+    object_type = models.CharField(max_length=64)
+    object_id = models.CharField(max_length=64)
+    request = models.ForeignKey(
+        AppointmentRequest, on_delete=models.PROTECT, null=True, blank=True, related_name="audit_entries"
+    )
+    data = models.JSONField(default=dict)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["chain", "seq"]
+        constraints = [models.UniqueConstraint(fields=["chain", "seq"], name="audit_chain_seq_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.chain}#{self.seq} {self.action}"
+
+
+class CourtOrder(models.Model):
+    """Décision du tribunal: an order to give the applicant an appointment within a deadline."""
+
+    request = models.ForeignKey(AppointmentRequest, on_delete=models.PROTECT, related_name="court_orders")
+    tribunal = models.CharField(_("tribunal"), max_length=120)
+    case_number = models.CharField(_("case number"), max_length=40)
+    ordered_on = models.DateField(_("date of the order"))
+    notified_on = models.DateField(_("date notified"))
+    convoke_by = models.DateField(_("convoke by"), null=True, blank=True)
+    appointment_by = models.DateField(_("appointment by"), null=True, blank=True)
+    penalty_per_day = models.DecimalField(
+        _("penalty per day (EUR)"), max_digits=8, decimal_places=2, default=0
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    recorded_by = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["-notified_on", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(convoke_by__isnull=False) | Q(appointment_by__isnull=False),
+                name="court_order_has_deadline",
+                violation_error_message=_(
+                    "Give at least one deadline: to convoke, or to hold the appointment."
+                ),
+            ),
+            models.UniqueConstraint(fields=["request", "case_number"], name="court_order_case_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tribunal} {self.case_number}"
+
+    @property
+    def deadline(self):
+        """The date by which the appointment must be given (the earliest of the two deadlines)."""
+        return min(d for d in (self.convoke_by, self.appointment_by) if d is not None)

@@ -1,0 +1,22 @@
+"""Public pages carry the language in their URL (/fr/…, /ar/…) so a link opens in its reader's language.
+
+Machine-facing addresses (API, JWK set, static files) do not.
+"""
+
+from django.conf.urls.i18n import i18n_patterns
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("api/", include("guichet.api.urls")),
+    path("", include("guichet.evidence.urls_wellknown")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("django-admin/", admin.site.urls),
+]
+
+urlpatterns += i18n_patterns(
+    path("staff/", include("guichet.backoffice.urls")),
+    path("", include("guichet.evidence.urls")),
+    path("", include("guichet.public.urls")),
+    prefix_default_language=True,
+)

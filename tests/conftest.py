@@ -1,0 +1,29 @@
+"""Fixtures shared by every test package: a small prefecture with sites, counters, procedures, rules."""
+
+import pytest
+
+from tests import factories
+
+
+@pytest.fixture
+def prefecture(db):
+    return factories.prefecture()
+
+
+@pytest.fixture
+def world(db):
+    """A prefecture with two sites, counters, the usual procedures and weekday opening rules."""
+    return factories.world()
+
+
+def pytest_collection_modifyitems(config, items):
+    from django.conf import settings
+
+    on_postgres = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+    skip = pytest.mark.skip(
+        reason="needs PostgreSQL (real parallel transactions, triggers, exclusion constraints): "
+        "run `make test` with PostgreSQL on 127.0.0.1:5432 or TEST_DATABASE_URL"
+    )
+    for item in items:
+        if "postgres" in item.keywords and not on_postgres:
+            item.add_marker(skip)
