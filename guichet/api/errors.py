@@ -54,3 +54,12 @@ def install_error_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(HttpError)
     def http_error(request, exc: HttpError):
         return api.create_response(request, error_body("http_error", str(exc)), status=exc.status_code)
+
+
+def install_domain_error_handler(api: NinjaAPI) -> None:
+    from guichet.errors import DomainError
+
+    @api.exception_handler(DomainError)
+    def domain_error(request, exc: DomainError):
+        fields = {name: [str(m) for m in messages] for name, messages in exc.fields.items()}
+        return api.create_response(request, error_body(exc.code, exc.message, fields), status=exc.status)

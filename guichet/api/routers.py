@@ -2,7 +2,7 @@
 
 from ninja import NinjaAPI
 
-from .errors import install_error_handlers
+from .errors import install_domain_error_handler, install_error_handlers
 
 api = NinjaAPI(
     title="Guichet API",
@@ -11,5 +11,6 @@ api = NinjaAPI(
     urls_namespace="api-v1",
 )
 install_error_handlers(api)
+install_domain_error_handler(api)
 
 # Routers are added here, one per app, in the order their paths should appear in the OpenAPI document.

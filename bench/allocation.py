@@ -1,0 +1,301 @@
+"""Benchmark of the allocation engine (guichet/allocation/engine.py) on a prefecture-sized world.
+
+    python bench/allocation.py --requests 1000000 --slots 150000 [--seed 1]
+
+The world is 40 sites and 10 procedures with a realistic mix of needs (see ``generate_requests``). The
+figure of merit is the engine's time against Python's plain sort of the same requests by due date: the
+engine has to sort them anyway, so the ratio says what the rule costs on top. Targets: ratio <= 3 and
+engine <= 5 s, single core.
+
+Times are the best of ``--repeat`` runs (perf_counter). The engine's peak memory is measured in a separate,
+untimed run with tracemalloc: the peak of Python allocations made during ``allocate()``, input excluded.
+
+The generators are importable (``from bench.allocation import generate_world``) so that the database
+benchmark can load the same world into the models. The last printed line is the summary:
+requests, slots, assigned, sort seconds, engine seconds, ratio engine/sort, peak MiB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import gc
+import importlib
+import random
+import sys
+import time
+import tracemalloc
+import zoneinfo
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+if __package__ in (None, ""):
+    # Run as a script: make the repository root importable.
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from guichet.allocation.engine import FreeSlot, WaitingRequest, allocate  # noqa: E402
+
+UTC = datetime.UTC
+PARIS = zoneinfo.ZoneInfo("Europe/Paris")
+# A Monday 07:00 in Paris; the 8 weeks after it have no daylight-saving change.
+NOW = datetime.datetime(2025, 1, 6, 6, 0, tzinfo=UTC)
+LANGUAGES = ("ar", "en", "es", "ru", "tr", "zh")
+LANGUAGE_WEIGHTS = (35, 20, 10, 15, 10, 10)
+
+
+@dataclass(frozen=True)
+class Site:
+    id: int
+    step_free: bool
+
+
+@dataclass(frozen=True)
+class Procedure:
+    id: int
+    demand: int  # relative share of the requests
+    target_wait_days: int
+    min_notice_hours: int
+
+
+@dataclass(frozen=True)
+class Counter:
+    id: int
+    site_id: int
+    procedure_ids: frozenset[int]
+    languages: frozenset[str]
+    slot_minutes: int
+
+
+@dataclass(frozen=True)
+class World:
+    now: datetime.datetime
+    sites: tuple[Site, ...]
+    procedures: tuple[Procedure, ...]
+    open_days: tuple[datetime.date, ...]  # local weekdays of the horizon
+
+
+def generate_world(rng: random.Random, sites: int = 40, procedures: int = 10, weeks: int = 8) -> World:
+    """Sites (70% step-free) and procedures whose demand falls off like a real prefecture's."""
+    site_list = tuple(Site(id=i + 1, step_free=rng.random() < 0.7) for i in range(sites))
+    procedure_list = tuple(
+        Procedure(
+            id=i + 1,
+            demand=max(1, 30 - 3 * i),
+            target_wait_days=rng.choice((30, 45, 60, 90)),
+            min_notice_hours=rng.choice((24, 48, 72)),
+        )
+        for i in range(procedures)
+    )
+    first = NOW.astimezone(PARIS).date()
+    days = (first + datetime.timedelta(days=d) for d in range(7 * weeks))
+    open_days = tuple(day for day in days if day.weekday() < 5)
+    return World(now=NOW, sites=site_list, procedures=procedure_list, open_days=open_days)
+
+
+def new_counter(world: World, rng: random.Random, counter_id: int) -> Counter:
+    """A counter of the next site in turn, serving 2-5 procedures (popular ones more often), 0-2 languages."""
+    weights = [p.demand for p in world.procedures]
+    procedure_ids: set[int] = set()
+    wanted = rng.randint(2, min(5, len(world.procedures)))
+    while len(procedure_ids) < wanted:
+        procedure_ids.add(rng.choices(world.procedures, weights)[0].id)
+    languages: set[str] = set()
+    wanted = rng.choices((0, 1, 2), (60, 30, 10))[0]
+    while len(languages) < wanted:
+        languages.add(rng.choices(LANGUAGES, LANGUAGE_WEIGHTS)[0])
+    return Counter(
+        id=counter_id,
+        site_id=world.sites[(counter_id - 1) % len(world.sites)].id,
+        procedure_ids=frozenset(procedure_ids),
+        languages=frozenset(languages),
+        slot_minutes=rng.choice((15, 20, 30)),
+    )
+
+
+def counter_starts(world: World, counter: Counter) -> list[tuple[datetime.datetime, datetime.date]]:
+    """The counter's slot starts, 9:00 to 17:00 local time on every open day, as (UTC start, local date)."""
+    starts = []
+    for day in world.open_days:
+        for minute in range(9 * 60, 17 * 60, counter.slot_minutes):
+            local = datetime.datetime.combine(day, datetime.time(minute // 60, minute % 60), PARIS)
+            starts.append((local.astimezone(UTC), day))
+    return starts
+
+
+def generate_slots(world: World, rng: random.Random, count: int) -> tuple[list[Counter], list[FreeSlot]]:
+    """Exactly ``count`` free slots: as many counters as needed, the last one cut short; shuffled."""
+    sites = {site.id: site for site in world.sites}
+    slots: list[FreeSlot] = []
+    counters: list[Counter] = []
+    while len(slots) < count:
+        counter = new_counter(world, rng, len(counters) + 1)
+        counters.append(counter)
+        for starts_at, local_date in counter_starts(world, counter)[: count - len(slots)]:
+            slots.append(
+                FreeSlot(
+                    id=len(slots) + 1,
+                    site_id=counter.site_id,
+                    counter_id=counter.id,
+                    starts_at=starts_at,
+                    local_date=local_date,
+                    procedure_ids=counter.procedure_ids,
+                    languages=counter.languages,
+                    step_free=sites[counter.site_id].step_free,
+                )
+            )
+    rng.shuffle(slots)
+    return counters, slots
+
+
+def _local_midnight(day: datetime.date) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time(), PARIS).astimezone(UTC)
+
+
+def _site_choice(world: World, rng: random.Random) -> frozenset[int] | None:
+    """30% any site; otherwise a home site and up to two neighbours, as people choose by distance."""
+    if rng.random() < 0.3:
+        return None
+    home = rng.randrange(len(world.sites))
+    extra = rng.choices((0, 1, 2), (50, 30, 20))[0]
+    chosen = {home}
+    while len(chosen) < 1 + extra:
+        chosen.add((home + rng.choice((-3, -2, -1, 1, 2, 3))) % len(world.sites))
+    return frozenset(world.sites[i].id for i in chosen)
+
+
+def generate_requests(world: World, rng: random.Random, count: int) -> list[WaitingRequest]:
+    """A backlog received over the last 150 days, with the needs mix of the brief; shuffled.
+
+    ~30% any site, others 1-3 neighbouring sites; ~10% an interpreter language; ~5% step-free; ~5% some
+    unavailable weekdays; ~2% unavailable dates; ~10% an earliest date later than the minimum notice.
+    """
+    procedures = world.procedures
+    weights = [p.demand for p in procedures]
+    horizon = world.open_days
+    today = world.now.astimezone(PARIS).date()
+    received_epoch = world.now.timestamp() - 150 * 86400
+    notice_ends = {p.id: world.now + datetime.timedelta(hours=p.min_notice_hours) for p in procedures}
+    requests = []
+    for i in range(count):
+        procedure = rng.choices(procedures, weights)[0]
+        received_at = datetime.datetime.fromtimestamp(received_epoch + rng.random() * 150 * 86400, UTC)
+        wait = procedure.target_wait_days
+        if rng.random() < 0.05:  # a recorded vulnerability shortens the target wait
+            wait //= 2
+        due_date = received_at.astimezone(PARIS).date() + datetime.timedelta(days=wait)
+        not_before = notice_ends[procedure.id]
+        if rng.random() < 0.1:
+            not_before = max(not_before, _local_midnight(today + datetime.timedelta(days=rng.randint(1, 40))))
+        weekdays: frozenset[int] = frozenset()
+        if rng.random() < 0.05:
+            weekdays = frozenset(rng.sample(range(5), rng.randint(1, 2)))
+        dates: frozenset[datetime.date] = frozenset()
+        if rng.random() < 0.02:
+            dates = frozenset(rng.sample(horizon, rng.randint(1, 3)))
+        requests.append(
+            WaitingRequest(
+                id=i + 1,
+                procedure_id=procedure.id,
+                due_date=due_date,
+                received_at=received_at,
+                site_ids=_site_choice(world, rng),
+                not_before=not_before,
+                language=rng.choices(LANGUAGES, LANGUAGE_WEIGHTS)[0] if rng.random() < 0.1 else None,
+                needs_step_free=rng.random() < 0.05,
+                unavailable_weekdays=weekdays,
+                unavailable_dates=dates,
+            )
+        )
+    rng.shuffle(requests)
+    return requests
+
+
+def _best_time(run: Callable[[], object], repeat: int) -> tuple[float, object]:
+    best = float("inf")
+    result = None
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = run()
+        best = min(best, time.perf_counter() - started)
+    return best, result
+
+
+def _peak_mib(run: Callable[[], object]) -> float:
+    gc.collect()
+    tracemalloc.start()
+    try:
+        run()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return peak / 2**20
+
+
+def run_memory(args: argparse.Namespace) -> dict[str, float | int]:
+    """Generate the world, time the baseline sort and the engine in memory, measure the engine's peak."""
+    rng = random.Random(args.seed)
+    world = generate_world(rng)
+    counters, slots = generate_slots(world, rng, args.slots)
+    requests = generate_requests(world, rng, args.requests)
+    print(f"world: {len(world.sites)} sites, {len(world.procedures)} procedures, {len(counters)} counters, "
+          f"{len(slots)} slots, {len(requests)} requests (seed {args.seed})")
+
+    sort_s, _ = _best_time(lambda: sorted(requests, key=lambda r: (r.due_date, r.received_at, r.id)),
+                           args.repeat)
+    print(f"baseline sort by (due_date, received_at, id): {sort_s:.3f} s (best of {args.repeat})")
+    engine_s, assignments = _best_time(lambda: allocate(requests, slots), args.repeat)
+    assert isinstance(assignments, list)
+    print(f"engine: {engine_s:.3f} s (best of {args.repeat}), {len(assignments)} assignments")
+    peak = _peak_mib(lambda: allocate(requests, slots))
+    print(f"engine peak memory: {peak:.1f} MiB (tracemalloc, allocations during allocate(), separate run)")
+    return {
+        "requests": len(requests),
+        "slots": len(slots),
+        "assigned": len(assignments),
+        "sort_s": sort_s,
+        "engine_s": engine_s,
+        "ratio": engine_s / sort_s,
+        "peak_mib": peak,
+    }
+
+
+def _load_run_database() -> Callable[[argparse.Namespace], dict[str, float | int]] | None:
+    """The database part, when it exists: ``run_database`` here or in ``bench.allocation_database``."""
+    found = globals().get("run_database")
+    if found is not None:
+        return found
+    try:
+        return importlib.import_module("bench.allocation_database").run_database
+    except (ImportError, AttributeError):
+        return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=1_000_000)
+    parser.add_argument("--slots", type=int, default=150_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=3, help="timed runs; the best is kept")
+    parser.add_argument("--database", nargs="?", const="default", default=None, metavar="ALIAS",
+                        help="also run the service against this Django database alias")
+    args = parser.parse_args(argv)
+
+    run_database = None
+    if args.database is not None:
+        run_database = _load_run_database()
+        if run_database is None:
+            print("--database: the database benchmark (run_database) is not available yet; "
+                  "run without --database for the in-memory engine figures.", file=sys.stderr)
+            return 2
+    figures = run_memory(args)
+    if run_database is not None:
+        run_database(args)
+    print(f"requests={figures['requests']} slots={figures['slots']} assigned={figures['assigned']} "
+          f"sort_s={figures['sort_s']:.3f} engine_s={figures['engine_s']:.3f} "
+          f"ratio={figures['ratio']:.2f} peak_mib={figures['peak_mib']:.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
