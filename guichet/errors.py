@@ -7,7 +7,9 @@ Views show `message` as it is; API routes answer {code, message, fields} with `s
 class DomainError(Exception):
     status = 400
 
-    def __init__(self, code: str, message, fields: dict[str, list[str]] | None = None, status: int | None = None):
+    def __init__(
+        self, code: str, message, fields: dict[str, list[str]] | None = None, status: int | None = None
+    ):
         super().__init__(str(message))
         self.code = code
         self.message = message

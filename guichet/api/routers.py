@@ -7,7 +7,7 @@ from .errors import install_domain_error_handler, install_error_handlers
 api = NinjaAPI(
     title="Guichet API",
     version="1",
-    description="Requests, offers, appointments and proofs of Guichet. Errors are JSON: {code, message, fields}.",
+    description="Requests, offers, appointments and proofs. Errors are JSON: {code, message, fields}.",
     urls_namespace="api-v1",
 )
 install_error_handlers(api)
