@@ -65,6 +65,8 @@ INSTALLED_APPS = [
     "guichet.public",
     "guichet.backoffice",
     "guichet.api",
+    "guichet.accounts",
+    "guichet.partners",
     "guichet.operations",
 ]
 
@@ -76,6 +78,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "guichet.accounts.middleware.IdleTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -188,11 +191,41 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-LOGIN_URL = "/staff/login/"
+# A URL name, so that the login page opens in the reader's language (/fr/staff/login/, /ar/staff/login/…).
+LOGIN_URL = "backoffice:login"
+LOGIN_REDIRECT_URL = "backoffice:home"
+# Staff and partner sessions end after this long without a request (the cookie itself lasts at most
+# SESSION_COOKIE_AGE).
+STAFF_IDLE_TIMEOUT_SECONDS = int(os.environ.get("STAFF_IDLE_TIMEOUT_SECONDS", str(30 * 60)))
+# Login throttling, counted in the cache: an account is locked after this many failed passwords or codes
+# within the window, for the lockout time; an address is locked after the larger count.
+LOGIN_FAILURES_PER_ACCOUNT = int(os.environ.get("LOGIN_FAILURES_PER_ACCOUNT", "5"))
+LOGIN_FAILURES_PER_ADDRESS = int(os.environ.get("LOGIN_FAILURES_PER_ADDRESS", "30"))
+LOGIN_LOCKOUT_SECONDS = int(os.environ.get("LOGIN_LOCKOUT_SECONDS", str(15 * 60)))
+# How far back a request registered for a person (counter, phone, post) may be dated.
+ASSISTED_INTAKE_MAX_BACKDATE_DAYS = int(os.environ.get("ASSISTED_INTAKE_MAX_BACKDATE_DAYS", "30"))
+# Largest signed mandate form a partner may upload (PDF, JPEG or PNG).
+MANDATE_FORM_MAX_BYTES = int(os.environ.get("MANDATE_FORM_MAX_BYTES", str(5 * 1024 * 1024)))
 
 # --- Guichet ---
 # Which skin renders the pages: "neutral" (default, no State marks) or "dsfr" (State operators only).
 GUICHET_SKIN = os.environ.get("GUICHET_SKIN", "neutral")
+if GUICHET_SKIN not in {"neutral", "dsfr"}:
+    raise ValueError(f"GUICHET_SKIN must be 'neutral' or 'dsfr', not {GUICHET_SKIN!r}")
+# The dsfr skin takes the State design system's files from django-dsfr. Tests render both skins, so the
+# app (static files only; its tables stay unused) is installed for them too.
+if GUICHET_SKIN == "dsfr" or TESTING:
+    INSTALLED_APPS.append("dsfr")
+# Rate limits on the public pages, as "count/period" (s, m, h, d), counted in the cache (Redis in
+# production). Filing: per client address and per identity; status look-ups: per address and per reference.
+GUICHET_RATE_LIMITS = {
+    "filing_address": os.environ.get("RATE_LIMIT_FILING_ADDRESS", "20/h"),
+    "filing_identity": os.environ.get("RATE_LIMIT_FILING_IDENTITY", "5/h"),
+    "lookup_address": os.environ.get("RATE_LIMIT_LOOKUP_ADDRESS", "30/h"),
+    "lookup_reference": os.environ.get("RATE_LIMIT_LOOKUP_REFERENCE", "10/h"),
+}
+# How many reverse proxies in front of the application append to X-Forwarded-For (0: use REMOTE_ADDR).
+TRUSTED_PROXY_HOPS = int(os.environ.get("TRUSTED_PROXY_HOPS", "0"))
 # How far ahead slots are generated from opening rules.
 SLOT_HORIZON_WEEKS = int(os.environ.get("SLOT_HORIZON_WEEKS", "8"))
 # Where the Ed25519 signing key lives; generated there on first run in development.
@@ -206,3 +239,17 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
     "loggers": {"guichet": {"level": os.environ.get("LOG_LEVEL", "INFO"), "propagate": True}},
 }
+
+# --- Notifications (outbox, SMS, letters) ---
+# SMS gateway: "guichet.notifications.sms.ConsoleBackend" (development), "…FileBackend" (writes var/sms/),
+# or "…HttpGatewayBackend" (POSTs JSON to SMS_GATEWAY_URL with SMS_GATEWAY_KEY in the X-Api-Key header).
+SMS_BACKEND = os.environ.get("SMS_BACKEND", "guichet.notifications.sms.ConsoleBackend")
+SMS_GATEWAY_URL = os.environ.get("SMS_GATEWAY_URL", "")
+SMS_GATEWAY_KEY = os.environ.get("SMS_GATEWAY_KEY", "")
+SMS_GATEWAY_TIMEOUT = float(os.environ.get("SMS_GATEWAY_TIMEOUT", "10"))
+SMS_SENDER = os.environ.get("SMS_SENDER", "Guichet")
+SMS_FILE_PATH = Path(os.environ.get("SMS_FILE_PATH", BASE_DIR / "var" / "sms"))
+# After this many failed tries a message is marked failed for good (the last error is kept).
+OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "8"))
+# Queue the background sender as soon as a message is committed (the clock's job is the safety net).
+OUTBOX_ENQUEUE_ON_COMMIT = env_bool("OUTBOX_ENQUEUE_ON_COMMIT", not TESTING)

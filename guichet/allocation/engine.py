@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import datetime
 from bisect import bisect_left
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import chain, groupby, repeat
@@ -78,8 +79,9 @@ class Assignment:
 # Upper bound of the latest free slot of a request group that has no slot at all: earlier than any not_before.
 _NOTHING_LEFT = datetime.datetime.min.replace(tzinfo=datetime.UTC)
 
-_SERVING_ORDER = attrgetter("due_date", "received_at", "id")
-_SLOT_ORDER = attrgetter("starts_at", "id")
+_ID = attrgetter("id")
+_RECEIVED_AT = attrgetter("received_at")
+_STARTS_AT = attrgetter("starts_at")
 
 # A pool scope: one site id, or every site.
 _EVERY_SITE = None
@@ -88,10 +90,9 @@ _EVERY_SITE = None
 def allocate(requests: Iterable[WaitingRequest], slots: Iterable[FreeSlot]) -> list[Assignment]:
     """Serve the queue in order of due date; return the assignments in serving order."""
     table = _SlotTable(slots)
-    queue = sorted(requests, key=_SERVING_ORDER)
     if not table.ids:
         return []
-    served = _serve(queue, table)
+    served = _serve(_by_due_date(requests), table)
     ids = table.ids
     return [Assignment(request_id, ids[rank]) for request_id, rank in served]
 
@@ -99,48 +100,77 @@ def allocate(requests: Iterable[WaitingRequest], slots: Iterable[FreeSlot]) -> l
 class _Pool:
     """The slots one kind of request may take at one scope, as ascending global ranks."""
 
-    __slots__ = ("last", "next_free", "ranks")
+    __slots__ = ("last", "ranks", "skip")
 
     def __init__(self, ranks: list[int]) -> None:
         self.ranks = ranks
-        # Union-find over positions: next_free[i] == i means "not known to be taken"; otherwise every position
-        # in [i, next_free[i]) is taken. Allocated on the first search, as many pools are never searched.
-        self.next_free: list[int] | None = None
+        # Union-find over positions: skip[i] == 0 means "not known to be taken"; skip[i] = j > i means every
+        # position in [i, j) is taken. Zero as the sentinel makes the array one C-level allocation. It is
+        # allocated on the first search, as many pools are never searched.
+        self.skip: list[int] | None = None
         # Upper bound of the last free position; it only decreases because slots are only ever taken.
         self.last = len(ranks) - 1
 
     def first_free(self, pos: int, taken: bytearray) -> int:
         """The first free position at or after ``pos``; ``len(ranks)`` when there is none."""
         ranks = self.ranks
-        nxt = self.next_free
-        if nxt is None:
-            nxt = self.next_free = list(range(len(ranks)))
         end = len(ranks)
-        root = pos
-        while root < end:
-            hop = nxt[root]
-            if hop != root:
-                root = hop
-            elif taken[ranks[root]]:
-                nxt[root] = root + 1
-                root += 1
-            else:
-                break
-        # Path compression: every position walked over is taken, so point it straight at the answer.
-        while pos < root:
-            hop = nxt[pos]
-            nxt[pos] = root
-            pos = hop
-        return root
+        skip = self.skip
+        if skip is None:
+            skip = self.skip = [0] * end
+        free = pos
+        while free < end:
+            jump = skip[free]
+            if not jump:
+                if not taken[ranks[free]]:
+                    break
+                # A slot is taken through whichever pool found it, so each pool learns of it here, once,
+                # for a whole run of taken slots at a time.
+                jump = _scan_forward(ranks, free + 1, taken)
+                skip[free:jump] = [jump] * (jump - free)
+            free = jump
+        if free != pos:
+            skip[pos] = free
+        return free
 
     def shrink_last(self, taken: bytearray) -> int:
-        """Make ``last`` exact; each position is walked over once in the pool's life."""
-        ranks = self.ranks
+        """Make ``last`` exact; each position is looked at about once in the pool's life."""
         last = self.last
-        while last >= 0 and taken[ranks[last]]:
-            last -= 1
-        self.last = last
+        if last >= 0 and taken[self.ranks[last]]:
+            last = self.last = _scan_backward(self.ranks, last - 1, taken)
         return last
+
+
+def _scan_forward(ranks: list[int], start: int, taken: bytearray) -> int:
+    """The first position at or after ``start`` whose slot is free, or ``len(ranks)``.
+
+    Slots are taken in long runs (the earliest go first), so the flags are read in growing chunks by C
+    code rather than one by one in Python.
+    """
+    flag = taken.__getitem__
+    end = len(ranks)
+    size = 16
+    while start < end:
+        found = bytes(map(flag, ranks[start : start + size])).find(0)
+        if found >= 0:
+            return start + found
+        start += size
+        size *= 2
+    return end
+
+
+def _scan_backward(ranks: list[int], stop: int, taken: bytearray) -> int:
+    """The last position at or before ``stop`` whose slot is free, or -1."""
+    flag = taken.__getitem__
+    size = 16
+    while stop >= 0:
+        start = max(0, stop - size + 1)
+        found = bytes(map(flag, ranks[start : stop + 1])).rfind(0)
+        if found >= 0:
+            return start + found
+        stop = start - 1
+        size *= 2
+    return -1
 
 
 class _Group:
@@ -171,7 +201,8 @@ class _SlotTable:
     """Every free slot, ranked by (starts_at, id), with the pools built over it."""
 
     def __init__(self, slots: Iterable[FreeSlot]) -> None:
-        ordered = sorted(slots, key=_SLOT_ORDER)
+        # Two stable sorts are much cheaper than one on (starts_at, id): ties on starts_at are the rule.
+        ordered = sorted(sorted(slots, key=_ID), key=_STARTS_AT)
         self.ids: list[int] = [slot.id for slot in ordered]
         self.starts: list[datetime.datetime] = [slot.starts_at for slot in ordered]
         self.dates: list[datetime.date] = [slot.local_date for slot in ordered]
@@ -193,6 +224,7 @@ class _SlotTable:
             else:
                 group.append(rank)
         every_site = self._signatures.setdefault(_EVERY_SITE, [])
+        self._procedure_ids = sorted(frozenset().union(*(key[1] for key in groups)))
         for (site_id, procedure_ids, languages, step_free), ranks in groups.items():
             signature = (procedure_ids, languages, step_free, ranks)
             self._signatures.setdefault(site_id, []).append(signature)
@@ -229,6 +261,20 @@ class _SlotTable:
         self._pools[key] = pool
         return pool
 
+    def latest_by_procedure(self) -> defaultdict[int, datetime.datetime]:
+        """For each procedure, the start of its latest free slot: a cheap first filter of the queue.
+
+        Exact at the time of the call; a procedure without any slot maps to ``_NOTHING_LEFT``.
+        """
+        latest: defaultdict[int, datetime.datetime] = defaultdict(lambda: _NOTHING_LEFT)
+        for procedure_id in self._procedure_ids:
+            pool = self._pool(_EVERY_SITE, procedure_id, None, False)
+            assert pool is not None
+            last = pool.shrink_last(self.taken)
+            if last >= 0:
+                latest[procedure_id] = self.starts[pool.ranks[last]]
+        return latest
+
     @property
     def day_end(self) -> list[int]:
         """For each rank, the first later rank whose local date differs.
@@ -244,26 +290,46 @@ class _SlotTable:
         return self._day_end
 
 
-def _serve(queue: list[WaitingRequest], table: _SlotTable) -> list[tuple[int, int]]:
-    """Run the rule over the sorted queue; return (request id, slot rank) pairs in serving order."""
+def _by_due_date(requests: Iterable[WaitingRequest]) -> dict[datetime.date, list[WaitingRequest]]:
+    buckets: defaultdict[datetime.date, list[WaitingRequest]] = defaultdict(list)
+    for request in requests:
+        buckets[request.due_date].append(request)
+    return buckets
+
+
+def _serve(buckets: dict[datetime.date, list[WaitingRequest]], table: _SlotTable) -> list[tuple[int, int]]:
+    """Run the rule over the queue; return (request id, slot rank) pairs in serving order.
+
+    The queue is never sorted as a whole: a full sort of a million requests costs more than the rule
+    itself. It is served one due date at a time, and within a due date only the requests that may still
+    get a slot are sorted. Dropping the others early changes nothing, because a request that has no
+    compatible free slot now will not have one later: slots are only ever taken.
+    """
     groups: dict[tuple[int, frozenset[int] | None, str | None, bool], _Group] = {}
     starts = table.starts
     taken = table.taken
     served: list[tuple[int, int]] = []
-    for request in queue:
-        key = (request.procedure_id, request.site_ids, request.language, request.needs_step_free)
-        group = groups.get(key)
-        if group is None:
-            group = groups[key] = table.group(*key)
-        # The one test most requests stop at once capacity runs out.
-        if request.not_before > group.latest:
+    for due_date in sorted(buckets):
+        latest = table.latest_by_procedure()
+        hopeful = [request for request in buckets[due_date] if request.not_before <= latest[request.procedure_id]]
+        if not hopeful:
             continue
-        rank = _earliest(group.pools, request, table)
-        if rank < 0:
-            group.tighten(starts, taken)
-            continue
-        taken[rank] = 1
-        served.append((request.id, rank))
+        # Stable sorts: by id first, so that ties on received_at are broken by id.
+        hopeful.sort(key=_ID)
+        hopeful.sort(key=_RECEIVED_AT)
+        for request in hopeful:
+            key = (request.procedure_id, request.site_ids, request.language, request.needs_step_free)
+            group = groups.get(key)
+            if group is None:
+                group = groups[key] = table.group(*key)
+            if request.not_before > group.latest:
+                continue
+            rank = _earliest(group.pools, request, table)
+            if rank < 0:
+                group.tighten(starts, taken)
+                continue
+            taken[rank] = 1
+            served.append((request.id, rank))
     return served
 
 

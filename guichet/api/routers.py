@@ -14,3 +14,11 @@ install_error_handlers(api)
 install_domain_error_handler(api)
 
 # Routers are added here, one per app, in the order their paths should appear in the OpenAPI document.
+
+from guichet.api.requests_api import router as requests_router  # noqa: E402
+
+api.add_router("", requests_router)
+
+from guichet.api.appointments_api import router as appointments_router  # noqa: E402
+
+api.add_router("", appointments_router)

@@ -1,3 +1,95 @@
-from django.urls import path  # noqa: F401
+"""Staff and partner pages, under /<lang>/staff/. Partner pages are under /<lang>/staff/partner/.
 
-urlpatterns: list = []
+Pages about one prefecture carry its département code (/fr/staff/93/queue/); pages about one request carry
+its reference (/fr/staff/requests/93-K7M4-QX9T/). Access is checked in every view (decorators.py).
+"""
+
+from django.urls import path, register_converter
+
+from .views import admin, auth, letters, partners, staff
+
+
+class ReferenceConverter:
+    regex = r"[0-9A-Za-z][0-9A-Za-z\-]{5,30}"
+
+    def to_python(self, value):
+        return value
+
+    def to_url(self, value):
+        return value
+
+
+class DepartmentConverter:
+    regex = r"(?:\d{2}|2[AaBb]|97\d)"
+
+    def to_python(self, value):
+        return value.upper()
+
+    def to_url(self, value):
+        return value
+
+
+class DayConverter:
+    regex = r"\d{4}-\d{2}-\d{2}"
+
+    def to_python(self, value):
+        return value
+
+    def to_url(self, value):
+        return str(value)
+
+
+register_converter(ReferenceConverter, "ref")
+register_converter(DepartmentConverter, "dept")
+register_converter(DayConverter, "day")
+
+app_name = "backoffice"
+
+urlpatterns = [
+    # Accounts
+    path("login/", auth.login_view, name="login"),
+    path("login/verify/", auth.verify_view, name="verify"),
+    path("login/setup/", auth.enrol_view, name="enrol"),
+    path("logout/", auth.logout_view, name="logout"),
+    path("account/", auth.account_view, name="account"),
+    path("account/tokens/<int:token_id>/revoke/", auth.revoke_token_view, name="revoke_token"),
+    # Staff
+    path("", staff.home, name="home"),
+    path("search/", staff.search, name="search"),
+    path("requests/<ref:reference>/", staff.request_detail, name="request"),
+    path("requests/<ref:reference>/receipt/", staff.receipt, name="receipt"),
+    path("requests/<ref:reference>/contact/", staff.edit_contact, name="contact"),
+    path("requests/<ref:reference>/vulnerability/", staff.vulnerability, name="vulnerability"),
+    path("requests/<ref:reference>/close/", staff.close_request, name="close"),
+    path("requests/<ref:reference>/impossibility/", staff.impossibility, name="impossibility"),
+    path(
+        "requests/<ref:reference>/appointments/<int:appointment_id>/cancel/",
+        staff.cancel_appointment,
+        name="cancel_appointment",
+    ),
+    path(
+        "requests/<ref:reference>/appointments/<int:appointment_id>/move/",
+        staff.move_appointment,
+        name="move_appointment",
+    ),
+    path("<dept:code>/intake/", staff.intake, name="intake"),
+    path("<dept:code>/queue/", staff.queue, name="queue"),
+    path("<dept:code>/letters/", letters.letters_page, name="letters"),
+    path("<dept:code>/letters/print/", letters.letters_print, name="letters_print"),
+    path("<dept:code>/letters/<day:day>.pdf", letters.letters_reprint, name="letters_reprint"),
+    # Administration
+    path("<dept:code>/members/", admin.members, name="members"),
+    path("<dept:code>/members/<int:user_id>/", admin.member_action, name="member_action"),
+    path("<dept:code>/partners/", admin.partner_list, name="partner_list"),
+    path("<dept:code>/partners/<int:organisation_id>/", admin.partner_detail, name="partner_detail"),
+    path("platform/", admin.platform, name="platform"),
+    # Partners
+    path("partner/apply/", partners.apply, name="partner_apply"),
+    path("partner/", partners.home, name="partner_home"),
+    path("partner/file/", partners.file_for_client, name="partner_file"),
+    path("partner/attach/", partners.attach, name="partner_attach"),
+    path("partner/members/", partners.members, name="partner_members"),
+    path("partner/members/<int:member_id>/deactivate/", partners.deactivate_member, name="partner_member_deactivate"),
+    path("mandates/<int:mandate_id>/revoke/", partners.revoke_mandate, name="revoke_mandate"),
+    path("mandates/<int:mandate_id>/form/", partners.mandate_form, name="mandate_form"),
+]

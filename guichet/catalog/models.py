@@ -75,6 +75,23 @@ class Prefecture(models.Model):
             self.holiday_subdivision = territory.holiday_subdivision_for(self.code)
         super().save(*args, **kwargs)
 
+    def clean(self) -> None:
+        if self.holiday_subdivision and self.holiday_subdivision not in territory.holiday_subdivisions():
+            raise ValidationError(
+                {
+                    "holiday_subdivision": ValidationError(
+                        _(
+                            "“%(value)s” is not a holiday subdivision; leave it empty to use the one of the "
+                            "département (known: %(known)s)."
+                        ),
+                        params={
+                            "value": self.holiday_subdivision,
+                            "known": ", ".join(territory.holiday_subdivisions()),
+                        },
+                    )
+                }
+            )
+
     @property
     def tzinfo(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.timezone or territory.timezone_for(self.code))
@@ -229,6 +246,31 @@ class Procedure(models.Model):
             )
         if self.is_renewal and self.kind not in {self.Kind.RENEWAL, self.Kind.RECEIPT}:
             raise ValidationError({"is_renewal": _("Only a renewal procedure can be marked as a renewal.")})
+        if self.pk is not None and self.duration_minutes is not None:
+            # A longer procedure must still fit in the slots of every rule that serves it.
+            too_short = (
+                self.opening_rules.filter(slot_minutes__lt=self.duration_minutes)
+                .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=datetime.date.today()))
+                .select_related("counter__site")
+                .first()
+            )
+            if too_short is not None:
+                raise ValidationError(
+                    {
+                        "duration_minutes": ValidationError(
+                            _(
+                                "The opening rule “%(rule)s” has slots of %(slot)s minutes, shorter "
+                                "than %(duration)s minutes: lengthen its slots or remove this procedure "
+                                "from it first."
+                            ),
+                            params={
+                                "rule": too_short,
+                                "slot": too_short.slot_minutes,
+                                "duration": self.duration_minutes,
+                            },
+                        )
+                    }
+                )
 
 
 class OpeningRule(models.Model):
@@ -276,7 +318,7 @@ class OpeningRule(models.Model):
 
     def clean(self) -> None:
         errors: dict[str, list] = {}
-        if self.start_time and self.end_time:
+        if self.start_time is not None and self.end_time is not None:
             if self.end_time <= self.start_time:
                 errors.setdefault("end_time", []).append(
                     _("The closing time must be after the opening time.")
@@ -287,13 +329,23 @@ class OpeningRule(models.Model):
             errors.setdefault("valid_until", []).append(
                 _("The end of validity must not be before its start.")
             )
-        if not errors and self.counter_id is not None:
+        complete = None not in (
+            self.counter_id,
+            self.weekday,
+            self.start_time,
+            self.end_time,
+            self.valid_from,
+        )
+        if not errors and complete:
             clash = self.overlapping_rules().first()
             if clash is not None:
                 errors.setdefault("__all__", []).append(
                     ValidationError(
-                        _("This opening overlaps another rule of the same counter: %(rule)s."),
-                        params={"rule": clash},
+                        _(
+                            "This opening overlaps another rule of the same counter: %(rule)s, valid "
+                            "%(period)s. Change the times, the weekday or the validity dates of one of them."
+                        ),
+                        params={"rule": clash, "period": clash.validity_display()},
                     )
                 )
         if errors:
@@ -316,6 +368,14 @@ class OpeningRule(models.Model):
         if self.valid_until:
             rules = rules.filter(valid_from__lte=self.valid_until)
         return rules
+
+    def validity_display(self) -> str:
+        if self.valid_until is None:
+            return _("from %(start)s") % {"start": self.valid_from.isoformat()}
+        return _("from %(start)s to %(end)s") % {
+            "start": self.valid_from.isoformat(),
+            "end": self.valid_until.isoformat(),
+        }
 
     def is_valid_on(self, day: datetime.date) -> bool:
         return self.valid_from <= day and (self.valid_until is None or day <= self.valid_until)
@@ -355,7 +415,19 @@ class Closure(models.Model):
         return f"{place}: {self.start_date} – {self.end_date} ({self.reason})"
 
     def clean(self) -> None:
-        if bool(self.site_id) == bool(self.counter_id):
-            raise ValidationError(_("A closure concerns either a whole site or one counter, not both."))
+        errors: dict[str, list] = {}
+        if self.site_id is not None and self.counter_id is not None:
+            errors["counter"] = [
+                _("A closure concerns either a whole site or one counter, not both: empty one of them.")
+            ]
+        elif self.site_id is None and self.counter_id is None:
+            errors["site"] = [_("Choose the site that is closed, or else the counter.")]
         if self.start_date and self.end_date and self.end_date < self.start_date:
-            raise ValidationError({"end_date": _("The last day closed must not be before the first.")})
+            errors["end_date"] = [_("The last day closed must not be before the first.")]
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def prefecture(self) -> Prefecture:
+        site = self.site if self.site_id is not None else self.counter.site
+        return site.prefecture

@@ -7,6 +7,8 @@ départements have their own holidays and clocks (none of them observes daylight
 
 import re
 
+import holidays
+
 DEPARTMENT_CODE = re.compile(r"^(0[1-9]|[1-8][0-9]|9[0-5]|2A|2B|97[1-46])$")
 
 OVERSEAS_TIMEZONES = {
@@ -40,3 +42,8 @@ def timezone_for(department: str) -> str:
 
 def holiday_subdivision_for(department: str) -> str:
     return HOLIDAY_SUBDIVISIONS.get(department, "")
+
+
+def holiday_subdivisions() -> tuple[str, ...]:
+    """Every subdivision the holidays package knows for France (départements, overseas, school zones)."""
+    return tuple(holidays.France.subdivisions)

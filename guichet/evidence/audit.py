@@ -138,54 +138,119 @@ class ChainProblem:
     entry_id: int | None
     message: str
 
+    def __str__(self) -> str:
+        where = f"{self.chain}#{self.seq}" if self.seq is not None else self.chain
+        if self.entry_id is not None:
+            where += f" (row id {self.entry_id})"
+        return f"{where}: {self.message}"
+
+
+def _recompute(entry: AuditEntry, *, seq: int | None = None) -> str:
+    return entry_hash(
+        chain=entry.chain,
+        seq=entry.seq if seq is None else seq,
+        at=entry.at,
+        actor=entry.actor,
+        action=entry.action,
+        object_type=entry.object_type,
+        object_id=entry.object_id,
+        request_id=entry.request_id,
+        data=entry.data,
+        prev_hash=entry.prev_hash,
+    )
+
+
+def _original_seq(entry: AuditEntry, window: int = 64) -> int | None:
+    """If the entry's content is intact but its number was changed (moved), the number it had."""
+    for delta in range(1, window + 1):
+        for candidate in (entry.seq - delta, entry.seq + delta):
+            if candidate > 0 and _recompute(entry, seq=candidate) == entry.hash:
+                return candidate
+    return None
+
 
 def verify_chain(chain: str) -> list[ChainProblem]:
-    """Walk one chain from its start and report every break: edited, deleted, inserted or reordered."""
+    """Walk one chain from its start and report every break: edited, deleted, inserted or reordered.
+
+    Each entry's hash covers its content, its number and the previous entry's hash; entries are also
+    written in increasing row id. So an edit breaks the entry's own hash, a deletion leaves a gap in the
+    numbers and a broken link, an insertion breaks the link of the entry after it and appears out of
+    row-id order, and a reordering shows as an entry whose content matches another number.
+    """
     problems: list[ChainProblem] = []
     prev_hash, expected_seq = GENESIS_HASH, 1
-    last_id = 0
+    last_id, last_seq = 0, 0
     for entry in AuditEntry.objects.filter(chain=chain).order_by("seq", "id").iterator(chunk_size=2000):
-        if entry.seq != expected_seq:
-            kind = "missing (deleted)" if entry.seq > expected_seq else "repeated (inserted)"
+        gap = entry.seq > expected_seq
+        if gap:
+            missing = (
+                f"entry {expected_seq} is missing"
+                if entry.seq == expected_seq + 1
+                else f"entries {expected_seq} to {entry.seq - 1} are missing"
+            )
+            problems.append(ChainProblem(chain, expected_seq, None, f"{missing} (deleted)"))
+        content_ok = _recompute(entry) == entry.hash
+        if not content_ok:
+            original = _original_seq(entry)
+            if original is not None:
+                problems.append(
+                    ChainProblem(
+                        chain,
+                        entry.seq,
+                        entry.id,
+                        f"this is entry {original} moved to position {entry.seq} (reordered)",
+                    )
+                )
+            else:
+                problems.append(
+                    ChainProblem(chain, entry.seq, entry.id, "its content does not match its hash (edited)")
+                )
+        elif entry.prev_hash != prev_hash and not gap:
             problems.append(
                 ChainProblem(
-                    chain, entry.seq, entry.id, f"expected entry {expected_seq}, found {entry.seq}: {kind}"
+                    chain,
+                    entry.seq,
+                    entry.id,
+                    f"it does not follow entry {entry.seq - 1}: an entry was inserted, removed or moved here",
                 )
             )
         if entry.id < last_id:
             problems.append(
-                ChainProblem(chain, entry.seq, entry.id, "entry written out of order (reordered)")
-            )
-        if entry.prev_hash != prev_hash:
-            problems.append(
                 ChainProblem(
-                    chain, entry.seq, entry.id, "does not link to the entry before it (deleted or reordered)"
+                    chain,
+                    entry.seq,
+                    entry.id,
+                    f"it was written before entry {last_seq} (row ids out of order: inserted or reordered)",
                 )
             )
-        recomputed = entry_hash(
-            chain=entry.chain,
-            seq=entry.seq,
-            at=entry.at,
-            actor=entry.actor,
-            action=entry.action,
-            object_type=entry.object_type,
-            object_id=entry.object_id,
-            request_id=entry.request_id,
-            data=entry.data,
-            prev_hash=entry.prev_hash,
-        )
-        if recomputed != entry.hash:
-            problems.append(
-                ChainProblem(chain, entry.seq, entry.id, "content does not match its hash (edited)")
-            )
-        prev_hash, expected_seq, last_id = entry.hash, entry.seq + 1, entry.id
+        prev_hash, expected_seq, last_id, last_seq = entry.hash, entry.seq + 1, entry.id, entry.seq
     head = AuditChainHead.objects.filter(chain=chain).first()
-    if head is not None and (head.last_seq != expected_seq - 1 or head.last_hash != prev_hash):
-        problems.append(
-            ChainProblem(
-                chain, head.last_seq, None, "the chain head does not match the last entry (tail deleted)"
+    if head is not None:
+        if head.last_seq < last_seq:
+            problems.append(
+                ChainProblem(
+                    chain,
+                    head.last_seq + 1,
+                    None,
+                    f"entries after {head.last_seq}, the chain head, were added outside the application "
+                    "(inserted)",
+                )
             )
-        )
+        elif head.last_seq > last_seq:
+            problems.append(
+                ChainProblem(
+                    chain,
+                    last_seq + 1,
+                    None,
+                    f"the chain head says {head.last_seq} entries; the last ones are missing (deleted)",
+                )
+            )
+        elif head.last_hash != prev_hash:
+            problems.append(
+                ChainProblem(
+                    chain, head.last_seq, None, "the last entry does not match the chain head (edited)"
+                )
+            )
     return problems
 
 

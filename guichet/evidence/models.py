@@ -135,3 +135,55 @@ class CourtOrder(models.Model):
     def deadline(self):
         """The date by which the appointment must be given (the earliest of the two deadlines)."""
         return min(d for d in (self.convoke_by, self.appointment_by) if d is not None)
+
+
+class AuditCheckpoint(models.Model):
+    """A signed statement of an audit chain's head at one moment (daily).
+
+    Published or printed, it proves what the chain contained then: rewriting the chain afterwards,
+    even with every hash recomputed, no longer matches a signed checkpoint.
+    """
+
+    chain = models.CharField(max_length=16)
+    seq = models.BigIntegerField()
+    hash = models.CharField(max_length=64)
+    at = models.DateTimeField()
+    kid = models.CharField(max_length=64)
+    token = models.TextField()
+
+    class Meta:
+        ordering = ["chain", "at", "id"]
+        indexes = [models.Index(fields=["chain", "at"], name="audit_checkpoint_chain_at")]
+
+    def __str__(self) -> str:
+        return f"checkpoint {self.chain}#{self.seq} {self.at:%Y-%m-%d}"
+
+
+class CourtOrderAlert(models.Model):
+    """Something managers must act on for a court order (no slot before the deadline, deadline close)."""
+
+    class Kind(models.TextChoices):
+        NO_SLOT = "no_slot", _("No compatible free slot before the deadline")
+        DEADLINE_NEAR = "deadline_near", _("The deadline is near and there is no appointment")
+        MISSED = "missed", _("The deadline has passed without an appointment")
+
+    order = models.ForeignKey(CourtOrder, on_delete=models.PROTECT, related_name="alerts")
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    created_at = models.DateTimeField(_("raised at"))
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    resolved_by = models.CharField(max_length=200, blank=True)
+    resolution = models.TextField(_("resolution"), blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # One open alert of a kind per order: a repeated check does not flood managers.
+            models.UniqueConstraint(
+                fields=["order", "kind"], condition=Q(resolved_at__isnull=True), name="court_alert_one_open"
+            )
+        ]
+        verbose_name = _("court order alert")
+        verbose_name_plural = _("court order alerts")
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.order}"

@@ -1,19 +1,60 @@
 """Evidence services: every event of a request leaves an audit entry and, for the applicant, a proof.
 
 Both are written in the transaction of the event itself: an event that rolls back leaves neither.
+
+What a proof says (DESIGN.md, "Proofs"): who (name, birth date), which request (reference, prefecture,
+procedure, channel), what happened (`event`, and `details` for that event), when (UTC and the prefecture's
+local time) and the due date. The details each event carries are listed in EVENT_DETAILS (and in
+docs/proofs.md); datetimes given in details are written as UTC with a local-time twin.
 """
 
 import datetime
+import decimal
+import logging
+import uuid
+from collections.abc import Iterable
 
 from django.conf import settings
-from django.db import transaction
+from django.db import models, transaction
+from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone
 
-from guichet.waitlist.models import AppointmentRequest
+from guichet.waitlist.models import AppointmentRequest, RequestStatus
 
 from . import audit, signing
 from .audit import Actor, Change
-from .models import Proof, SigningKey
+from .models import AuditCheckpoint, AuditChainHead, Proof, ProofEvent, SigningKey
+
+logger = logging.getLogger(__name__)
+
+PROOF_TYPE = "guichet-proof/1"
+CHECKPOINT_TYPE = "guichet-audit-checkpoint/1"
+
+# The details each event is expected to carry (all optional; what is given is signed as is). Other apps
+# call record_event with these keys so that pages, PDFs and the verify page can say them in plain words.
+EVENT_DETAILS: dict[str, tuple[str, ...]] = {
+    ProofEvent.RECEIVED: ("position",),
+    ProofEvent.OFFER_MADE: ("offer", "site", "counter", "starts_at", "expires_at"),
+    ProofEvent.OFFER_DECLINED: ("offer", "site", "starts_at", "reason"),
+    ProofEvent.OFFER_LAPSED: ("offer", "site", "starts_at", "consecutive_lapses"),
+    ProofEvent.OFFER_WITHDRAWN: ("offer", "reason"),
+    ProofEvent.APPOINTMENT_CONFIRMED: ("appointment", "site", "counter", "starts_at"),
+    ProofEvent.APPOINTMENT_CANCELLED: ("appointment", "site", "starts_at", "cancelled_by", "reason"),
+    ProofEvent.CHECKED_IN: ("appointment", "site"),
+    ProofEvent.SERVED: ("appointment", "site", "outcome"),
+    ProofEvent.NO_SHOW: ("appointment", "site", "starts_at"),
+    ProofEvent.STILL_WAITING: ("days_waiting", "week", "since"),
+    ProofEvent.COURT_ORDER: ("tribunal", "case_number", "ordered_on", "notified_on", "convoke_by",
+                             "appointment_by", "penalty_per_day"),
+    ProofEvent.DUE_DATE_CHANGED: ("previous_due_date", "due_reason", "note"),
+    ProofEvent.LATE_RENEWAL: ("permit_expires_on", "received_on"),
+    ProofEvent.CLOSED: ("reason",),
+    ProofEvent.WITHDRAWN: ("reason",),
+}
+
+# Requests that wait for an appointment: what the weekly statement and the late-renewal attestation cover.
+WAITING_STATUSES = (RequestStatus.WAITING, RequestStatus.OFFERED, RequestStatus.PAUSED)
+WEEK = datetime.timedelta(days=7)
 
 
 def chain_for(request: AppointmentRequest) -> str:
@@ -25,59 +66,112 @@ def published_keys() -> dict[str, bytes]:
 
 
 def signing_key() -> signing.KeyPair:
-    """The current key, published in the database before it signs anything."""
+    """The current key, published in the database before it signs anything.
+
+    A key seen for the first time (a new SIGNING_KEY_PEM, a rotation in another process) retires the
+    others: they stay published, they just no longer sign.
+    """
     key = signing.current_key()
-    SigningKey.objects.get_or_create(
-        kid=key.kid, defaults={"public_key": signing.b64url(signing.raw_public_key(key.public_key))}
+    _, created = SigningKey.objects.get_or_create(
+        kid=key.kid, defaults={"public_key": signing.public_key_b64(key.public_key)}
     )
+    if created:
+        SigningKey.objects.filter(retired_at__isnull=True).exclude(kid=key.kid).update(
+            retired_at=timezone.now()
+        )
     return key
 
 
 def rotate_signing_key() -> signing.KeyPair:
     """Sign with a new key from now on; the old public keys stay published."""
     if settings.SIGNING_KEY_PEM:
-        raise RuntimeError("the signing key comes from SIGNING_KEY_PEM: rotate it there")
+        raise RuntimeError(
+            "the signing key comes from SIGNING_KEY_PEM: put a new PEM there; the old key stays published"
+        )
     with transaction.atomic():
         previous = signing_key()
         new_key = signing.add_key_to_file()
         SigningKey.objects.filter(kid=previous.kid).update(retired_at=timezone.now())
-        SigningKey.objects.create(
-            kid=new_key.kid, public_key=signing.b64url(signing.raw_public_key(new_key.public_key))
-        )
+        SigningKey.objects.create(kid=new_key.kid, public_key=signing.public_key_b64(new_key.public_key))
         audit.record(
             audit.PLATFORM_CHAIN,
-            Change(
-                "signing_key.rotated",
-                "signing_key",
-                new_key.kid,
-                audit.SYSTEM,
-                data={"previous": previous.kid},
-            ),
+            Change("signing_key.rotated", "signing_key", new_key.kid, audit.SYSTEM, data={"previous": previous.kid}),
         )
     return new_key
+
+
+def jwk_set() -> dict:
+    """The JWK set (RFC 7517) of every key that ever signed, newest first."""
+    try:
+        signing_key()
+    except Exception:  # a read-only replica or a missing key file must not hide the published keys
+        logger.exception("could not publish the current signing key")
+    keys = SigningKey.objects.order_by("-created_at", "-id")
+    return {"keys": [signing.public_jwk(key.kid, key.public_key) for key in keys]}
+
+
+# --- payloads -------------------------------------------------------------------------------------------
+
+
+def _jsonable(value, tz) -> object:
+    """Details as JSON: datetimes in UTC (with their local twin added by the caller), dates ISO, models by pk."""
+    if isinstance(value, datetime.datetime):
+        return signing.utc_iso(value)
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, models.Model):
+        return value.pk
+    if isinstance(value, dict):
+        return normalise_details(value, tz)
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_jsonable(item, tz) for item in value]
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+def normalise_details(details: dict | None, tz) -> dict:
+    """Make details signable; each datetime `x` also gets `x_local` in the prefecture's time zone."""
+    result: dict = {}
+    for name, value in (details or {}).items():
+        result[str(name)] = _jsonable(value, tz)
+        if isinstance(value, datetime.datetime) and f"{name}_local" not in (details or {}):
+            result[f"{name}_local"] = value.astimezone(tz).isoformat(timespec="seconds")
+    return result
 
 
 def proof_payload(request: AppointmentRequest, event: str, at: datetime.datetime, details: dict) -> dict:
     local = at.astimezone(request.prefecture.tzinfo)
     return {
         "iss": settings.SITE_URL,
-        "typ": "guichet-proof/1",
+        "typ": PROOF_TYPE,
         "event": event,
         "at": signing.utc_iso(at),
         "at_local": local.isoformat(timespec="seconds"),
         "tz": request.prefecture.timezone,
         "ref": request.reference,
         "prefecture": request.prefecture.code,
+        "prefecture_name": request.prefecture.name,
         "procedure": request.procedure.code,
         "procedure_name": request.procedure.name,
         "channel": request.channel,
         "received_at": signing.utc_iso(request.received_at),
         "due_date": request.due_date.isoformat(),
+        "due_reason": request.due_reason,
         "status": request.status,
         "name": {"family": request.family_names, "given": request.given_names},
         "birth_date": request.birth_date.isoformat(),
         **({"details": details} if details else {}),
     }
+
+
+def _require_transaction() -> None:
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("proofs and audit entries are written in the transaction of the event they record")
 
 
 def record_event(
@@ -90,9 +184,15 @@ def record_event(
     at: datetime.datetime | None = None,
     proof: bool = True,
 ) -> Proof | None:
-    """Write the audit entry and (by default) the signed proof of one event of a request."""
+    """Write the audit entry and (by default) the signed proof of one event of a request.
+
+    Call it inside the transaction that makes the change (it refuses to run outside one), after the
+    request is saved: the proof states the request as it is now (status, due date).
+    """
+    _require_transaction()
     at = (at or timezone.now()).replace(microsecond=0)
-    details = details or {}
+    tz = request.prefecture.tzinfo
+    details = normalise_details(details, tz)
     issued = None
     if proof:
         key = signing_key()
@@ -107,7 +207,11 @@ def record_event(
                 object_id=request.reference,
                 actor=actor,
                 request_id=request.pk,
-                data={**details, **(audit_data or {}), **({"proof": issued.pk} if issued else {})},
+                data={
+                    **details,
+                    **normalise_details(audit_data, tz),
+                    **({"proof": issued.pk} if issued else {}),
+                },
             )
         ],
         at=at,
@@ -121,8 +225,14 @@ def record_events(
     at: datetime.datetime | None = None,
 ) -> list[Proof]:
     """Many events at once (an allocation run): one bulk insert of proofs, one append per chain."""
+    _require_transaction()
+    if not events:
+        return []
     at = (at or timezone.now()).replace(microsecond=0)
     key = signing_key()
+    normalised = [
+        (request, event, normalise_details(details, request.prefecture.tzinfo)) for request, event, details in events
+    ]
     proofs = [
         Proof(
             request=request,
@@ -131,11 +241,11 @@ def record_events(
             kid=key.kid,
             token=signing.sign(proof_payload(request, event, at, details), key),
         )
-        for request, event, details in events
+        for request, event, details in normalised
     ]
     Proof.objects.bulk_create(proofs, batch_size=2000)
     by_chain: dict[str, list[Change]] = {}
-    for (request, event, details), issued in zip(events, proofs, strict=True):
+    for (request, event, details), issued in zip(normalised, proofs, strict=True):
         by_chain.setdefault(chain_for(request), []).append(
             Change(
                 action=f"request.{event}",
@@ -154,3 +264,320 @@ def record_events(
 def record_change(chain: str, change: Change) -> None:
     """Audit a change that concerns no single applicant (catalogue, staff, configuration)."""
     audit.record(chain, change)
+
+
+# --- reading proofs ----------------------------------------------------------------------------------
+
+
+def proofs_of(request: AppointmentRequest) -> models.QuerySet[Proof]:
+    return Proof.objects.filter(request=request).order_by("issued_at", "id")
+
+
+def verify_token(token: str | bytes | None) -> signing.VerifiedToken:
+    """Check a token against every key this service ever published. Raises signing.TokenError."""
+    return signing.parse_and_verify(token, published_keys())
+
+
+# --- weekly "still waiting" statements ----------------------------------------------------------------
+
+
+def _has_active_appointment():
+    from guichet.appointments.models import ACTIVE_APPOINTMENT_STATUSES, Appointment
+
+    return Exists(
+        Appointment.objects.filter(request=OuterRef("pk"), status__in=ACTIVE_APPOINTMENT_STATUSES)
+    )
+
+
+def requests_due_a_statement(now: datetime.datetime) -> models.QuerySet[AppointmentRequest]:
+    """Waiting requests whose last "received" or "still waiting" proof is at least a week old."""
+    last = (
+        Proof.objects.filter(request=OuterRef("pk"), event__in=(ProofEvent.RECEIVED, ProofEvent.STILL_WAITING))
+        .order_by()
+        .values("request")
+        .annotate(last=Max("issued_at"))
+        .values("last")
+    )
+    return (
+        AppointmentRequest.objects.filter(status__in=WAITING_STATUSES)
+        .annotate(last_statement=models.Subquery(last), booked=_has_active_appointment())
+        .filter(booked=False)
+        .filter(
+            Q(last_statement__lte=now - WEEK) | Q(last_statement__isnull=True, received_at__lte=now - WEEK)
+        )
+    )
+
+
+def _statement_details(request: AppointmentRequest, now: datetime.datetime, since: datetime.datetime) -> dict:
+    days = (now - request.received_at).days
+    return {"days_waiting": days, "week": max(1, days // 7), "since": since}
+
+
+def issue_weekly_statements(now: datetime.datetime | None = None, batch_size: int = 500) -> int:
+    """Issue the dated "still waiting" proof of every request that has waited another week. Idempotent.
+
+    At most one per request per 7 days, counted from its last "received" or "still waiting" proof, so a
+    run that is repeated, late or concurrent issues nothing twice: each batch locks its requests and checks
+    again under the lock.
+    """
+    from guichet import locking
+    from guichet.notifications.services import notify
+
+    now = (now or timezone.now()).replace(microsecond=0)
+    issued = 0
+    candidate_ids = list(requests_due_a_statement(now).order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(candidate_ids), batch_size):
+        batch = candidate_ids[start : start + batch_size]
+        with transaction.atomic():
+            locked = locking.requests(batch, skip_locked=True)
+            due = list(
+                requests_due_a_statement(now)
+                .filter(pk__in=locked)
+                .select_related("prefecture", "procedure")
+                .order_by("pk")
+            )
+            events = [
+                (
+                    request,
+                    ProofEvent.STILL_WAITING,
+                    _statement_details(request, now, request.last_statement or request.received_at),
+                )
+                for request in due
+            ]
+            record_events(events, audit.SYSTEM, at=now)
+            for request in due:
+                notify(request, "still_waiting", {})
+            issued += len(due)
+    return issued
+
+
+# --- late-renewal attestations ------------------------------------------------------------------------
+
+
+def requests_due_a_late_renewal_attestation(today: datetime.date) -> models.QuerySet[AppointmentRequest]:
+    """Renewals filed before expiry, whose permit has expired by `today`, still without an appointment."""
+    already = Proof.objects.filter(request=OuterRef("pk"), event=ProofEvent.LATE_RENEWAL)
+    return (
+        AppointmentRequest.objects.filter(
+            prefecture__late_renewal_attestation=True,
+            procedure__is_renewal=True,
+            status__in=WAITING_STATUSES,
+            permit_expires_on__isnull=False,
+            permit_expires_on__lte=today,
+        )
+        .annotate(booked=_has_active_appointment(), attested=Exists(already))
+        .filter(booked=False, attested=False)
+    )
+
+
+def filed_before_expiry(request: AppointmentRequest) -> bool:
+    received_on = request.received_at.astimezone(request.prefecture.tzinfo).date()
+    return request.permit_expires_on is not None and received_on < request.permit_expires_on
+
+
+def issue_late_renewal_attestations(now: datetime.datetime | None = None) -> int:
+    """Attest, once, that a renewal still without an appointment on expiry was requested before it.
+
+    Each prefecture decides (Prefecture.late_renewal_attestation). "Today" is the prefecture's local date.
+    """
+    from guichet import locking
+    from guichet.catalog.models import Prefecture
+    from guichet.notifications.content import KINDS
+    from guichet.notifications.services import notify
+
+    now = (now or timezone.now()).replace(microsecond=0)
+    issued = 0
+    for prefecture in Prefecture.objects.filter(late_renewal_attestation=True):
+        today = now.astimezone(prefecture.tzinfo).date()
+        ids = list(
+            requests_due_a_late_renewal_attestation(today)
+            .filter(prefecture=prefecture)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        for start in range(0, len(ids), 500):
+            with transaction.atomic():
+                locked = locking.requests(ids[start : start + 500], skip_locked=True)
+                due = [
+                    request
+                    for request in requests_due_a_late_renewal_attestation(today)
+                    .filter(pk__in=locked)
+                    .select_related("prefecture", "procedure")
+                    .order_by("pk")
+                    if filed_before_expiry(request)
+                ]
+                record_events(
+                    [
+                        (
+                            request,
+                            ProofEvent.LATE_RENEWAL,
+                            {
+                                "permit_expires_on": request.permit_expires_on,
+                                "received_on": request.received_at.astimezone(prefecture.tzinfo).date(),
+                            },
+                        )
+                        for request in due
+                    ],
+                    audit.SYSTEM,
+                    at=now,
+                )
+                if "late_renewal" in KINDS:
+                    for request in due:
+                        notify(request, "late_renewal", {})
+                issued += len(due)
+    return issued
+
+
+# --- audit checkpoints and verification ---------------------------------------------------------------
+
+
+def checkpoint_audit(now: datetime.datetime | None = None) -> list[AuditCheckpoint]:
+    """Sign the head of every audit chain: at most one checkpoint per chain per UTC day. Audited.
+
+    The checkpoint covers the chain as committed; the audit entry that records it goes to the platform
+    chain (so the chain a checkpoint covers does not grow because of it).
+    """
+    now = (now or timezone.now()).replace(microsecond=0)
+    day_start = now.replace(hour=0, minute=0, second=0)
+    made: list[AuditCheckpoint] = []
+    with transaction.atomic():
+        key = signing_key()
+        heads = list(AuditChainHead.objects.filter(last_seq__gt=0).order_by("chain"))
+        done_today = set(
+            AuditCheckpoint.objects.filter(at__gte=day_start, at__lt=day_start + datetime.timedelta(days=1))
+            .values_list("chain", flat=True)
+        )
+        for head in heads:
+            if head.chain in done_today:
+                continue
+            payload = {
+                "typ": CHECKPOINT_TYPE,
+                "iss": settings.SITE_URL,
+                "chain": head.chain,
+                "seq": head.last_seq,
+                "hash": head.last_hash,
+                "at": signing.utc_iso(now),
+            }
+            made.append(
+                AuditCheckpoint.objects.create(
+                    chain=head.chain,
+                    seq=head.last_seq,
+                    hash=head.last_hash,
+                    at=now,
+                    kid=key.kid,
+                    token=signing.sign(payload, key),
+                )
+            )
+        if made:
+            audit.append(
+                audit.PLATFORM_CHAIN,
+                [
+                    Change(
+                        "audit.checkpoint",
+                        "audit_checkpoint",
+                        str(checkpoint.pk),
+                        audit.SYSTEM,
+                        data={"chain": checkpoint.chain, "seq": checkpoint.seq, "hash": checkpoint.hash},
+                    )
+                    for checkpoint in made
+                ],
+                at=now,
+            )
+    return made
+
+
+def verify_checkpoints(chains: Iterable[str] | None = None) -> list[audit.ChainProblem]:
+    """Each checkpoint: a valid signature over its own fields, and the chain still has that entry and hash."""
+    from .models import AuditEntry
+
+    keys = published_keys()
+    problems: list[audit.ChainProblem] = []
+    checkpoints = AuditCheckpoint.objects.order_by("chain", "at", "id")
+    if chains is not None:
+        checkpoints = checkpoints.filter(chain__in=list(chains))
+    for checkpoint in checkpoints.iterator(chunk_size=1000):
+        label = f"checkpoint of {checkpoint.at:%Y-%m-%d %H:%M} UTC"
+        try:
+            verified = signing.parse_and_verify(checkpoint.token, keys)
+        except signing.TokenError as error:
+            problems.append(audit.ChainProblem(checkpoint.chain, checkpoint.seq, None, f"{label}: {error.code}"))
+            continue
+        payload = verified.payload
+        if (payload.get("chain"), payload.get("seq"), payload.get("hash")) != (
+            checkpoint.chain,
+            checkpoint.seq,
+            checkpoint.hash,
+        ):
+            problems.append(
+                audit.ChainProblem(
+                    checkpoint.chain, checkpoint.seq, None, f"{label}: its row differs from what it signed"
+                )
+            )
+        entry = AuditEntry.objects.filter(chain=checkpoint.chain, seq=payload.get("seq")).first()
+        if entry is None:
+            problems.append(
+                audit.ChainProblem(
+                    checkpoint.chain,
+                    payload.get("seq"),
+                    None,
+                    f"{label}: signed entry {payload.get('seq')} no longer exists (deleted)",
+                )
+            )
+        elif entry.hash != payload.get("hash"):
+            problems.append(
+                audit.ChainProblem(
+                    checkpoint.chain,
+                    entry.seq,
+                    entry.id,
+                    f"{label}: the entry's hash differs from the signed one (the chain was rewritten)",
+                )
+            )
+    return problems
+
+
+def verify_proofs() -> list[audit.ChainProblem]:
+    """Every stored proof verifies, and the audit log recorded it (a proof deleted or added shows here)."""
+    from .models import AuditEntry
+
+    keys = published_keys()
+    problems: list[audit.ChainProblem] = []
+    audited: set[int] = set()
+    for data in AuditEntry.objects.filter(object_type="appointment_request").values_list("data", flat=True).iterator(
+        chunk_size=5000
+    ):
+        proof_id = data.get("proof") if isinstance(data, dict) else None
+        if isinstance(proof_id, int):
+            audited.add(proof_id)
+    for proof in Proof.objects.select_related("request__prefecture").order_by("pk").iterator(chunk_size=2000):
+        chain = proof.request.prefecture.code
+        try:
+            verified = signing.parse_and_verify(proof.token, keys)
+        except signing.TokenError as error:
+            problems.append(audit.ChainProblem(chain, None, None, f"proof {proof.pk}: {error.code}"))
+            continue
+        if verified.payload.get("ref") != proof.request.reference or verified.payload.get("event") != proof.event:
+            problems.append(
+                audit.ChainProblem(chain, None, None, f"proof {proof.pk}: its row differs from what it signed")
+            )
+        if proof.pk in audited:
+            audited.discard(proof.pk)
+        else:
+            problems.append(
+                audit.ChainProblem(chain, None, None, f"proof {proof.pk}: no audit entry records it (inserted)")
+            )
+    for missing in sorted(audited):
+        problems.append(
+            audit.ChainProblem("*", None, None, f"proof {missing} is recorded in the audit log but missing (deleted)")
+        )
+    return problems
+
+
+def verify_audit(*, proofs: bool = True) -> list[audit.ChainProblem]:
+    """Everything `manage.py verify_audit` checks: each chain, each checkpoint, and (optionally) each proof."""
+    problems: list[audit.ChainProblem] = []
+    for chain in audit.chains():
+        problems.extend(audit.verify_chain(chain))
+    problems.extend(verify_checkpoints())
+    if proofs:
+        problems.extend(verify_proofs())
+    return problems

@@ -1,3 +1,9 @@
-from django.urls import path  # noqa: F401
+"""Addresses without a language prefix: the JWK set that verifies every proof ever issued."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path(".well-known/jwks.json", views.jwks, name="jwks"),
+]

@@ -1,0 +1,90 @@
+"""The postal channel's daily print run: the letters waiting in the outbox, as one PDF to print and post.
+
+The letters themselves (French first, then the person's language) are rendered by guichet.notifications;
+this module picks which ones go into a run, writes the PDF, marks them printed and audits the run.
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from guichet.catalog.models import Prefecture
+from guichet.evidence import audit
+from guichet.evidence.audit import Actor, Change
+from guichet.evidence.services import record_change
+
+
+@dataclass
+class PrintRun:
+    prefecture: Prefecture | None
+    day: datetime.date
+    message_ids: list[int]
+    pdf: bytes
+
+    @property
+    def count(self) -> int:
+        return len(self.message_ids)
+
+
+def end_of_day(day: datetime.date, prefecture: Prefecture | None = None) -> datetime.datetime:
+    """The first instant after `day` in the prefecture's time zone (or the project's)."""
+    tz = prefecture.tzinfo if prefecture is not None else timezone.get_default_timezone()
+    return datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time.min, tzinfo=tz)
+
+
+def pending_letters(prefecture: Prefecture | None, day: datetime.date | None = None) -> list:
+    """Letters waiting to be printed, queued on or before `day` (default today), oldest first."""
+    from guichet.notifications.services import letters_to_print
+
+    day = day or timezone.localdate()
+    now = min(timezone.now(), end_of_day(day, prefecture))
+    return letters_to_print(now=now, prefecture=prefecture)
+
+
+def printed_letters(prefecture: Prefecture | None, day: datetime.date) -> list:
+    """Letters marked printed on `day`: to print a run again (a jammed printer)."""
+    from guichet.notifications.models import MessageChannel, MessageStatus, OutboxMessage
+
+    start = end_of_day(day - datetime.timedelta(days=1), prefecture)
+    found = OutboxMessage.objects.filter(
+        channel=MessageChannel.LETTER,
+        status=MessageStatus.SENT,
+        sent_at__gte=start,
+        sent_at__lt=end_of_day(day, prefecture),
+    ).select_related("request")
+    if prefecture is not None:
+        found = found.filter(request__prefecture=prefecture)
+    return list(found.order_by("created_at", "id"))
+
+
+def render_batch(messages: list) -> bytes:
+    from guichet.notifications.letters import render_letter_batch_pdf
+
+    return render_letter_batch_pdf(messages) if messages else b""
+
+
+def print_run(
+    prefecture: Prefecture | None, day: datetime.date | None = None, *, actor: Actor = audit.SYSTEM, mark: bool = True
+) -> PrintRun:
+    """The PDF of the letters waiting on `day`; with `mark`, they are recorded as printed and the run is
+    audited in each prefecture's chain. Rendering happens before anything is marked: a failure marks nothing."""
+    from guichet.notifications.services import mark_letters_printed
+
+    day = day or timezone.localdate()
+    messages = pending_letters(prefecture, day)
+    pdf = render_batch(messages)
+    if mark and messages:
+        with transaction.atomic():
+            mark_letters_printed(messages)
+            by_chain: dict[str, list[int]] = {}
+            for message in messages:
+                code = message.request.prefecture.code if message.request_id else audit.PLATFORM_CHAIN
+                by_chain.setdefault(code, []).append(message.pk)
+            for chain, ids in sorted(by_chain.items()):
+                record_change(
+                    chain,
+                    Change("letters.printed", "letter_run", day.isoformat(), actor, data={"messages": ids}),
+                )
+    return PrintRun(prefecture, day, [m.pk for m in messages], pdf)

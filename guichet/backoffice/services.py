@@ -1,0 +1,384 @@
+"""Back office services: search, the queue as the engine serves it, assisted intake, staff actions.
+
+Pages and the staff API call these; each one checks the user's rights on the object it touches, so that no
+route can forget it. Every change is audited as Actor("staff", username) with the reason given.
+"""
+
+import datetime
+import re
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from guichet.accounts import permissions
+from guichet.accounts.models import Role
+from guichet.catalog.models import Prefecture, Procedure, Site
+from guichet.errors import Forbidden, InvalidInput, NotFound
+from guichet.evidence.services import record_event
+from guichet.waitlist.models import ACTIVE_STATUSES, AppointmentRequest, Channel, RequestStatus
+
+ASSISTED_CHANNELS = (Channel.COUNTER, Channel.PHONE, Channel.POST)
+# A contact dated more than this in the past needs a written reason (a letter received days ago, a call
+# typed in after the rush).
+BACKDATE_REASON_AFTER = datetime.timedelta(hours=1)
+# Clocks of agents' machines differ a little; a time this far in the future is taken as now.
+FUTURE_TOLERANCE = datetime.timedelta(minutes=5)
+SEARCH_LIMIT = 50
+
+
+def staff_actor(user):
+    return permissions.actor_for(user)
+
+
+def _require_staff(user, request: AppointmentRequest, role: str = Role.AGENT) -> None:
+    if not permissions.has_role(user, request.prefecture_id, role):
+        raise Forbidden("forbidden", _("You cannot act on the requests of this prefecture."))
+
+
+def _reason(reason: str, field: str = "reason") -> str:
+    reason = (reason or "").strip()
+    if len(reason) < 5:
+        message = _("Give the reason (a few words at least); it is written in the request's history.")
+        raise InvalidInput("reason_required", message, fields={field: [message]})
+    return reason
+
+
+# --- search ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Query:
+    reference: str = ""
+    foreign_number: str = ""
+    birth_date: datetime.date | None = None
+    names: tuple[str, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not (self.reference or self.foreign_number or self.birth_date or self.names)
+
+
+_DATE_PATTERNS = (
+    (re.compile(r"^(\d{1,2})[/.](\d{1,2})[/.](\d{4})$"), ("d", "m", "y")),
+    (re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"), ("y", "m", "d")),
+)
+
+
+def _parse_date(token: str) -> datetime.date | None:
+    for pattern, order in _DATE_PATTERNS:
+        match = pattern.match(token)
+        if match:
+            parts = dict(zip(order, (int(g) for g in match.groups()), strict=True))
+            try:
+                return datetime.date(parts["y"], parts["m"], parts["d"])
+            except ValueError:
+                return None
+    return None
+
+
+def parse_query(text: str) -> Query:
+    """Read one search box: a reference, a foreign national number, a birth date, and names, in any order."""
+    from guichet.waitlist import references
+    from guichet.waitlist.identity import normalise_foreign_number
+
+    text = (text or "").strip()[:200]
+    if not text:
+        return Query()
+    try:
+        return Query(reference=references.parse_reference(text))
+    except (references.InvalidReference, ValueError):
+        pass
+    digits = normalise_foreign_number(text)
+    if len(digits) == 10 and not re.search(r"[^\d\s.\-]", text):
+        return Query(foreign_number=digits)
+    birth_date, names = None, []
+    for token in text.split():
+        day = _parse_date(token)
+        if day is not None and birth_date is None:
+            birth_date = day
+        else:
+            names.append(token)
+    return Query(birth_date=birth_date, names=tuple(names))
+
+
+def search_requests(user, text: str, *, limit: int = SEARCH_LIMIT) -> list[AppointmentRequest]:
+    """Requests the user may see that match the search box; names are compared once normalised (case,
+    accents, order), so "celine dupont" finds "DUPONT Céline"."""
+    from guichet.waitlist.identity import foreign_number_key, name_tokens
+
+    query = parse_query(text)
+    if query.empty:
+        return []
+    base = permissions.visible_requests(user).select_related("procedure", "prefecture")
+    if query.reference:
+        return list(base.filter(reference=query.reference)[:limit])
+    if query.foreign_number:
+        return list(base.filter(foreign_number_key=foreign_number_key(query.foreign_number))[:limit])
+    candidates = base
+    if query.birth_date:
+        candidates = candidates.filter(birth_date=query.birth_date)
+    if not query.names:
+        return list(candidates.order_by("due_date", "received_at", "id")[:limit])
+    wanted = name_tokens(*query.names)
+    if not query.birth_date:
+        # Without a birth date the names are matched in Python (accents cannot be folded in SQL portably):
+        # limit the scan to the active requests and those that changed in the last year.
+        recent = timezone.now() - datetime.timedelta(days=365)
+        candidates = candidates.filter(Q(status__in=ACTIVE_STATUSES) | Q(updated_at__gte=recent))
+    found_ids = []
+    rows = candidates.order_by("due_date", "received_at", "id").values_list("id", "family_names", "given_names")
+    for pk, family, given in rows.iterator(chunk_size=2000):
+        tokens = name_tokens(family, given)
+        if all(any(token.startswith(part) for token in tokens) for part in wanted):
+            found_ids.append(pk)
+            if len(found_ids) >= limit:
+                break
+    by_id = {r.pk: r for r in base.filter(pk__in=found_ids)}
+    return [by_id[pk] for pk in found_ids if pk in by_id]
+
+
+def get_visible_request(user, reference: str) -> AppointmentRequest:
+    """The request with this reference if the user may see it; else NotFound (never 403: no probing)."""
+    from guichet.waitlist import references
+
+    try:
+        reference = references.parse_reference(reference)
+    except (references.InvalidReference, ValueError):
+        raise NotFound("not_found", _("No request has this reference.")) from None
+    found = (
+        permissions.visible_requests(user)
+        .select_related("procedure", "prefecture")
+        .filter(reference=reference)
+        .first()
+    )
+    if found is None:
+        raise NotFound("not_found", _("No request has this reference."))
+    return found
+
+
+# --- the queue -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    position: int
+    request: AppointmentRequest
+    late: bool
+    days_left: int
+    substitution: bool
+
+
+def queue(
+    prefecture: Prefecture,
+    *,
+    procedure: Procedure | None = None,
+    site: Site | None = None,
+    statuses=(RequestStatus.WAITING,),
+    limit: int = 500,
+    today: datetime.date | None = None,
+) -> list[QueueRow]:
+    """Requests in the order the engine serves them (due date, received time, id), late ones flagged.
+
+    A site filter keeps requests that accept that site (or any site).
+    """
+    today = today or timezone.localtime(timezone.now(), prefecture.tzinfo).date()
+    found = AppointmentRequest.objects.filter(prefecture=prefecture, status__in=statuses).select_related("procedure")
+    if procedure is not None:
+        found = found.filter(procedure=procedure)
+    if site is not None:
+        found = found.filter(Q(sites=site) | Q(sites__isnull=True)).distinct()
+    found = found.order_by("due_date", "received_at", "id")[:limit]
+    requests = list(found)
+    marked = set(
+        AppointmentRequest.objects.filter(pk__in=[r.pk for r in requests], impossibilities__isnull=False).values_list(
+            "pk", flat=True
+        )
+    )
+    return [
+        QueueRow(
+            position=index,
+            request=r,
+            late=r.due_date < today,
+            days_left=(r.due_date - today).days,
+            substitution=r.pk in marked,
+        )
+        for index, r in enumerate(requests, start=1)
+    ]
+
+
+# --- assisted intake -------------------------------------------------------------------------------------
+
+
+def check_received_at(
+    received_at: datetime.datetime, *, reason: str = "", now: datetime.datetime | None = None
+) -> list[ValidationError]:
+    """Problems with the time of a contact given by an agent: not in the future, at most
+    ASSISTED_INTAKE_MAX_BACKDATE_DAYS back, and a reason when it is more than an hour ago."""
+    now = now or timezone.now()
+    errors = []
+    days = settings.ASSISTED_INTAKE_MAX_BACKDATE_DAYS
+    if received_at > now + FUTURE_TOLERANCE:
+        errors.append(ValidationError(_("The time of the contact cannot be in the future."), code="future"))
+    elif received_at < now - datetime.timedelta(days=days):
+        errors.append(
+            ValidationError(
+                _("The contact cannot be dated more than %(days)d days back.") % {"days": days}, code="too_old"
+            )
+        )
+    elif received_at < now - BACKDATE_REASON_AFTER and len((reason or "").strip()) < 5:
+        errors.append(
+            ValidationError(_("Say why the contact is dated in the past."), code="backdate_reason")
+        )
+    return errors
+
+
+def register_for_person(
+    prefecture: Prefecture,
+    data,
+    *,
+    channel: str,
+    user,
+    received_at: datetime.datetime | None = None,
+    backdate_reason: str = "",
+):
+    """Register a request for a person who came to the counter, phoned or wrote, dated at that contact.
+
+    `data` is the IntakeData from guichet.waitlist.validation.validate_intake. Returns the IntakeResult of
+    file_request. The time of the contact is audited next to the time it was typed in.
+    """
+    from guichet.waitlist.services import file_request
+
+    permissions.require_role(user, prefecture, Role.AGENT)
+    if channel not in ASSISTED_CHANNELS:
+        raise InvalidInput(
+            "invalid_channel",
+            _("Choose counter, phone or post."),
+            fields={"channel": [_("Choose counter, phone or post.")]},
+        )
+    entered_at = timezone.now()
+    if received_at is not None:
+        problems = check_received_at(received_at, reason=backdate_reason, now=entered_at)
+        if problems:
+            fields = {}
+            for problem in problems:
+                field = "backdate_reason" if problem.code == "backdate_reason" else "received_at"
+                fields.setdefault(field, []).extend(problem.messages)
+            raise InvalidInput("invalid_received_at", problems[0].messages[0], fields=fields)
+        received_at = min(received_at, entered_at)
+    actor = staff_actor(user)
+    with transaction.atomic():
+        result = file_request(
+            data, prefecture=prefecture, channel=channel, actor=actor, received_at=received_at, created_by=user
+        )
+        if result.created:
+            record_event(
+                result.request,
+                "assisted_intake",
+                actor,
+                audit_data={
+                    "channel": channel,
+                    "received_at": (received_at or entered_at).isoformat(),
+                    "entered_at": entered_at.isoformat(),
+                    "backdated_seconds": int((entered_at - (received_at or entered_at)).total_seconds()),
+                    "backdate_reason": (backdate_reason or "").strip(),
+                },
+                proof=False,
+            )
+    return result
+
+
+# --- staff actions on a request --------------------------------------------------------------------------
+
+
+def update_contact(request: AppointmentRequest, *, user, email: str, phone: str, postal_address: str,
+                   language: str, reason: str):
+    """Change how the person is reached (validated as at intake); audited with the reason."""
+    from guichet.waitlist import services as waitlist
+
+    _require_staff(user, request)
+    reason = _reason(reason)
+    raw = {"email": email, "phone": phone, "postal_address": postal_address, "language": language}
+    return waitlist.update_contact(request, raw, actor=staff_actor(user), reason=reason)
+
+
+def set_vulnerability(request: AppointmentRequest, *, user, vulnerability: str | None, reason: str):
+    """Record (or remove, with None) a vulnerability; it shortens (or restores) the due date."""
+    from guichet.waitlist import services as waitlist
+
+    _require_staff(user, request)
+    reason = _reason(reason)
+    return waitlist.set_vulnerability(request, vulnerability, staff_actor(user), reason=reason)
+
+
+def close(request: AppointmentRequest, *, user, reason: str):
+    from guichet.waitlist import services as waitlist
+
+    _require_staff(user, request)
+    return waitlist.close_request(request, staff_actor(user), _reason(reason))
+
+
+def _appointment_for(user, appointment_id: int):
+    from guichet.appointments.models import Appointment
+
+    appointment = Appointment.objects.select_related("request", "request__prefecture").filter(pk=appointment_id).first()
+    if appointment is None or not permissions.has_role(user, appointment.request.prefecture_id, Role.AGENT):
+        raise NotFound("not_found", _("No such appointment."))
+    return appointment
+
+
+def cancel_appointment(appointment_id: int, *, user, reason: str):
+    """Cancel by the prefecture: the request goes back to the head of the queue with its due date."""
+    from guichet.appointments import services as appointments
+
+    appointment = _appointment_for(user, appointment_id)
+    return appointments.cancel_appointment(appointment, staff_actor(user), by="prefecture", reason=_reason(reason))
+
+
+def move_appointment(appointment_id: int, slot_id: int, *, user, reason: str):
+    from guichet.appointments import services as appointments
+    from guichet.capacity.models import Slot
+
+    appointment = _appointment_for(user, appointment_id)
+    reason = _reason(reason)
+    slot = Slot.objects.select_related("counter__site").filter(
+        pk=slot_id, counter__site__prefecture_id=appointment.request.prefecture_id
+    ).first()
+    if slot is None:
+        raise InvalidInput("invalid_slot", _("Choose one of the free times shown."), fields={"slot": [_("Unknown time.")]})
+    return appointments.move_appointment(appointment, slot, staff_actor(user), reason=reason)
+
+
+def free_slots_for(appointment, *, limit: int = 40) -> list:
+    """Free slots where the same procedure is served at the request's sites, soonest first."""
+    from guichet.capacity.models import Slot
+
+    request = appointment.request
+    now = timezone.now()
+    slots = (
+        Slot.objects.filter(
+            counter__site__prefecture_id=request.prefecture_id,
+            counter__is_active=True,
+            counter__site__is_active=True,
+            starts_at__gt=now,
+            hold__isnull=True,
+        )
+        .filter(Q(rule__procedures=request.procedure_id) | Q(extra_procedures=request.procedure_id))
+        .select_related("counter__site")
+        .distinct()
+        .order_by("starts_at", "id")
+    )
+    site_ids = list(request.sites.values_list("pk", flat=True))
+    if site_ids:
+        slots = slots.filter(counter__site_id__in=site_ids)
+    return list(slots[:limit])
+
+
+def requests_of_prefecture(user, prefecture: Prefecture) -> QuerySet[AppointmentRequest]:
+    if not permissions.has_role(user, prefecture, Role.AGENT):
+        raise PermissionDenied
+    return AppointmentRequest.objects.filter(prefecture=prefecture)

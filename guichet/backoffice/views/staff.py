@@ -1,0 +1,400 @@
+"""Staff pages: home, search, a request's page and the actions on it, assisted intake, the queue."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from guichet.accounts import permissions
+from guichet.accounts.models import Role
+from guichet.catalog.models import Procedure, Site
+from guichet.errors import DomainError, NotFound
+from guichet.waitlist.models import AppointmentRequest, Channel
+
+from .. import services
+from ..decorators import prefecture_role, staff_required, verified_required
+from ..forms import (
+    AssistedChannelForm,
+    CancelAppointmentForm,
+    CloseForm,
+    ImpossibilityForm,
+    MoveAppointmentForm,
+    SearchForm,
+    VulnerabilityForm,
+    reason_field,
+)
+
+
+def apply_domain_error(form, error: DomainError) -> None:
+    """Show a service's refusal on the form: field messages on their fields, the rest on top."""
+    placed = False
+    for field, problems in (error.fields or {}).items():
+        target = field if field in form.fields else None
+        for problem in problems:
+            form.add_error(target, problem)
+            placed = True
+    if not placed:
+        form.add_error(None, str(error.message))
+
+
+def evidence_links(request: AppointmentRequest) -> dict:
+    """Addresses of the evidence pages of a request, when the evidence app provides them."""
+    links = {}
+    for key, name, args in (
+        ("court_file", "evidence:staff_court_file", [request.reference]),
+        ("court_orders", "evidence:staff_court_orders", [request.reference]),
+    ):
+        try:
+            links[key] = reverse(name, args=args)
+        except NoReverseMatch:
+            pass
+    return links
+
+
+def proof_links(proof) -> dict:
+    links = {}
+    for key, name in (("page", "evidence:proof"), ("pdf", "evidence:proof_pdf"), ("raw", "evidence:proof_raw")):
+        try:
+            links[key] = reverse(name, args=[proof.pk])
+        except NoReverseMatch:
+            pass
+    return links
+
+
+def _court_alerts(user) -> list:
+    try:
+        from guichet.evidence.court_orders import court_order_alerts
+    except ImportError:
+        return []
+    try:
+        return list(court_order_alerts(user))
+    except Exception:  # noqa: BLE001 — alerts are a help on the home page, never a reason for it to fail
+        return []
+
+
+@staff_required
+def home(request):
+    prefectures = permissions.prefectures_for(request.user)
+    rows = [
+        {
+            "prefecture": p,
+            "role": permissions.role_in(request.user, p),
+            "procedures": Procedure.objects.filter(prefecture=p, is_active=True),
+        }
+        for p in prefectures
+    ]
+    return render(
+        request,
+        "backoffice/home.html",
+        {"rows": rows, "search_form": SearchForm(), "court_alerts": _court_alerts(request.user)},
+    )
+
+
+@verified_required
+def search(request):
+    if not permissions.is_staff_member(request.user) and permissions.partner_member(request.user) is None:
+        raise PermissionDenied
+    form = SearchForm(request.GET or None)
+    results = None
+    if form.is_valid() and form.cleaned_data["q"]:
+        results = services.search_requests(request.user, form.cleaned_data["q"])
+        if len(results) == 1 and services.parse_query(form.cleaned_data["q"]).reference:
+            return redirect("backoffice:request", reference=results[0].reference)
+    return render(request, "backoffice/search.html", {"search_form": form, "results": results})
+
+
+def _visible_or_404(request, reference: str) -> AppointmentRequest:
+    try:
+        return services.get_visible_request(request.user, reference)
+    except NotFound:
+        raise Http404 from None
+
+
+@verified_required
+def request_detail(request, reference: str):
+    found = _visible_or_404(request, reference)
+    is_staff = permissions.has_role(request.user, found.prefecture_id, Role.AGENT)
+    from guichet.appointments.models import Appointment, Offer
+    from guichet.evidence.models import AuditEntry, Proof
+    from guichet.partners.models import ImpossibilityRecord, Mandate
+
+    proofs = [(proof, proof_links(proof)) for proof in Proof.objects.filter(request=found).order_by("issued_at", "id")]
+    history = AuditEntry.objects.filter(request=found).order_by("at", "id") if is_staff else None
+    member = None if is_staff else permissions.partner_member(request.user)
+    mandates = Mandate.objects.filter(request=found).select_related("organisation")
+    if member is not None:
+        mandates = mandates.filter(organisation=member.organisation)
+    context = {
+        "req": found,
+        "is_staff": is_staff,
+        "member": member,
+        "proofs": proofs,
+        "received_proof": next((p for p, _links in proofs if p.event == "received"), None),
+        "history": history,
+        "appointments": Appointment.objects.filter(request=found).select_related("counter__site"),
+        "offers": Offer.objects.filter(request=found).select_related("slot__counter__site"),
+        "mandates": mandates,
+        "impossibilities": ImpossibilityRecord.objects.filter(request=found),
+        "evidence": evidence_links(found),
+        "substitution": found.impossibilities.exists(),
+    }
+    return render(request, "backoffice/request_detail.html", context)
+
+
+def _staff_request(request, reference: str) -> AppointmentRequest:
+    found = _visible_or_404(request, reference)
+    if not permissions.has_role(request.user, found.prefecture_id, Role.AGENT):
+        raise Http404
+    return found
+
+
+def _action_page(request, found, form, title: str, template: str = "backoffice/action.html", **extra):
+    return render(request, template, {"req": found, "form": form, "title": title, **extra})
+
+
+@verified_required
+@require_http_methods(["GET", "POST"])
+def edit_contact(request, reference: str):
+    from guichet.waitlist.forms import ContactForm
+
+    found = _staff_request(request, reference)
+    initial = {
+        "email": found.email,
+        "phone": found.phone,
+        "postal_address": found.postal_address,
+        "language": found.language,
+    }
+
+    class Form(ContactForm):
+        reason = reason_field()
+
+    form = Form(request.POST or None, initial=initial, prefecture=found.prefecture)
+    if request.method == "POST" and form.is_valid() and form.contact is not None:
+        try:
+            services.update_contact(
+                found,
+                user=request.user,
+                email=form.contact.email,
+                phone=form.contact.phone,
+                postal_address=form.contact.postal_address,
+                language=form.contact.language,
+                reason=form.cleaned_data["reason"],
+            )
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, _("The contact details are changed."))
+            return redirect("backoffice:request", reference=found.reference)
+    return _action_page(request, found, form, _("Change contact details"))
+
+
+@verified_required
+@require_http_methods(["GET", "POST"])
+def vulnerability(request, reference: str):
+    found = _staff_request(request, reference)
+    form = VulnerabilityForm(
+        request.POST or None,
+        initial={"action": "remove" if found.vulnerability_reason else "record", "vulnerability": found.vulnerability_reason},
+    )
+    if request.method == "POST" and form.is_valid():
+        value = form.cleaned_data["vulnerability"].strip() if form.cleaned_data["action"] == "record" else None
+        try:
+            services.set_vulnerability(found, user=request.user, vulnerability=value, reason=form.cleaned_data["reason"])
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, _("The vulnerability is recorded.") if value else _("The vulnerability is removed."))
+            return redirect("backoffice:request", reference=found.reference)
+    return _action_page(request, found, form, _("Vulnerability"))
+
+
+@verified_required
+@require_http_methods(["GET", "POST"])
+def close_request(request, reference: str):
+    found = _staff_request(request, reference)
+    form = CloseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.close(found, user=request.user, reason=form.cleaned_data["reason"])
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, _("The request is closed."))
+            return redirect("backoffice:request", reference=found.reference)
+    return _action_page(request, found, form, _("Close the request"), danger=True)
+
+
+@verified_required
+@require_http_methods(["GET", "POST"])
+def cancel_appointment(request, reference: str, appointment_id: int):
+    found = _staff_request(request, reference)
+    appointment = get_object_or_404(found.appointments, pk=appointment_id)
+    form = CancelAppointmentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.cancel_appointment(appointment.pk, user=request.user, reason=form.cleaned_data["reason"])
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, _("The appointment is cancelled; the request is back at the head of the queue."))
+            return redirect("backoffice:request", reference=found.reference)
+    return _action_page(request, found, form, _("Cancel the appointment"), appointment=appointment, danger=True)
+
+
+@verified_required
+@require_http_methods(["GET", "POST"])
+def move_appointment(request, reference: str, appointment_id: int):
+    from django.utils import timezone
+
+    found = _staff_request(request, reference)
+    appointment = get_object_or_404(found.appointments.select_related("request"), pk=appointment_id)
+    slots = services.free_slots_for(appointment)
+    choices = [
+        (
+            slot.pk,
+            f"{timezone.localtime(slot.starts_at, slot.counter.site.tzinfo):%d/%m/%Y %H:%M} — "
+            f"{slot.counter.site.name}, {slot.counter.name}",
+        )
+        for slot in slots
+    ]
+    form = MoveAppointmentForm(request.POST or None, slots=choices)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.move_appointment(
+                appointment.pk, form.cleaned_data["slot"], user=request.user, reason=form.cleaned_data["reason"]
+            )
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, _("The appointment is moved; the person is told."))
+            return redirect("backoffice:request", reference=found.reference)
+    return _action_page(request, found, form, _("Move the appointment"), appointment=appointment, no_slots=not choices)
+
+
+@verified_required
+@require_http_methods(["GET", "POST"])
+def impossibility(request, reference: str):
+    """An agent, or a partner with a mandate, records « impossibilité constatée » (CESEDA R.431-2)."""
+    from guichet.partners import services as partners
+
+    found = _visible_or_404(request, reference)
+    form = ImpossibilityForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            partners.record_impossibility(
+                found,
+                by=request.user,
+                circumstances=form.cleaned_data["circumstances"],
+                accompaniment_tried=form.cleaned_data["accompaniment_tried"],
+            )
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(
+                request,
+                _("The impossibility is recorded; the person has a signed attestation and the request is marked "
+                  "for the physical route."),
+            )
+            return redirect("backoffice:request", reference=found.reference)
+    return _action_page(request, found, form, _("Record that the online service was impossible to use"),
+                        template="backoffice/impossibility.html")
+
+
+@verified_required
+def receipt(request, reference: str):
+    """The paper receipt: the signed proof that the request was received, as the evidence app's PDF."""
+    from guichet.evidence.models import Proof
+
+    found = _visible_or_404(request, reference)
+    proof = Proof.objects.filter(request=found, event="received").order_by("issued_at", "id").first()
+    if proof is None:
+        raise Http404
+    links = proof_links(proof)
+    if "pdf" in links:
+        return redirect(links["pdf"])
+    raise Http404
+
+
+@prefecture_role(Role.AGENT)
+@require_http_methods(["GET", "POST"])
+def intake(request, prefecture):
+    """Register a request for a person at the counter, on the phone, or by a letter received."""
+    from guichet.waitlist.forms import IntakeForm
+
+    channel = request.POST.get("meta-channel") or request.GET.get("channel") or Channel.COUNTER
+    if channel not in services.ASSISTED_CHANNELS:
+        channel = Channel.COUNTER
+    meta = AssistedChannelForm(request.POST or None, prefecture=prefecture, prefix="meta", initial={"channel": channel})
+    form = IntakeForm(request.POST or None, prefecture=prefecture, channel=channel)
+    if request.method == "POST":
+        meta_ok = meta.is_valid()
+        form_ok = form.is_valid() and form.intake is not None
+        if meta_ok and form_ok:
+            try:
+                result = services.register_for_person(
+                    prefecture,
+                    form.intake,
+                    channel=meta.cleaned_data["channel"],
+                    user=request.user,
+                    received_at=meta.cleaned_data.get("received_at"),
+                    backdate_reason=meta.cleaned_data.get("backdate_reason", ""),
+                )
+            except DomainError as exc:
+                if set(exc.fields) & set(meta.fields):
+                    apply_domain_error(meta, exc)
+                else:
+                    apply_domain_error(form, exc)
+            else:
+                if result.created:
+                    messages.success(
+                        request,
+                        _("Request %(ref)s registered. Print the receipt and hand it over or post it.")
+                        % {"ref": result.request.reference},
+                    )
+                else:
+                    messages.warning(
+                        request,
+                        _("This person already has an active request for this procedure: %(ref)s. Nothing new was "
+                          "registered.") % {"ref": result.request.reference},
+                    )
+                return redirect("backoffice:request", reference=result.request.reference)
+    return render(
+        request,
+        "backoffice/intake.html",
+        {"prefecture": prefecture, "meta": meta, "form": form, "channel": channel},
+    )
+
+
+@prefecture_role(Role.AGENT)
+def queue(request, prefecture):
+    procedures = Procedure.objects.filter(prefecture=prefecture).order_by("name")
+    sites = Site.objects.filter(prefecture=prefecture).order_by("name")
+    procedure = site = None
+    if request.GET.get("procedure"):
+        procedure = procedures.filter(code=request.GET["procedure"]).first()
+        if procedure is None:
+            raise Http404
+    if request.GET.get("site"):
+        try:
+            site = sites.filter(pk=int(request.GET["site"])).first()
+        except ValueError:
+            site = None
+        if site is None:
+            raise Http404
+    rows = services.queue(prefecture, procedure=procedure, site=site)
+    return render(
+        request,
+        "backoffice/queue.html",
+        {
+            "prefecture": prefecture,
+            "procedures": procedures,
+            "sites": sites,
+            "procedure": procedure,
+            "site": site,
+            "rows": rows,
+            "late_count": sum(1 for row in rows if row.late),
+        },
+    )

@@ -1,0 +1,144 @@
+"""Catalogue forms: friendlier inputs than raw JSON, and the checks Model.clean cannot make (many-to-many)."""
+
+import re
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from . import services
+from .models import Closure, Counter, OpeningRule, Prefecture, Procedure
+
+LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$")
+
+
+class LanguageListField(forms.CharField):
+    """Language codes separated by commas or spaces ("ar, en, zh-hans"), stored as a list."""
+
+    def prepare_value(self, value):
+        if isinstance(value, list):
+            return ", ".join(value)
+        return value
+
+    def to_python(self, value) -> list[str]:
+        text = super().to_python(value) or ""
+        codes = [code.strip().lower() for code in re.split(r"[,;\s]+", text) if code.strip()]
+        wrong = [code for code in codes if not LANGUAGE_CODE.match(code)]
+        if wrong:
+            raise ValidationError(
+                _("“%(codes)s” is not a language code: use codes like ar, en, es, ru, tr, uk or zh-hans."),
+                params={"codes": ", ".join(wrong)},
+                code="invalid_language",
+            )
+        if "fr" in codes:
+            raise ValidationError(
+                _("French is spoken at every counter: list only the other languages."), code="french"
+            )
+        # Keep the order given, once each.
+        return list(dict.fromkeys(codes))
+
+
+class LineListField(forms.CharField):
+    """One item per line, stored as a list of non-empty texts."""
+
+    widget = forms.Textarea(attrs={"rows": 6})
+
+    def prepare_value(self, value):
+        if isinstance(value, list):
+            return "\n".join(value)
+        return value
+
+    def to_python(self, value) -> list[str]:
+        text = super().to_python(value) or ""
+        return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+class PrefectureForm(forms.ModelForm):
+    class Meta:
+        model = Prefecture
+        fields = [
+            "code",
+            "name",
+            "timezone",
+            "holiday_subdivision",
+            "late_renewal_attestation",
+            "contact_email",
+        ]
+
+    def clean_code(self) -> str:
+        # "2a" and " 93" are what people type for "2A" and "93".
+        return (self.cleaned_data.get("code") or "").strip().upper()
+
+
+class CounterForm(forms.ModelForm):
+    languages = LanguageListField(
+        label=_("languages besides French"),
+        required=False,
+        help_text=_("Language codes separated by commas, for example: ar, en, zh-hans."),
+    )
+
+    class Meta:
+        model = Counter
+        fields = ["site", "name", "languages", "is_active"]
+
+
+class ProcedureForm(forms.ModelForm):
+    documents = LineListField(
+        label=_("documents to bring"), required=False, help_text=_("One document per line.")
+    )
+
+    class Meta:
+        model = Procedure
+        fields = [
+            "prefecture",
+            "code",
+            "name",
+            "kind",
+            "description",
+            "duration_minutes",
+            "mode",
+            "target_wait_days",
+            "vulnerable_target_wait_days",
+            "minimum_notice_hours",
+            "postal_notice_hours",
+            "offer_validity_hours",
+            "is_renewal",
+            "renewal_window_opens_days",
+            "renewal_window_closes_days",
+            "renewal_safety_margin_days",
+            "documents",
+            "is_active",
+        ]
+
+
+class OpeningRuleForm(forms.ModelForm):
+    class Meta:
+        model = OpeningRule
+        fields = [
+            "counter",
+            "weekday",
+            "start_time",
+            "end_time",
+            "slot_minutes",
+            "procedures",
+            "valid_from",
+            "valid_until",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        procedures = cleaned.get("procedures")
+        if procedures is not None:
+            errors = services.rule_procedure_errors(
+                cleaned.get("counter"), cleaned.get("slot_minutes"), procedures
+            )
+            for field, messages in errors.items():
+                for message in messages:
+                    self.add_error(field, message)
+        return cleaned
+
+
+class ClosureForm(forms.ModelForm):
+    class Meta:
+        model = Closure
+        fields = ["site", "counter", "start_date", "end_date", "reason"]

@@ -1,0 +1,65 @@
+"""PDFs (WeasyPrint) and QR codes (segno) for proofs and court files.
+
+A proof's QR code carries the verification address with the token in it, so that scanning it opens the
+verify page with the answer. When that address does not fit in a QR code a phone can read, the code
+carries the token alone (any verifier, including ours, accepts it pasted).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from urllib.parse import quote
+
+import segno
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils import translation
+
+logger = logging.getLogger(__name__)
+
+# Above version 30 (137 × 137 modules) a code printed a few centimetres wide is hard for a phone to read.
+MAX_QR_VERSION = 30
+
+
+@dataclass(frozen=True)
+class QrCode:
+    data: str
+    carries: str  # "url" or "token"
+    version: int
+    svg_data_uri: str
+
+
+def verify_url(token: str, language: str | None = None) -> str:
+    language = language or translation.get_language() or settings.LANGUAGE_CODE
+    return f"{settings.SITE_URL}/{language}/verify/?t={quote(token, safe='')}"
+
+
+def _make(data: str) -> segno.QRCode | None:
+    try:
+        code = segno.make_qr(data, error="m", boost_error=False)
+    except segno.DataOverflowError:
+        return None
+    return code if code.version <= MAX_QR_VERSION else None
+
+
+def proof_qr(token: str, language: str | None = None) -> QrCode | None:
+    """The QR code of a proof: the verification URL if it fits, else the token alone, else nothing."""
+    for carries, data in (("url", verify_url(token, language)), ("token", token)):
+        code = _make(data)
+        if code is not None:
+            uri = code.svg_data_uri(scale=4, border=4, xmldecl=False, nl=False)
+            return QrCode(data=data, carries=carries, version=code.version, svg_data_uri=uri)
+    logger.warning("proof token of %s characters does not fit in a QR code", len(token))
+    return None
+
+
+def render_pdf(template_name: str, context: dict) -> bytes:
+    """Render an HTML template to PDF. Images are data URIs, so nothing is fetched over the network."""
+    from weasyprint import HTML
+    from weasyprint.urls import URLFetcher
+
+    # Nothing but inline data: a PDF never reads a local file or the network because of its content.
+    fetcher = URLFetcher(allowed_protocols={"data"}, allow_redirects=False)
+    html = render_to_string(template_name, context)
+    return HTML(string=html, base_url=str(settings.BASE_DIR), url_fetcher=fetcher).write_pdf()

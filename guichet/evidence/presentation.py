@@ -1,0 +1,273 @@
+"""A proof's content in plain words, for pages and PDFs: the event, the person, the request, the dates.
+
+The payload comes from a verified token, but possibly from an older version of the format: every field is
+read defensively and an unknown one is shown as it is, never an error.
+"""
+
+from __future__ import annotations
+
+import datetime
+import zoneinfo
+from dataclasses import dataclass, field
+
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from guichet.waitlist.models import Channel, DueReason, RequestStatus
+
+from .models import ProofEvent
+
+# What each detail is called; ids of internal rows (offer, appointment…) are not shown.
+DETAIL_LABELS = {
+    "position": gettext_lazy("Position in the queue"),
+    "site": gettext_lazy("Site"),
+    "counter": gettext_lazy("Counter"),
+    "starts_at": gettext_lazy("Appointment time"),
+    "expires_at": gettext_lazy("Answer before"),
+    "reason": gettext_lazy("Reason"),
+    "cancelled_by": gettext_lazy("Cancelled by"),
+    "consecutive_lapses": gettext_lazy("Offers lapsed in a row"),
+    "outcome": gettext_lazy("Outcome"),
+    "days_waiting": gettext_lazy("Days waited so far"),
+    "week": gettext_lazy("Week of waiting"),
+    "since": gettext_lazy("Previous statement"),
+    "tribunal": gettext_lazy("Tribunal"),
+    "case_number": gettext_lazy("Case number"),
+    "ordered_on": gettext_lazy("Date of the order"),
+    "notified_on": gettext_lazy("Date notified"),
+    "convoke_by": gettext_lazy("Convoke by"),
+    "appointment_by": gettext_lazy("Appointment by"),
+    "penalty_per_day": gettext_lazy("Penalty per day (EUR)"),
+    "previous_due_date": gettext_lazy("Previous due date"),
+    "due_reason": gettext_lazy("Reason for the due date"),
+    "note": gettext_lazy("Note"),
+    "permit_expires_on": gettext_lazy("Permit expires on"),
+    "received_on": gettext_lazy("Request made on"),
+}
+HIDDEN_DETAILS = {"offer", "appointment", "court_order", "proof", "slot"}
+CANCELLED_BY = {"applicant": gettext_lazy("the applicant"), "prefecture": gettext_lazy("the prefecture")}
+
+# One sentence per event, for the statement at the top of a proof.
+EVENT_SENTENCES = {
+    ProofEvent.RECEIVED: gettext_lazy("The request was received and joined the queue."),
+    ProofEvent.OFFER_MADE: gettext_lazy("An appointment was offered."),
+    ProofEvent.OFFER_DECLINED: gettext_lazy("The offered appointment was declined."),
+    ProofEvent.OFFER_LAPSED: gettext_lazy("The offered appointment lapsed without an answer."),
+    ProofEvent.OFFER_WITHDRAWN: gettext_lazy("The offered appointment was withdrawn."),
+    ProofEvent.APPOINTMENT_CONFIRMED: gettext_lazy("An appointment was confirmed."),
+    ProofEvent.APPOINTMENT_CANCELLED: gettext_lazy("The appointment was cancelled."),
+    ProofEvent.CHECKED_IN: gettext_lazy("The applicant came to the appointment and was checked in."),
+    ProofEvent.SERVED: gettext_lazy("The applicant was received at the counter."),
+    ProofEvent.NO_SHOW: gettext_lazy("The applicant did not come to the appointment."),
+    ProofEvent.STILL_WAITING: gettext_lazy(
+        "On this date the request was still waiting for an appointment, and none had been given."
+    ),
+    ProofEvent.PAUSED: gettext_lazy("The request was paused."),
+    ProofEvent.REACTIVATED: gettext_lazy("The request was reactivated."),
+    ProofEvent.WITHDRAWN: gettext_lazy("The applicant withdrew the request."),
+    ProofEvent.CLOSED: gettext_lazy("The prefecture closed the request."),
+    ProofEvent.DUE_DATE_CHANGED: gettext_lazy("The due date of the request changed."),
+    ProofEvent.COURT_ORDER: gettext_lazy("The prefecture recorded a court order on this request."),
+    ProofEvent.LATE_RENEWAL: gettext_lazy(
+        "The renewal was requested before the current permit expired, and on its expiry date no "
+        "appointment had been given yet."
+    ),
+    ProofEvent.IMPOSSIBILITY: gettext_lazy("It was found impossible for the applicant to use the online service."),
+    ProofEvent.DETAILS_CHANGED: gettext_lazy("The details of the request changed."),
+}
+
+
+# The court file is a French legal document whatever the reader's language: its chronology uses these
+# fixed French wordings rather than the translation catalogues (which may lag behind, or be absent).
+FRENCH_EVENT_LABELS = {
+    ProofEvent.RECEIVED: "Demande enregistrée",
+    ProofEvent.OFFER_MADE: "Proposition de rendez-vous",
+    ProofEvent.OFFER_DECLINED: "Proposition refusée",
+    ProofEvent.OFFER_LAPSED: "Proposition expirée sans réponse",
+    ProofEvent.OFFER_WITHDRAWN: "Proposition retirée",
+    ProofEvent.APPOINTMENT_CONFIRMED: "Rendez-vous confirmé",
+    ProofEvent.APPOINTMENT_CANCELLED: "Rendez-vous annulé",
+    ProofEvent.CHECKED_IN: "Présence au guichet enregistrée",
+    ProofEvent.SERVED: "Reçu au guichet",
+    ProofEvent.NO_SHOW: "Absence au rendez-vous",
+    ProofEvent.STILL_WAITING: "Attestation hebdomadaire : toujours en attente",
+    ProofEvent.PAUSED: "Demande suspendue",
+    ProofEvent.REACTIVATED: "Demande réactivée",
+    ProofEvent.WITHDRAWN: "Demande retirée",
+    ProofEvent.CLOSED: "Demande close par la préfecture",
+    ProofEvent.DUE_DATE_CHANGED: "Date cible modifiée",
+    ProofEvent.COURT_ORDER: "Décision de justice enregistrée",
+    ProofEvent.LATE_RENEWAL: "Attestation de demande antérieure à l'expiration du titre",
+    ProofEvent.IMPOSSIBILITY: "Impossibilité constatée d'utiliser le téléservice",
+    ProofEvent.DETAILS_CHANGED: "Coordonnées modifiées",
+}
+FRENCH_DETAIL_LABELS = {
+    "position": "Rang dans la file",
+    "site": "Site",
+    "counter": "Guichet",
+    "starts_at": "Date du rendez-vous",
+    "expires_at": "Réponse attendue avant",
+    "reason": "Motif",
+    "cancelled_by": "Annulé par",
+    "consecutive_lapses": "Propositions expirées de suite",
+    "outcome": "Issue",
+    "days_waiting": "Jours d'attente",
+    "week": "Semaine d'attente",
+    "since": "Attestation précédente",
+    "tribunal": "Tribunal",
+    "case_number": "Numéro de requête",
+    "ordered_on": "Date de la décision",
+    "notified_on": "Date de notification",
+    "convoke_by": "Convoquer avant le",
+    "appointment_by": "Rendez-vous avant le",
+    "penalty_per_day": "Astreinte par jour (EUR)",
+    "previous_due_date": "Date cible précédente",
+    "due_reason": "Motif de la date cible",
+    "note": "Note",
+    "permit_expires_on": "Expiration du titre",
+    "received_on": "Demande faite le",
+}
+
+
+def _parse_datetime(value) -> datetime.datetime | None:
+    if not isinstance(value, str) or len(value) > 40:
+        return None
+    try:
+        parsed = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else None
+
+
+def _parse_date(value) -> datetime.date | None:
+    if not isinstance(value, str) or len(value) > 12:
+        return None
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _zone(name) -> datetime.tzinfo:
+    try:
+        return zoneinfo.ZoneInfo(name) if isinstance(name, str) and name else datetime.UTC
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return datetime.UTC
+
+
+def local_text(moment: datetime.datetime | None, tz) -> str:
+    """A moment in the given zone, written in the active language, with the zone's offset."""
+    if moment is None:
+        return ""
+    local = moment.astimezone(tz)
+    offset = local.strftime("%z")
+    offset = f"UTC{offset[:3]}:{offset[3:]}" if offset else "UTC"
+    return f"{date_format(local.replace(tzinfo=None), 'DATETIME_FORMAT')} ({offset})"
+
+
+def date_text(day: datetime.date | None) -> str:
+    return date_format(day, "DATE_FORMAT") if day else ""
+
+
+def _choice_label(choices, value) -> str:
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return str(value or "")
+
+
+def event_label(event) -> str:
+    return _choice_label(ProofEvent, event)
+
+
+@dataclass
+class ProofContent:
+    typ: str
+    event: str
+    event_label: str
+    sentence: str
+    at: datetime.datetime | None
+    at_text: str
+    at_utc_text: str
+    reference: str
+    name: str
+    birth_date: str
+    prefecture: str
+    procedure: str
+    channel: str
+    received: str
+    due_date: str
+    due_reason: str
+    status: str
+    details: list[tuple[str, str]] = field(default_factory=list)
+    is_checkpoint: bool = False
+
+
+def _detail_value(name: str, value, details: dict, tz) -> str:
+    local = details.get(f"{name}_local")
+    moment = _parse_datetime(local) or _parse_datetime(value)
+    if moment is not None:
+        return local_text(moment, tz)
+    day = _parse_date(value)
+    if day is not None:
+        return date_text(day)
+    if name == "cancelled_by" and value in CANCELLED_BY:
+        return str(CANCELLED_BY[value])
+    if name == "due_reason":
+        return _choice_label(DueReason, value)
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, dict | list):
+        return ", ".join(f"{v}" for v in (value.values() if isinstance(value, dict) else value))[:300]
+    return str(value)[:300]
+
+
+def describe(payload: dict, *, french: bool = False) -> ProofContent:
+    """Everything a person needs to read in a proof, formatted in the active language.
+
+    With `french`, labels come from the fixed French tables (for the court file; activate "fr" too so
+    that dates are written in French)."""
+    tz = _zone(payload.get("tz"))
+    at = _parse_datetime(payload.get("at"))
+    name = payload.get("name") if isinstance(payload.get("name"), dict) else {}
+    full_name = " ".join(str(part) for part in (name.get("given"), name.get("family")) if part)
+    event = str(payload.get("event", ""))[:40]
+    raw_details = payload.get("details") if isinstance(payload.get("details"), dict) else {}
+    details = []
+    for key, value in raw_details.items():
+        if key in HIDDEN_DETAILS or key.endswith("_local") or value in (None, ""):
+            continue
+        labels = FRENCH_DETAIL_LABELS if french else DETAIL_LABELS
+        label = str(labels.get(key, key.replace("_", " ")))
+        details.append((label, _detail_value(key, value, raw_details, tz)))
+    typ = str(payload.get("typ", ""))
+    content = ProofContent(
+        typ=typ,
+        event=event,
+        event_label=(FRENCH_EVENT_LABELS.get(event, event) if french else event_label(event)) if event else "",
+        sentence=str(EVENT_SENTENCES.get(event, "")),
+        at=at,
+        at_text=local_text(at, tz),
+        at_utc_text=local_text(at, datetime.UTC),
+        reference=str(payload.get("ref", ""))[:40],
+        name=full_name[:320],
+        birth_date=date_text(_parse_date(payload.get("birth_date"))),
+        prefecture=str(payload.get("prefecture_name") or payload.get("prefecture") or "")[:160],
+        procedure=str(payload.get("procedure_name") or payload.get("procedure") or "")[:200],
+        channel=_choice_label(Channel, payload.get("channel")) if payload.get("channel") else "",
+        received=local_text(_parse_datetime(payload.get("received_at")), tz),
+        due_date=date_text(_parse_date(payload.get("due_date"))),
+        due_reason=_choice_label(DueReason, payload.get("due_reason")) if payload.get("due_reason") else "",
+        status=_choice_label(RequestStatus, payload.get("status")) if payload.get("status") else "",
+        details=details,
+    )
+    if typ.startswith("guichet-audit-checkpoint"):
+        content.is_checkpoint = True
+        content.event_label = _("Audit log checkpoint")
+        content.sentence = _("The audit log of %(chain)s had %(seq)s entries; the last one has this hash.") % {
+            "chain": str(payload.get("chain", ""))[:16],
+            "seq": str(payload.get("seq", ""))[:20],
+        }
+        content.details = [(_("Hash of the last entry"), str(payload.get("hash", ""))[:64])]
+    return content

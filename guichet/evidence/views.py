@@ -1,0 +1,429 @@
+"""Evidence pages: a proof (page, PDF, raw JWS), a request's proofs, the court file, /verify, court orders.
+
+Thin: each view reads its input, checks access (permissions.py), calls one service and renders. A proof
+belongs to its applicant: it opens with the request's access token (`?token=`), or for staff.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from guichet.catalog.models import Counter
+from guichet.errors import DomainError
+from guichet.waitlist.models import AppointmentRequest
+from guichet.waitlist.references import InvalidReference, parse_reference, token_matches
+
+from . import court_file, court_orders, pdf, permissions, presentation, services, signing
+from .forms import CourtOrderForm, ExtraSlotForm, ResolveAlertForm, VerifyForm
+from .models import CourtOrder, CourtOrderAlert, Proof, SigningKey
+
+# Bodies above this are refused before Django parses them: a proof is about a kilobyte.
+MAX_VERIFY_BODY = signing.MAX_TOKEN_LENGTH * 4
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    """Pages that carry a person's data or access token: never cached, never sent as a referrer."""
+    response["Cache-Control"] = "private, no-store"
+    response["Referrer-Policy"] = "no-referrer"
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def _access_token(request) -> str:
+    value = request.GET.get("token") or request.POST.get("token") or request.headers.get("X-Access-Token") or ""
+    return value.strip()[:200]
+
+
+def _load_request(reference: str) -> AppointmentRequest | None:
+    try:
+        reference = parse_reference(reference)
+    except InvalidReference:
+        return None
+    return (
+        AppointmentRequest.objects.select_related("prefecture", "procedure").filter(reference=reference).first()
+    )
+
+
+def _readable_request(http_request, reference: str) -> AppointmentRequest:
+    """The request if this visitor may read it; otherwise 404, the same for a wrong token or reference."""
+    found = _load_request(reference)
+    token = _access_token(http_request)
+    if found is None:
+        # Spend the same hash comparison, so that timing does not tell an unknown reference.
+        token_matches(token, "")
+        raise Http404
+    if not permissions.can_read_request(http_request.user, found, token):
+        raise Http404
+    return found
+
+
+def _readable_proof(http_request, pk: int) -> Proof:
+    proof = Proof.objects.select_related("request__prefecture", "request__procedure").filter(pk=pk).first()
+    if proof is None or not permissions.can_read_request(http_request.user, proof.request, _access_token(http_request)):
+        raise Http404
+    return proof
+
+
+def _token_query(http_request, req: AppointmentRequest) -> str:
+    """The query that keeps the applicant's access on the next link (nothing for staff)."""
+    token = _access_token(http_request)
+    if token and permissions.token_matches(req, token):
+        return "?" + urlencode({"token": token})
+    return ""
+
+
+def _content_of(proof: Proof, keys: dict[str, bytes]) -> tuple[presentation.ProofContent | None, str]:
+    try:
+        return presentation.describe(signing.parse_and_verify(proof.token, keys).payload), ""
+    except signing.TokenError as error:
+        return None, error.message
+
+
+# --- a proof --------------------------------------------------------------------------------------------
+
+
+def proof_page(request, pk: int):
+    proof = _readable_proof(request, pk)
+    content, error = _content_of(proof, services.published_keys())
+    query = _token_query(request, proof.request)
+    return _private(
+        render(
+            request,
+            "evidence/proof.html",
+            {
+                "proof": proof,
+                "req": proof.request,
+                "content": content,
+                "error": error,
+                "qr": pdf.proof_qr(proof.token),
+                "verify_url": pdf.verify_url(proof.token),
+                "query": query,
+            },
+        )
+    )
+
+
+def proof_jws(request, pk: int):
+    proof = _readable_proof(request, pk)
+    response = HttpResponse(proof.token + "\n", content_type="text/plain; charset=us-ascii")
+    response["Content-Disposition"] = f'inline; filename="{proof.request.reference}-{proof.pk}.jws"'
+    return _private(response)
+
+
+def _pdf_response(body: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(body, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return _private(response)
+
+
+def proofs_pdf_context(req: AppointmentRequest, proofs: list[Proof]) -> dict:
+    keys = services.published_keys()
+    rows = []
+    for proof in proofs:
+        content, error = _content_of(proof, keys)
+        rows.append({"proof": proof, "content": content, "error": error, "qr": pdf.proof_qr(proof.token)})
+    return {"req": req, "rows": rows, "site_url": settings.SITE_URL, "generated": timezone.now()}
+
+
+def proof_pdf(request, pk: int):
+    proof = _readable_proof(request, pk)
+    body = pdf.render_pdf("evidence/pdf/proofs.html", proofs_pdf_context(proof.request, [proof]))
+    return _pdf_response(body, f"{proof.request.reference}-{proof.pk}.pdf")
+
+
+# --- a request's proofs -------------------------------------------------------------------------------
+
+
+def request_proofs(request, reference: str):
+    req = _readable_request(request, reference)
+    keys = services.published_keys()
+    rows = []
+    for proof in services.proofs_of(req):
+        content, error = _content_of(proof, keys)
+        rows.append({"proof": proof, "content": content, "error": error})
+    available, reason = court_file.court_file_available(req)
+    return _private(
+        render(
+            request,
+            "evidence/request_proofs.html",
+            {
+                "req": req,
+                "rows": rows,
+                "query": _token_query(request, req),
+                "court_file_available": available,
+                "court_file_reason": reason,
+            },
+        )
+    )
+
+
+def request_proofs_pdf(request, reference: str):
+    req = _readable_request(request, reference)
+    proofs = list(services.proofs_of(req))
+    if not proofs:
+        raise Http404
+    body = pdf.render_pdf("evidence/pdf/proofs.html", proofs_pdf_context(req, proofs))
+    return _pdf_response(body, f"{req.reference}-proofs.pdf")
+
+
+def court_file_pdf(request, reference: str):
+    req = _readable_request(request, reference)
+    available, reason = court_file.court_file_available(req)
+    if not available:
+        response = render(
+            request,
+            "evidence/court_file_unavailable.html",
+            {"req": req, "reason": reason, "query": _token_query(request, req)},
+            status=403,
+        )
+        return _private(response)
+    return _pdf_response(court_file.render_court_file(req), f"dossier-refere-{req.reference}.pdf")
+
+
+# --- /verify ----------------------------------------------------------------------------------------------
+
+
+def verification_result(token) -> dict:
+    """What the page and the API say about a token: valid (with its key and content) or why not."""
+    try:
+        verified = services.verify_token(token)
+    except signing.TokenError as error:
+        return {"valid": False, "code": error.code, "message": error.message}
+    key = SigningKey.objects.filter(kid=verified.kid).first()
+    return {
+        "valid": True,
+        "kid": verified.kid,
+        "key": key,
+        "payload": verified.payload,
+        "content": presentation.describe(verified.payload),
+    }
+
+
+@require_http_methods(["GET", "POST", "HEAD"])
+def verify(request):
+    result = None
+    form = VerifyForm()
+    if request.method == "POST":
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > MAX_VERIFY_BODY:
+            result = {"valid": False, "code": "too_long", "message": _("This text is too long to be a proof.")}
+        else:
+            form = VerifyForm(request.POST)
+            text = request.POST.get("t", "")
+            result = _verify_text(text)
+    elif "t" in request.GET:
+        text = request.GET.get("t", "")
+        form = VerifyForm(initial={"t": text[: MAX_VERIFY_BODY]})
+        result = _verify_text(text)
+    response = render(request, "evidence/verify.html", {"form": form, "result": result})
+    response["Referrer-Policy"] = "no-referrer"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _verify_text(text: str) -> dict:
+    # Django decodes form and query data with replacement characters: one means the bytes were not UTF-8.
+    if "\ufffd" in text:
+        return {
+            "valid": False,
+            "code": "not_utf8",
+            "message": _("This text is not valid UTF-8 text, so it cannot be a proof."),
+        }
+    return verification_result(text)
+
+
+# --- well-known ---------------------------------------------------------------------------------------
+
+
+def jwks(request):
+    from django.http import JsonResponse
+
+    response = JsonResponse(services.jwk_set())
+    response["Content-Type"] = "application/jwk-set+json"
+    # Keys change rarely (rotation); verifiers may cache briefly. Anyone may read them, from anywhere.
+    response["Cache-Control"] = "public, max-age=300"
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+# --- staff: court orders ------------------------------------------------------------------------------
+
+
+def _staff_request(request, reference: str) -> AppointmentRequest:
+    found = _load_request(reference)
+    if found is None:
+        raise Http404
+    if not permissions.can_access_prefecture(request.user, found.prefecture):
+        raise PermissionDenied
+    return found
+
+
+def _staff_order(request, pk: int) -> CourtOrder:
+    order = get_object_or_404(
+        CourtOrder.objects.select_related("request__prefecture", "request__procedure"), pk=pk
+    )
+    if not permissions.can_access_prefecture(request.user, order.request.prefecture):
+        raise PermissionDenied
+    return order
+
+
+SEVERITY = {
+    court_orders.OrderStatus.MISSED: 0,
+    court_orders.OrderStatus.AT_RISK: 1,
+    court_orders.OrderStatus.PENDING: 2,
+    court_orders.OrderStatus.MET: 3,
+}
+
+
+@permissions.staff_required
+def court_order_list(request):
+    now = timezone.now()
+    orders = CourtOrder.objects.select_related("request__prefecture", "request__procedure").order_by("-notified_on", "id")
+    visible = permissions.visible_prefecture_ids(request.user)
+    if visible is not None:
+        orders = orders.filter(request__prefecture_id__in=visible)
+    states = [
+        court_orders.order_state(order, now)
+        for order in orders[:500]
+        if permissions.can_access_prefecture(request.user, order.request.prefecture)
+    ]
+    wanted = request.GET.get("status", "")
+    if wanted in SEVERITY:
+        states = [state for state in states if state.status == wanted]
+    states.sort(key=lambda state: (SEVERITY[state.status], state.deadline, state.order.pk))
+    totals = {status: 0 for status in SEVERITY}
+    for state in states:
+        totals[state.status] += 1
+    return render(
+        request,
+        "evidence/staff/court_orders.html",
+        {
+            "states": states,
+            "wanted": wanted,
+            "totals": totals,
+            "statuses": [(key, court_orders.OrderStatus.LABELS[key]) for key in SEVERITY],
+            "penalty_total": sum((state.penalty_accrued for state in states), start=0),
+        },
+    )
+
+
+@permissions.staff_required
+@require_http_methods(["GET", "POST"])
+def court_order_new(request, reference: str):
+    req = _staff_request(request, reference)
+    if not permissions.can_manage_court_orders(request.user, req.prefecture):
+        raise PermissionDenied
+    form = CourtOrderForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            order = court_orders.record_court_order(
+                req, **form.cleaned_data, actor=court_orders.staff_actor(request.user)
+            )
+        except DomainError as error:
+            for field, problems in error.fields.items():
+                for problem in problems:
+                    form.add_error(field if field in form.fields else None, str(problem))
+            if not error.fields:
+                form.add_error(None, str(error.message))
+        else:
+            messages.success(request, _("The court order was recorded."))
+            return redirect("evidence:court_order", pk=order.pk)
+    return render(request, "evidence/staff/court_order_form.html", {"req": req, "form": form})
+
+
+def _counters_for(order: CourtOrder):
+    return (
+        Counter.objects.filter(site__prefecture_id=order.request.prefecture_id, is_active=True, site__is_active=True)
+        .select_related("site")
+        .order_by("site__name", "name")
+    )
+
+
+@permissions.staff_required
+def court_order_detail(request, pk: int):
+    order = _staff_order(request, pk)
+    return _render_order(request, order, ExtraSlotForm(counters=_counters_for(order), default_minutes=order.request.procedure.duration_minutes))
+
+
+def _render_order(request, order: CourtOrder, slot_form: ExtraSlotForm, status: int = 200):
+    state = court_orders.order_state(order)
+    return render(
+        request,
+        "evidence/staff/court_order.html",
+        {
+            "order": order,
+            "req": order.request,
+            "state": state,
+            "alerts": order.alerts.order_by("-created_at"),
+            "slot_form": slot_form,
+            "resolve_form": ResolveAlertForm(),
+            "proofs_url": reverse("evidence:request_proofs", kwargs={"reference": order.request.reference}),
+        },
+        status=status,
+    )
+
+
+@permissions.staff_required
+@require_POST
+def court_order_extra_slot(request, pk: int):
+    order = _staff_order(request, pk)
+    if not permissions.can_manage_court_orders(request.user, order.request.prefecture):
+        raise PermissionDenied
+    form = ExtraSlotForm(request.POST, counters=_counters_for(order))
+    if form.is_valid():
+        try:
+            slot = court_orders.open_extra_slot(
+                order,
+                counter=form.cleaned_data["counter"],
+                starts_at=form.starts_at(),
+                ends_at=form.ends_at(),
+                actor=court_orders.staff_actor(request.user),
+                reason=form.cleaned_data["reason"],
+            )
+        except DomainError as error:
+            for field, problems in error.fields.items():
+                for problem in problems:
+                    form.add_error(field if field in form.fields else None, str(problem))
+            if not error.fields:
+                form.add_error(None, str(error.message))
+        else:
+            local = slot.starts_at.astimezone(slot.counter.site.tzinfo)
+            messages.success(
+                request,
+                _("An extra slot was opened on %(when)s; the queue will offer it.")
+                % {"when": presentation.local_text(local, slot.counter.site.tzinfo)},
+            )
+            return redirect("evidence:court_order", pk=order.pk)
+    return _render_order(request, order, form, status=422)
+
+
+@permissions.staff_required
+@require_POST
+def court_alert_resolve(request, pk: int):
+    alert = get_object_or_404(CourtOrderAlert.objects.select_related("order__request__prefecture"), pk=pk)
+    if not permissions.can_access_prefecture(request.user, alert.order.request.prefecture):
+        raise PermissionDenied
+    form = ResolveAlertForm(request.POST)
+    if form.is_valid():
+        try:
+            court_orders.resolve_alert(alert, court_orders.staff_actor(request.user), form.cleaned_data["resolution"])
+        except DomainError as error:
+            messages.error(request, str(error.message))
+        else:
+            messages.success(request, _("The alert was marked as dealt with."))
+    else:
+        messages.error(request, _("Say what was done before closing the alert."))
+    return redirect("evidence:court_order", pk=alert.order_id)

@@ -1,0 +1,172 @@
+"""The one place that takes row locks. Read docs/concurrency.md before changing anything here.
+
+Every transaction that changes who holds a slot takes its locks through these functions, in this fixed
+order, as late as possible (just before the final check of the state it is about to change):
+
+    1. PREFECTURE   the prefecture row: serialises allocation runs of one prefecture
+    2. REQUEST      appointment request rows
+    3. SLOT         slot rows; a slot's lock also guards its Hold row (nobody writes a Hold without it)
+    4. OFFER        offer and appointment rows
+    5. AUDIT        the audit chain head, taken by guichet.evidence.audit.append, always last
+
+Within one level, several rows are locked in ascending id order. A transaction that has to *wait* for a
+lock therefore always waits for one that comes later in the order than everything it holds, so no cycle of
+waits (deadlock) can form. Locks taken with SKIP LOCKED never wait, so they may be taken out of order (the
+allocation does, in its retry rounds).
+
+On SQLite these are no-ops: the settings open every transaction with BEGIN IMMEDIATE, which takes the
+database's single write lock at once, so transactions that write are already serialised. Django ignores
+select_for_update() on SQLite; the functions still re-read the rows, so callers see fresh state either way.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from enum import IntEnum
+from typing import TYPE_CHECKING
+
+from django.db import connection
+
+if TYPE_CHECKING:
+    from guichet.appointments.models import Appointment, Offer
+    from guichet.capacity.models import Slot
+    from guichet.waitlist.models import AppointmentRequest
+
+# PostgreSQL binds every id of an IN list as one parameter; keep statements well under its limits.
+CHUNK = 5000
+
+
+class Level(IntEnum):
+    PREFECTURE = 1
+    REQUEST = 2
+    SLOT = 3
+    OFFER = 4
+    AUDIT = 5
+
+
+_trace = threading.local()
+
+
+@contextmanager
+def trace() -> Iterator[list[Level]]:
+    """Record the levels of the locks taken in this thread (tests use it to check the order)."""
+    taken: list[Level] = []
+    previous = getattr(_trace, "taken", None)
+    _trace.taken = taken
+    try:
+        yield taken
+    finally:
+        _trace.taken = previous
+
+
+def _note(level: Level) -> None:
+    if not connection.in_atomic_block:
+        # A lock outside a transaction is released at once: always a bug.
+        raise RuntimeError("locks are taken inside a transaction (transaction.atomic)")
+    taken = getattr(_trace, "taken", None)
+    if taken is not None:
+        taken.append(level)
+
+
+def uses_row_locks() -> bool:
+    """True where SELECT ... FOR UPDATE means something (PostgreSQL); SQLite serialises whole transactions."""
+    return connection.features.has_select_for_update
+
+
+def _chunks(ids: list[int]) -> Iterator[list[int]]:
+    for start in range(0, len(ids), CHUNK):
+        yield ids[start : start + CHUNK]
+
+
+def prefecture(prefecture_id: int) -> None:
+    """Serialise allocation runs of one prefecture (other prefectures go on in parallel)."""
+    from guichet.catalog.models import Prefecture
+
+    _note(Level.PREFECTURE)
+    list(Prefecture.objects.select_for_update().filter(pk=prefecture_id).values_list("pk", flat=True))
+
+
+def request(request_id: int) -> AppointmentRequest:
+    """Lock one request and return it fresh, with its prefecture and procedure."""
+    from guichet.waitlist.models import AppointmentRequest
+
+    _note(Level.REQUEST)
+    # `of` keeps the catalogue rows unlocked: only the request is ours to change.
+    return (
+        AppointmentRequest.objects.select_for_update(of=("self",))
+        .select_related("prefecture", "procedure")
+        .get(pk=request_id)
+    )
+
+
+def requests(ids: Iterable[int], *, skip_locked: bool = False, status: str | None = None) -> list[int]:
+    """Lock these requests (those still in `status`, if given); return the ids locked, ascending.
+
+    With skip_locked, rows another transaction holds are left out instead of waited for.
+    """
+    from guichet.waitlist.models import AppointmentRequest
+
+    _note(Level.REQUEST)
+    locked: list[int] = []
+    for chunk in _chunks(sorted(set(ids))):
+        rows = AppointmentRequest.objects.filter(pk__in=chunk)
+        if status is not None:
+            rows = rows.filter(status=status)
+        locked.extend(
+            rows.select_for_update(skip_locked=skip_locked).order_by("pk").values_list("pk", flat=True)
+        )
+    return locked
+
+
+def slot(slot_id: int) -> Slot:
+    """Lock one slot (and with it the right to write its Hold) and return it fresh."""
+    from guichet.capacity.models import Slot
+
+    _note(Level.SLOT)
+    return Slot.objects.select_for_update(of=("self",)).select_related("counter__site").get(pk=slot_id)
+
+
+def slots(ids: Iterable[int], *, skip_locked: bool = False) -> list[int]:
+    """Lock these slots; return the ids locked, ascending."""
+    from guichet.capacity.models import Slot
+
+    _note(Level.SLOT)
+    locked: list[int] = []
+    for chunk in _chunks(sorted(set(ids))):
+        locked.extend(
+            Slot.objects.filter(pk__in=chunk)
+            .select_for_update(skip_locked=skip_locked)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+    return locked
+
+
+def offer(offer_id: int) -> Offer:
+    from guichet.appointments.models import Offer
+
+    _note(Level.OFFER)
+    return Offer.objects.select_for_update(of=("self",)).select_related("slot").get(pk=offer_id)
+
+
+def offers(ids: Iterable[int]) -> list[Offer]:
+    from guichet.appointments.models import Offer
+
+    _note(Level.OFFER)
+    found: list[Offer] = []
+    for chunk in _chunks(sorted(set(ids))):
+        found.extend(Offer.objects.select_for_update().filter(pk__in=chunk).order_by("pk"))
+    return found
+
+
+def appointment(appointment_id: int) -> Appointment:
+    from guichet.appointments.models import Appointment
+
+    _note(Level.OFFER)
+    return (
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("slot__counter__site")
+        .get(pk=appointment_id)
+    )

@@ -1,0 +1,125 @@
+"""Honest waiting-time figures for the public pages, computed from the queue and the published slots.
+
+Two measures, each shown with how it is computed:
+- recent: the median number of days between filing and the appointment, over the appointments given for
+  the procedure at the site whose request was received in the last RECENT_DAYS;
+- queue: the requests waiting now for the procedure at the site, divided by the slots the site opens for it
+  per week over the next CAPACITY_WEEKS (slots may be shared with other procedures: a lower bound of the
+  wait, not a promise).
+"""
+
+import datetime
+import math
+import statistics
+from dataclasses import dataclass
+
+from django.db.models import Q
+from django.utils import timezone
+
+from guichet.appointments.models import Appointment, AppointmentStatus
+from guichet.capacity.models import Slot
+from guichet.catalog.models import OpeningRule, Procedure, Site
+from guichet.waitlist.models import AppointmentRequest, RequestStatus
+
+RECENT_DAYS = 90
+CAPACITY_WEEKS = 4
+MIN_RECENT_APPOINTMENTS = 5
+
+
+@dataclass(frozen=True)
+class WaitEstimate:
+    site: Site | None
+    recent_median_days: int | None
+    recent_count: int
+    waiting: int
+    weekly_slots: float
+    queue_weeks: float | None  # None when no slot is published
+
+    @property
+    def queue_days(self) -> int | None:
+        return None if self.queue_weeks is None else math.ceil(self.queue_weeks * 7)
+
+
+@dataclass(frozen=True)
+class TurnWindow:
+    """When a waiting request's turn should come if the published capacity stays as it is."""
+
+    earliest: datetime.date
+    latest: datetime.date
+    weekly_slots: float
+    position: int
+
+
+def sites_serving(procedure: Procedure) -> list[Site]:
+    """Active sites with at least one opening rule for the procedure."""
+    return list(
+        Site.objects.filter(
+            is_active=True,
+            counters__is_active=True,
+            counters__opening_rules__procedures=procedure,
+        )
+        .distinct()
+        .order_by("name")
+    )
+
+
+def weekly_slots(procedure: Procedure, sites: list[Site] | None, now: datetime.datetime | None = None) -> float:
+    """Slots (free or not) serving the procedure at these sites (None: all) per week, over the coming weeks."""
+    now = now or timezone.now()
+    end = now + datetime.timedelta(weeks=CAPACITY_WEEKS)
+    rules = OpeningRule.objects.filter(procedures=procedure)
+    slots = Slot.objects.filter(starts_at__gte=now, starts_at__lt=end)
+    if sites is not None:
+        rules = rules.filter(counter__site__in=sites)
+        slots = slots.filter(counter__site__in=sites)
+    from_rules = slots.filter(rule__in=rules.values("id")).count()
+    extra = slots.filter(Q(rule__isnull=True) | ~Q(rule__in=rules.values("id")), extra_procedures=procedure)
+    return (from_rules + extra.count()) / CAPACITY_WEEKS
+
+
+def _waiting_for(procedure: Procedure, site: Site | None):
+    waiting = AppointmentRequest.objects.filter(procedure=procedure, status=RequestStatus.WAITING)
+    if site is not None:
+        # A request that named no site accepts every site of the prefecture.
+        waiting = waiting.filter(Q(sites=site) | Q(sites__isnull=True))
+    return waiting
+
+
+def recent_waits(procedure: Procedure, site: Site | None, today: datetime.date) -> list[int]:
+    since = timezone.now() - datetime.timedelta(days=RECENT_DAYS)
+    appointments = Appointment.objects.filter(
+        request__procedure=procedure, request__received_at__gte=since
+    ).exclude(status=AppointmentStatus.CANCELLED)
+    if site is not None:
+        appointments = appointments.filter(counter__site=site)
+    return [
+        max(0, (starts_at - received_at).days)
+        for starts_at, received_at in appointments.values_list("starts_at", "request__received_at")
+    ]
+
+
+def expected_wait(procedure: Procedure, site: Site | None, today: datetime.date | None = None) -> WaitEstimate:
+    today = today or timezone.localdate()
+    waits = recent_waits(procedure, site, today)
+    median = round(statistics.median(waits)) if len(waits) >= MIN_RECENT_APPOINTMENTS else None
+    waiting = _waiting_for(procedure, site).distinct().count()
+    per_week = weekly_slots(procedure, [site] if site is not None else None)
+    weeks = waiting / per_week if per_week else None
+    return WaitEstimate(site, median, len(waits), waiting, per_week, weeks)
+
+
+def turn_window(
+    request: AppointmentRequest, position: int | None, today: datetime.date | None = None
+) -> TurnWindow | None:
+    """The weeks in which `position` places in the queue should be served at the published capacity."""
+    if not position or request.status != RequestStatus.WAITING:
+        return None
+    today = today or timezone.localdate()
+    sites = list(request.sites.all()) or None
+    per_week = weekly_slots(request.procedure, sites)
+    if not per_week:
+        return None
+    weeks = position / per_week
+    earliest = today + datetime.timedelta(days=math.floor(max(0.0, weeks - 1) * 7))
+    latest = today + datetime.timedelta(days=math.ceil((weeks + 1) * 7))
+    return TurnWindow(earliest, latest, per_week, position)

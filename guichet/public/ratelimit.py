@@ -1,0 +1,127 @@
+"""Rate limits for the public pages, counted in Django's cache (Redis in production, local memory by default).
+
+No CAPTCHA: it blocks people who use assistive technology and does not stop the bots that resell slots
+(DOMAIN.md §5). A queue makes speed worthless; these limits only stop brute force on look-ups and floods of
+filings. Each limit is a fixed window: the first hit of a window creates the counter with the window as its
+lifetime, later hits increment it. The answer says when the window ends, so the page can tell the person
+when to try again.
+"""
+
+import hashlib
+import ipaddress
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest
+
+PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+class RateLimited(Exception):
+    """Too many attempts; `retry_after` is the number of seconds until the next one is allowed."""
+
+    def __init__(self, scope: str, retry_after: int):
+        super().__init__(f"rate limit {scope}: retry after {retry_after} s")
+        self.scope = scope
+        self.retry_after = max(1, retry_after)
+
+
+@dataclass(frozen=True)
+class Limit:
+    count: int
+    period: int  # seconds
+
+    @classmethod
+    def parse(cls, text: str) -> "Limit":
+        """ "20/h" → 20 per hour; "5/10m" → 5 per 10 minutes."""
+        count, _, per = text.strip().partition("/")
+        unit = per[-1:]
+        if unit not in PERIODS or not count.isdigit():
+            raise ValueError(f"a rate limit looks like '20/h' or '5/10m', not {text!r}")
+        multiple = per[:-1]
+        return cls(int(count), PERIODS[unit] * (int(multiple) if multiple.isdigit() else 1))
+
+
+def limit_for(scope: str) -> Limit:
+    return Limit.parse(settings.GUICHET_RATE_LIMITS[scope])
+
+
+def client_address(request: HttpRequest) -> str:
+    """The client's address; behind TRUSTED_PROXY_HOPS proxies, the one they saw.
+
+    IPv6 addresses are grouped by /64: one household or phone gets a whole /64 and could otherwise
+    rotate addresses at will.
+    """
+    address = request.META.get("REMOTE_ADDR", "")
+    hops = settings.TRUSTED_PROXY_HOPS
+    if hops:
+        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        forwarded = [part for part in forwarded if part]
+        if len(forwarded) >= hops:
+            address = forwarded[-hops]
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address or "unknown"
+    if parsed.version == 6 and not parsed.ipv4_mapped:
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return str(parsed.ipv4_mapped or parsed)
+
+
+def _key(scope: str, value: str, window_start: int) -> str:
+    # Hashed: the cache never holds an address, a reference or an identity in clear.
+    digest = hashlib.sha256(f"{scope}\x00{value}".encode()).hexdigest()[:32]
+    return f"guichet:rl:{scope}:{digest}:{window_start}"
+
+
+def hit(scope: str, value: str, *, now: float | None = None) -> None:
+    """Count one attempt for `value` under `scope`; raise RateLimited when over the limit."""
+    limit = limit_for(scope)
+    now = time.time() if now is None else now
+    window_start = int(now // limit.period) * limit.period
+    key = _key(scope, value, window_start)
+    retry_after = int(window_start + limit.period - now) + 1
+    # add() is atomic in every backend: only the first attempt of a window creates the counter.
+    if cache.add(key, 1, timeout=limit.period + 1):
+        count = 1
+    else:
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add() and incr()
+            cache.add(key, 1, timeout=limit.period + 1)
+            count = 1
+    if count > limit.count:
+        raise RateLimited(scope, retry_after)
+
+
+def blocked(scope: str, value: str, *, now: float | None = None) -> int:
+    """Seconds until `value` may try again under `scope` (0: it may), without counting an attempt."""
+    limit = limit_for(scope)
+    now = time.time() if now is None else now
+    window_start = int(now // limit.period) * limit.period
+    count = cache.get(_key(scope, value, window_start)) or 0
+    return int(window_start + limit.period - now) + 1 if count >= limit.count else 0
+
+
+def ensure_allowed(request: HttpRequest, kind: str, identity: str | None = None) -> None:
+    """Raise RateLimited if this client, or this identity or reference, has used up its attempts."""
+    scopes = [(f"{kind}_address", client_address(request))]
+    if identity:
+        scopes.append((f"{kind}_identity" if kind == "filing" else f"{kind}_reference", identity))
+    for scope, value in scopes:
+        wait = blocked(scope, value)
+        if wait:
+            raise RateLimited(scope, wait)
+
+
+def check(request: HttpRequest, kind: str, identity: str | None = None) -> None:
+    """Count an attempt of `kind` ("filing" or "lookup") by this client, and for this identity or reference.
+
+    The address is counted first, so that an attacker spraying many references from one address is stopped
+    by the address limit; a reference under attack from many addresses is stopped by its own limit.
+    """
+    hit(f"{kind}_address", client_address(request))
+    if identity:
+        hit(f"{kind}_identity" if kind == "filing" else f"{kind}_reference", identity)

@@ -1,0 +1,295 @@
+"""Following a request: the look-up, the request's page, and the changes a person makes to it."""
+
+import datetime
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+
+from guichet.appointments.models import Appointment, AppointmentStatus, Offer, OfferSource, OfferStatus
+from guichet.catalog.models import Procedure
+from guichet.errors import DomainError
+from guichet.evidence.audit import APPLICANT
+from guichet.evidence.models import Proof, ProofEvent
+from guichet.public import access, estimates, ratelimit
+from guichet.public.views.common import applicant_action, applicant_page, guarded, normalise_reference, page_context
+from guichet.waitlist.models import AppointmentRequest, RequestStatus
+
+
+class LookupForm(forms.Form):
+    reference = forms.CharField(
+        label=gettext_lazy("Reference of your request"),
+        max_length=32,
+        help_text=gettext_lazy("It is on your receipt, for example 93-K7M4-QX9T."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters"}),
+    )
+    birth_date = forms.DateField(
+        label=gettext_lazy("Birth date"),
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date", "autocomplete": "bday"}),
+        error_messages={"invalid": gettext_lazy("Give a real date, for example 1990-03-31.")},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reference"].error_messages["required"] = _("Give the reference of your request.")
+        self.fields["birth_date"].error_messages["required"] = _("Give your birth date.")
+
+
+NOT_FOUND = gettext_lazy(
+    "We found no request with this reference and this birth date. Check both, as written on your receipt."
+)
+
+
+def find_by_reference(request: HttpRequest, form: LookupForm) -> AppointmentRequest | None:
+    """The request matching the look-up form, counting failures against the look-up limits."""
+    from guichet.waitlist.services import find_request
+
+    reference = normalise_reference(form.cleaned_data["reference"])
+    ratelimit.ensure_allowed(request, "lookup", reference)
+    try:
+        found = find_request(reference, form.cleaned_data["birth_date"])
+    except DomainError:
+        found = None
+    if found is None:
+        ratelimit.check(request, "lookup", reference)
+    return found
+
+
+@guarded
+@never_cache
+def lookup(request: HttpRequest) -> HttpResponse:
+    form = LookupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        found = find_by_reference(request, form)
+        if found is not None:
+            return redirect(access.request_url(found.reference, access.signed_key(found.reference)))
+        form.add_error(None, NOT_FOUND)
+    return render(request, "public/status_lookup.html", {"form": form})
+
+
+# --- The request's page ------------------------------------------------------------------------------------
+
+STATUS_EXPLANATIONS = {
+    RequestStatus.WAITING: gettext_lazy(
+        "Your request is in the queue. We will offer you an appointment in the order of due dates. "
+        "You have nothing to do until then: do not file a second request."
+    ),
+    RequestStatus.OFFERED: gettext_lazy("We offer you an appointment. Answer before the deadline."),
+    RequestStatus.SCHEDULED: gettext_lazy("Your appointment is confirmed."),
+    RequestStatus.SERVED: gettext_lazy("You have been received. This request is finished."),
+    RequestStatus.PAUSED: gettext_lazy(
+        "Your request is paused because two offers were not answered. Reactivate it to keep your place."
+    ),
+    RequestStatus.WITHDRAWN: gettext_lazy("You withdrew this request. It is no longer in the queue."),
+    RequestStatus.CLOSED: gettext_lazy("The prefecture closed this request."),
+}
+
+
+def pending_offer(found: AppointmentRequest) -> Offer | None:
+    return (
+        Offer.objects.select_related("slot__counter__site")
+        .filter(request=found, status=OfferStatus.PENDING)
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def active_appointment(found: AppointmentRequest) -> Appointment | None:
+    return (
+        Appointment.objects.select_related("counter__site")
+        .filter(request=found, status__in=[AppointmentStatus.CONFIRMED, AppointmentStatus.CHECKED_IN])
+        .first()
+    )
+
+
+def _reverse(name: str, **kwargs) -> str | None:
+    try:
+        return reverse(name, kwargs=kwargs)
+    except NoReverseMatch:
+        return None
+
+
+def proof_links(found: AppointmentRequest, token: str) -> dict:
+    """Links to the evidence pages (another app's), where they exist."""
+    return {
+        "list": _reverse("evidence:request_proofs", reference=found.reference)
+        or _reverse("evidence:proofs", reference=found.reference),
+        "verify": _reverse("evidence:verify"),
+    }
+
+
+def proof_url(proof: Proof) -> str | None:
+    return _reverse("evidence:proof", proof_id=proof.pk) or _reverse("evidence:proof", pk=proof.pk)
+
+
+def proof_pdf_url(proof: Proof) -> str | None:
+    return _reverse("evidence:proof_pdf", proof_id=proof.pk) or _reverse("evidence:proof_pdf", pk=proof.pk)
+
+
+def history(found: AppointmentRequest) -> list[dict]:
+    labels = dict(ProofEvent.choices)
+    return [
+        {
+            "label": labels.get(proof.event, proof.event),
+            "at": proof.issued_at,
+            "url": proof_url(proof),
+            "pdf_url": proof_pdf_url(proof),
+        }
+        for proof in Proof.objects.filter(request=found).only("id", "event", "issued_at").order_by("-issued_at", "-id")
+    ]
+
+
+def queue_facts(found: AppointmentRequest) -> dict:
+    if found.status != RequestStatus.WAITING:
+        return {}
+    from guichet.waitlist.services import queue_position
+
+    position = queue_position(found)
+    return {"position": position, "window": estimates.turn_window(found, position)}
+
+
+def court_file_url(found: AppointmentRequest) -> str | None:
+    try:
+        from guichet.evidence.court_files import court_file_available
+    except ImportError:
+        return None
+    if not court_file_available(found, timezone.localdate()):
+        return None
+    return _reverse("evidence:court_file", reference=found.reference)
+
+
+def can_pick_slot(found: AppointmentRequest) -> bool:
+    return found.procedure.mode == Procedure.Mode.OPEN and found.status == RequestStatus.WAITING
+
+
+@applicant_page
+def request_page(request: HttpRequest, found: AppointmentRequest, token: str) -> HttpResponse:
+    offer = pending_offer(found) if found.status == RequestStatus.OFFERED else None
+    context = page_context(
+        found,
+        token,
+        explanation=STATUS_EXPLANATIONS.get(found.status, ""),
+        offer=offer,
+        offer_chosen=offer is not None and offer.source == OfferSource.CHOSEN,
+        appointment=active_appointment(found) if found.status == RequestStatus.SCHEDULED else None,
+        history=history(found),
+        proofs=proof_links(found, token),
+        court_file_url=court_file_url(found),
+        can_pick_slot=can_pick_slot(found),
+        sites=list(found.sites.all()),
+        language_differs=found.language != get_language(),
+        language_name=dict(settings.LANGUAGES).get(found.language, found.language),
+        signed_access=access.is_signed_key(token),
+        **queue_facts(found),
+    )
+    return render(request, "public/request.html", context)
+
+
+# --- Changes ---------------------------------------------------------------------------------------------
+
+
+@applicant_action
+def language(request: HttpRequest, found: AppointmentRequest, token: str) -> HttpResponse:
+    """Receive the messages in the language of the page from now on."""
+    from guichet.waitlist.services import update_contact
+
+    update_contact(
+        found,
+        email=found.email,
+        phone=found.phone,
+        postal_address=found.postal_address,
+        language=get_language(),
+        actor=APPLICANT,
+    )
+    messages.success(request, _("From now on, our messages to you will be in this language."))
+    return redirect(access.request_url(found.reference, token))
+
+
+@applicant_page
+def reactivate(request: HttpRequest, found: AppointmentRequest, token: str) -> HttpResponse:
+    if request.method == "POST":
+        try:
+            _reactivate(found)
+        except DomainError as error:
+            messages.error(request, str(error.message))
+        else:
+            messages.success(request, _("Your request is back in the queue, with its place and due date."))
+        return redirect(access.request_url(found.reference, token))
+    return render(request, "public/reactivate.html", page_context(found, token))
+
+
+def _reactivate(found: AppointmentRequest) -> None:
+    try:
+        from guichet.waitlist.services import reactivate_request
+    except ImportError:
+        from guichet.appointments.services import reactivate as reactivate_request
+    reactivate_request(found, APPLICANT)
+
+
+@applicant_page
+def contact(request: HttpRequest, found: AppointmentRequest, token: str) -> HttpResponse:
+    from guichet.waitlist.forms import ContactForm
+    from guichet.waitlist.services import update_contact
+
+    initial = {
+        "email": found.email,
+        "phone": found.phone,
+        "postal_address": found.postal_address,
+        "language": found.language,
+    }
+    form = ContactForm(request.POST or None, prefecture=found.prefecture, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.contact
+        try:
+            update_contact(
+                found,
+                email=data.email,
+                phone=data.phone,
+                postal_address=data.postal_address,
+                language=data.language,
+                actor=APPLICANT,
+            )
+        except DomainError as error:
+            form.add_error(None, str(error.message))
+        else:
+            messages.success(request, _("Your contact details are saved."))
+            return redirect(access.request_url(found.reference, token))
+    return render(request, "public/contact.html", page_context(found, token, form=form))
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(
+        label=gettext_lazy("Why do you withdraw? (optional)"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=gettext_lazy("For example: I already have my permit, I moved to another département."),
+    )
+
+
+@applicant_page
+def withdraw(request: HttpRequest, found: AppointmentRequest, token: str) -> HttpResponse:
+    from guichet.waitlist.services import withdraw_request
+
+    form = WithdrawForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            withdraw_request(found, APPLICANT, reason=form.cleaned_data["reason"])
+        except DomainError as error:
+            form.add_error(None, str(error.message))
+        else:
+            messages.success(request, _("Your request is withdrawn. You can file a new one at any time."))
+            return redirect(access.request_url(found.reference, token))
+    return render(request, "public/withdraw.html", page_context(found, token, form=form))
+
+
+def local_date(value: datetime.datetime, found: AppointmentRequest) -> datetime.date:
+    return timezone.localtime(value, found.prefecture.tzinfo).date()

@@ -1,0 +1,80 @@
+"""“Is this convocation genuine?” Fake convocations are sold (DOMAIN.md §5): anyone can check one here.
+
+By the QR code printed on it (the address carries the reference) or by reference and birth date. The answer
+shows only what the paper already says, and only what is needed to compare: the procedure, the place, the
+date and time, the state of the appointment and the initials of the person.
+"""
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+
+from guichet.appointments.models import Appointment, AppointmentStatus
+from guichet.public import ratelimit
+from guichet.public.views.common import guarded, normalise_reference
+from guichet.public.views.status import NOT_FOUND, LookupForm, find_by_reference
+from guichet.waitlist.models import AppointmentRequest
+
+
+def _initials(found: AppointmentRequest) -> str:
+    parts = [*found.family_names.split(), *found.given_names.split()]
+    return " ".join(f"{part[0]}." for part in parts[:4] if part)
+
+
+def facts(found: AppointmentRequest) -> dict:
+    appointment = (
+        Appointment.objects.select_related("counter__site")
+        .filter(request=found)
+        .order_by("-confirmed_at", "-id")
+        .first()
+    )
+    state = "none"
+    if appointment is not None:
+        if appointment.status == AppointmentStatus.CANCELLED:
+            state = "cancelled"
+        elif appointment.status in (AppointmentStatus.SERVED, AppointmentStatus.NO_SHOW) or (
+            appointment.ends_at < timezone.now()
+        ):
+            state = "past"
+        else:
+            state = "valid"
+    return {
+        "checked": found,
+        "initials": _initials(found),
+        "appointment": appointment,
+        "state": state,
+        "site_tz": appointment.counter.site.timezone if appointment else found.prefecture.timezone,
+    }
+
+
+@guarded
+@never_cache
+def form(request: HttpRequest) -> HttpResponse:
+    lookup = LookupForm(request.POST or None)
+    context = {"form": lookup}
+    if request.method == "POST" and lookup.is_valid():
+        found = find_by_reference(request, lookup)
+        if found is None:
+            lookup.add_error(None, NOT_FOUND)
+        else:
+            context.update(facts(found))
+    return render(request, "public/verify_convocation.html", context)
+
+
+@guarded
+@never_cache
+def from_code(request: HttpRequest, reference: str) -> HttpResponse:
+    reference = normalise_reference(reference)
+    ratelimit.ensure_allowed(request, "lookup", reference)
+    found = (
+        AppointmentRequest.objects.select_related("procedure", "prefecture").filter(reference=reference).first()
+        if len(reference) <= 20
+        else None
+    )
+    if found is None:
+        ratelimit.check(request, "lookup", reference)
+        return render(
+            request, "public/verify_convocation.html", {"form": LookupForm(), "unknown": True}, status=404
+        )
+    return render(request, "public/verify_convocation.html", {"form": LookupForm(), **facts(found)})

@@ -1,0 +1,124 @@
+"""Requests, slots and offers made directly with the models, for the allocation and appointment tests.
+
+Intake (guichet.waitlist) and slot generation (guichet.capacity) have their own tests; these builders let
+the tests here choose exact due dates, contacts and slot times.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import itertools
+
+from django.utils import timezone
+
+from guichet.appointments.models import Offer, OfferSource, OfferStatus
+from guichet.capacity.models import Hold, Slot
+from guichet.catalog.models import Counter
+from guichet.waitlist.models import AppointmentRequest, Channel, DueReason, RequestStatus
+from tests.factories import World
+
+_numbers = itertools.count(1)
+
+
+def token_for(number: int) -> str:
+    return f"secret-token-{number:06d}"
+
+
+def request(
+    world: World,
+    procedure: str = "first",
+    *,
+    due_in_days: int = 30,
+    received_at: datetime.datetime | None = None,
+    status: str = RequestStatus.WAITING,
+    email: str | None = None,
+    phone: str = "",
+    postal_address: str = "",
+    sites: tuple = (),
+    **fields,
+) -> AppointmentRequest:
+    """A request of the world's prefecture; `request.token` is its secret access token."""
+    number = next(_numbers)
+    now = timezone.now()
+    received_at = received_at or now - datetime.timedelta(days=1)
+    token = token_for(number)
+    made = AppointmentRequest.objects.create(
+        prefecture=world.prefecture,
+        procedure=world.procedures[procedure],
+        reference=f"T-{number:06d}",
+        access_token_hash=hashlib.sha256(token.encode()).hexdigest(),
+        family_names=f"Family {number}",
+        given_names="Amina",
+        birth_date=datetime.date(1990, 1, 1),
+        nationality="DZ",
+        identity_key=f"identity-{number}",
+        email=f"person{number}@example.org" if email is None else email,
+        phone=phone,
+        postal_address=postal_address,
+        channel=fields.pop("channel", Channel.WEB),
+        received_at=received_at,
+        due_date=fields.pop("due_date", (now + datetime.timedelta(days=due_in_days)).date()),
+        due_reason=DueReason.TARGET_WAIT,
+        status=status,
+        status_changed_at=now,
+        **fields,
+    )
+    if sites:
+        made.sites.set(sites)
+    made.token = token
+    return made
+
+
+def by_post(world: World, procedure: str = "first", **fields) -> AppointmentRequest:
+    """Someone reachable only by post: no email, no phone."""
+    return request(world, procedure, email="", phone="", postal_address="12 rue de la Paix\n93000 Bobigny", **fields)
+
+
+def slot(counter: Counter, starts_at: datetime.datetime, minutes: int = 30, rule=None) -> Slot:
+    """A slot of this counter; it serves the procedures of the counter's first opening rule."""
+    rule = rule if rule is not None else counter.opening_rules.order_by("pk").first()
+    return Slot.objects.create(
+        counter=counter,
+        rule=rule,
+        starts_at=starts_at,
+        ends_at=starts_at + datetime.timedelta(minutes=minutes),
+    )
+
+
+def at_local(counter: Counter, day: datetime.date, hour: int, minute: int = 0) -> datetime.datetime:
+    """A wall-clock time at the counter's site, as an aware UTC datetime."""
+    local = datetime.datetime.combine(day, datetime.time(hour, minute), counter.site.tzinfo)
+    return local.astimezone(datetime.UTC)
+
+
+def weekday_after(start: datetime.date, days: int) -> datetime.date:
+    """The first Monday-to-Friday date at least `days` after `start`."""
+    day = start + datetime.timedelta(days=days)
+    while day.weekday() >= 5:
+        day += datetime.timedelta(days=1)
+    return day
+
+
+def offer(
+    req: AppointmentRequest,
+    the_slot: Slot,
+    *,
+    now: datetime.datetime | None = None,
+    hours: int = 48,
+    source: str = OfferSource.QUEUE,
+) -> Offer:
+    """A pending offer with its hold, as the allocation writes it (request moved to offered)."""
+    now = now or timezone.now()
+    made = Offer.objects.create(
+        request=req,
+        slot=the_slot,
+        source=source,
+        status=OfferStatus.PENDING,
+        created_at=now,
+        expires_at=now + datetime.timedelta(hours=hours),
+    )
+    Hold.objects.create(slot=the_slot, request=req, kind=Hold.Kind.OFFER)
+    AppointmentRequest.objects.filter(pk=req.pk).update(status=RequestStatus.OFFERED)
+    req.status = RequestStatus.OFFERED
+    return made

@@ -1,0 +1,115 @@
+"""Every message kind renders in every language, by email, SMS and letter, in that language's own words."""
+
+import re
+import subprocess
+
+import pytest
+from django.conf import settings
+
+from guichet.notifications.content import KINDS
+from guichet.notifications.letters import letter_html, render_letter_pdf
+from guichet.notifications.rendering import render_email, render_sms
+from guichet.notifications.sms import sms_length
+
+from .conftest import make_story, message_for
+
+LANGUAGES = [code for code, _name in settings.LANGUAGES]
+
+# A word of the "received" subject in each language, written by its translator: proves the catalogue is used.
+OWN_WORDS = {
+    "fr": "Demande",
+    "en": "Request",
+    "ar": "طلب",
+    "es": "Solicitud",
+    "ru": "Заявка",
+    "uk": "Заява",
+    "zh-hans": "申请",
+    "tr": "Başvuru",
+}
+SCRIPT = {
+    "ar": re.compile(r"[\u0600-\u06FF]"),
+    "ru": re.compile(r"[\u0400-\u04FF]"),
+    "uk": re.compile(r"[\u0400-\u04FF]"),
+    "zh-hans": re.compile(r"[\u4E00-\u9FFF]"),
+}
+ENGLISH_ONLY = re.compile(r"\b(Your appointment|We offer you|Answer before|Your request)\b")
+
+
+@pytest.fixture
+def stories(world):
+    return {
+        language: make_story(world, language, reference=f"93-TEST-{i:04d}", shift=i)
+        for i, language in enumerate(LANGUAGES)
+    }
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_kind_by_email_and_sms(stories, language):
+    story = stories[language]
+    for kind in KINDS:
+        email = render_email(message_for(story, kind, "email"))
+        assert email.subject and "\n" not in email.subject, kind
+        assert story.request.reference in email.text, kind
+        assert f'lang="{language}"' in email.html, kind
+        assert ("dir=\"rtl\"" in email.html) == (language == "ar"), kind
+        sms = render_sms(message_for(story, kind, "sms"))
+        assert sms and "\n" not in sms, kind
+        if language in SCRIPT:
+            for text in (email.subject, email.text, sms):
+                assert SCRIPT[language].search(text), (kind, text)
+        if language != "en":
+            assert not ENGLISH_ONLY.search(email.text), (kind, email.text)
+    received = render_email(message_for(story, "received", "email"))
+    assert OWN_WORDS[language] in received.subject
+    assert "s3cr3t-t0k3n" in received.text  # the private link, known only at intake
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_sms_stay_short(stories, language, settings):
+    """French SMS fit one 160-character GSM message; UCS-2 languages stay within three 67-character parts."""
+    settings.SITE_URL = "https://rdv.prefecture93.example.fr"
+    story = stories[language]
+    for kind in KINDS:
+        length = sms_length(render_sms(message_for(story, kind, "sms")))
+        if language in {"fr", "en", "es", "tr"}:
+            limit = 1 if language in {"fr", "en"} else 2
+            assert length.segments <= limit, (kind, length)
+        else:
+            assert length.encoding == "UCS-2" and length.segments <= 3, (kind, length)
+    french = render_sms(message_for(stories["fr"], "appointment_confirmed", "sms"))
+    assert sms_length(french).encoding == "GSM-7", french
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_kind_as_a_letter(stories, language):
+    story = stories[language]
+    story.request.postal_address = "12 rue de la Paix\n93000 Bobigny"
+    for kind in KINDS:
+        html = letter_html(message_for(story, kind, "letter"))
+        assert "12 rue de la Paix" in html
+        assert 'lang="fr"' in html
+        if language != "fr":
+            assert f'lang="{language}"' in html, kind
+        if language in SCRIPT:
+            assert SCRIPT[language].search(html), kind
+
+
+@pytest.mark.parametrize("language", ["fr", "ar", "zh-hans"])
+def test_convocation_pdf_has_both_languages_and_a_qr_code(stories, language, tmp_path):
+    story = stories[language]
+    story.request.postal_address = "12 rue de la Paix\n93000 Bobigny"
+    pdf = render_letter_pdf(message_for(story, "appointment_confirmed", "letter"))
+    assert pdf.startswith(b"%PDF")
+    path = tmp_path / "letter.pdf"
+    path.write_bytes(pdf)
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True).stdout
+    assert "Votre rendez-vous est confirmé" in text
+    assert story.request.reference in text
+    pages = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True).stdout
+    assert re.search(r"Pages:\s+%d" % (1 if language == "fr" else 2), pages), pages
+    if language in SCRIPT:
+        assert SCRIPT[language].search(text)
+    images = subprocess.run(["pdfimages", "-list", str(path)], capture_output=True, text=True).stdout
+    # The QR code is a vector drawing, not an image: check the verification address is what it carries.
+    assert "verify" in letter_html(message_for(story, "appointment_confirmed", "letter"))
+    assert images is not None

@@ -1,0 +1,132 @@
+"""Identity normalisation and keys: the same person however written, different people apart."""
+
+import datetime
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from guichet.waitlist.identity import (
+    foreign_number_key,
+    identity_key,
+    name_tokens,
+    normalise_foreign_number,
+    normalise_identity,
+    normalise_names,
+)
+
+BIRTH = datetime.date(1990, 5, 17)
+
+# Letters from the scripts applicants write their names in (Latin with accents, Turkish, Vietnamese,
+# Cyrillic, Greek, Arabic, Chinese), plus what people put between names.
+LETTERS = st.sampled_from(
+    list("abcdefghijklmnopqrstuvwxyzéèêëàâäîïôöùûüçñáíóúãõøåæœßışğİŞĞđễứ")
+    + list("абвгдеёжзийклмнопрстуфхцчшщъыьэюяіїєґ")
+    + list("αβγδεζηθικλμνξοπρστυφχψωάέήίόύώς")
+    + list("ابتثجحخدذرزسشصضطظعغفقكلمنهويءآأإىة")
+    + list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗")
+)
+TOKEN = st.text(LETTERS, min_size=1, max_size=12)
+NAMES = st.lists(TOKEN, min_size=1, max_size=5)
+SEPARATOR = st.sampled_from([" ", "  ", "-", " - ", "\u00a0", "\u2009"])
+
+
+def join(tokens, separator=" "):
+    return separator.join(tokens)
+
+
+@settings(max_examples=300)
+@given(NAMES, NAMES)
+def test_normalising_is_idempotent(family, given_):
+    once = normalise_names(join(family), join(given_))
+    assert normalise_names(once) == once
+    assert normalise_names(once, "") == once
+
+
+@settings(max_examples=300)
+@given(NAMES, NAMES)
+def test_case_does_not_matter(family, given_):
+    plain = normalise_names(join(family), join(given_))
+    assert normalise_names(join(family).upper(), join(given_).upper()) == plain
+    assert normalise_names(join(family).title(), join(given_).lower()) == plain
+
+
+@settings(max_examples=300)
+@given(NAMES, NAMES, st.randoms(use_true_random=False))
+def test_order_and_split_between_family_and_given_names_do_not_matter(family, given_, rnd):
+    everything = family + given_
+    shuffled = list(everything)
+    rnd.shuffle(shuffled)
+    cut = rnd.randint(0, len(shuffled))
+    key = identity_key(join(family), join(given_), BIRTH)
+    assert identity_key(join(shuffled[:cut]), join(shuffled[cut:]), BIRTH) == key
+
+
+@settings(max_examples=300)
+@given(NAMES, SEPARATOR, st.integers(0, 3), st.integers(0, 3))
+def test_extra_spaces_and_hyphens_do_not_matter(family, separator, before, after):
+    plain = normalise_names(join(family))
+    assert normalise_names(" " * before + join(family, separator) + " " * after) == plain
+
+
+@settings(max_examples=200)
+@given(NAMES, st.dates(datetime.date(1890, 1, 1), datetime.date(2030, 1, 1)), st.dates(
+    datetime.date(1890, 1, 1), datetime.date(2030, 1, 1)
+))
+def test_distinct_birth_dates_give_distinct_keys(names, first, second):
+    same = identity_key(join(names), "", first) == identity_key(join(names), "", second)
+    assert same == (first == second)
+
+
+def test_accents_and_special_latin_letters_are_folded():
+    assert normalise_names("NGUYỄN", "Văn An") == normalise_names("Nguyen", "Van An")
+    assert normalise_names("Müller-Lüdenscheidt") == normalise_names("muller ludenscheidt")
+    assert normalise_names("Øster", "Łukasz") == normalise_names("oster", "lukasz")
+    assert normalise_names("Yıldız", "İsmail") == normalise_names("YILDIZ", "ISMAIL")
+    assert normalise_names("Straße") == normalise_names("STRASSE")
+    assert normalise_names("Œuvray") == normalise_names("oeuvray")
+
+
+def test_apostrophes_join_what_they_separate():
+    assert normalise_names("N'Diaye", "Awa") == normalise_names("N’DIAYE", "awa")
+    assert normalise_names("N'Diaye") == normalise_names("Ndiaye")
+
+
+def test_the_example_of_the_design():
+    assert identity_key("NGUYEN", "Van An", BIRTH) == identity_key("An Van", "Nguyen", BIRTH)
+    assert identity_key("NGUYEN", "Van An", BIRTH) == identity_key("An Van Nguyen", "", BIRTH)
+
+
+def test_other_scripts_keep_their_letters_and_stay_distinct():
+    names = ["Иванов", "Іванов", "Йосиф", "Иосиф", "محمد", "أحمد", "王伟", "王芳", "Ahmed", "Ahmad"]
+    keys = {identity_key(name, "", BIRTH) for name in names}
+    assert len(keys) == len(names)
+    assert normalise_names("Иванов") == "иванов"
+    assert normalise_names("王伟") == "王伟"
+
+
+def test_optional_arabic_vowel_signs_and_invisible_marks_are_ignored():
+    assert normalise_names("مُحَمَّد") == normalise_names("محمد")
+    assert normalise_names("\u200fمحمد\u200f") == normalise_names("محمد")
+    assert normalise_names("Ali\u200b") == normalise_names("Ali")
+
+
+def test_tokens_are_sorted_across_fields():
+    assert name_tokens("Van An", "Nguyen") == ["an", "nguyen", "van"]
+    assert normalise_identity("Nguyen", "An", BIRTH) == "an nguyen|1990-05-17"
+
+
+def test_keys_are_hmac_hex_and_depend_on_the_secret(settings):
+    key = identity_key("Doe", "Jane", BIRTH)
+    assert len(key) == 64 and int(key, 16) >= 0
+    settings.IDENTITY_HMAC_KEY = "another secret"
+    assert identity_key("Doe", "Jane", BIRTH) != key
+
+
+def test_foreign_number_keys():
+    assert normalise_foreign_number("75 01 23 45 67") == "7501234567"
+    assert normalise_foreign_number("٧٥٠١٢٣٤٥٦٧") == "7501234567"
+    assert foreign_number_key("7501234567") == foreign_number_key(" 75 0123 4567 ")
+    assert foreign_number_key("7501234567") != foreign_number_key("7501234568")
+    assert foreign_number_key("") == ""
+    # A number and a name never share a key, even if one looked like the other.
+    assert foreign_number_key("7501234567") != identity_key("7501234567", "", BIRTH)
