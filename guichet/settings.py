@@ -191,6 +191,9 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+if TESTING:
+    # A password hash costs most of a second by design; the tests make hundreds of accounts.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # A URL name, so that the login page opens in the reader's language (/fr/staff/login/, /ar/staff/login/…).
 LOGIN_URL = "backoffice:login"
 LOGIN_REDIRECT_URL = "backoffice:home"

@@ -71,7 +71,9 @@ class Membership(models.Model):
 class RecoveryCode(models.Model):
     """A one-time code that replaces the authenticator once; only its SHA-256 is kept."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="recovery_codes")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="recovery_codes"
+    )
     code_hash = models.CharField(max_length=64)
     created_at = models.DateTimeField(auto_now_add=True)
     used_at = models.DateTimeField(null=True, blank=True)
@@ -98,7 +100,11 @@ class ApiToken(models.Model):
         Prefecture, on_delete=models.CASCADE, null=True, blank=True, related_name="api_tokens"
     )
     organisation = models.ForeignKey(
-        "partners.PartnerOrganisation", on_delete=models.CASCADE, null=True, blank=True, related_name="api_tokens"
+        "partners.PartnerOrganisation",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="api_tokens",
     )
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)

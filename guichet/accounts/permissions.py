@@ -22,7 +22,7 @@ from .models import ROLE_RANK, Membership, Role, StaffProfile
 SESSION_2FA_KEY = "guichet_2fa_verified"
 
 # When a request is authenticated by an API token, the token is put here; its scope narrows the checks.
-_TOKEN_ATTR = "guichet_api_token"
+_TOKEN_ATTR = "guichet_api_token"  # noqa: S105 — an attribute name
 
 
 def _active(user) -> bool:
@@ -133,9 +133,10 @@ def can_access_request(user, request: AppointmentRequest) -> bool:
     if can_access_prefecture(user, request.prefecture_id):
         return True
     member = partner_member(user)
-    return member is not None and request.mandates.filter(
-        organisation_id=member.organisation_id, status="active"
-    ).exists()
+    return (
+        member is not None
+        and request.mandates.filter(organisation_id=member.organisation_id, status="active").exists()
+    )
 
 
 def require_request_access(user, request: AppointmentRequest) -> None:

@@ -23,7 +23,7 @@ from . import permissions, twofactor
 from .models import ROLE_RANK, ApiToken, Membership, Role, StaffProfile
 
 User = get_user_model()
-TOKEN_PREFIX = "gch_"
+TOKEN_PREFIX = "gch_"  # noqa: S105 — the visible start of every token
 
 
 def ensure_profile(user) -> StaffProfile:
@@ -36,12 +36,30 @@ def _actor(user) -> Actor:
 
 def _audit(chain: str, action: str, user, by, data: dict | None = None) -> None:
     record_change(
-        chain, Change(action, "account", user.get_username(), _actor(by), data={"user_id": user.pk, **(data or {})})
+        chain,
+        Change(action, "account", user.get_username(), _actor(by), data={"user_id": user.pk, **(data or {})}),
     )
 
 
 def can_manage_accounts(by, prefecture: Prefecture) -> bool:
     return permissions.is_platform_admin(by) or permissions.has_role(by, prefecture, Role.PREFECTURE_ADMIN)
+
+
+def account_errors(username: str, password: str, **fields) -> dict[str, list]:
+    """What is wrong with a new account's username and password (field name → messages)."""
+    username = (username or "").strip()
+    errors: dict[str, list] = {}
+    if not username:
+        errors["username"] = [_("Give a username.")]
+    elif len(username) > 150 or not all(ch.isalnum() or ch in "@.+-_" for ch in username):
+        errors["username"] = [_("Use at most 150 letters, digits and @ . + - _ only.")]
+    elif User.objects.filter(username__iexact=username).exists():
+        errors["username"] = [_("This username is taken.")]
+    try:
+        password_validation.validate_password(password or "", User(username=username, **fields))
+    except ValidationError as exc:
+        errors["password"] = list(exc.messages)
+    return errors
 
 
 def create_account(
@@ -56,16 +74,7 @@ def create_account(
 ):
     """A new account with a checked password; 2FA is enrolled by its owner at the first login."""
     username = (username or "").strip()
-    errors: dict[str, list] = {}
-    if not username:
-        errors["username"] = [_("Give a username.")]
-    elif User.objects.filter(username__iexact=username).exists():
-        errors["username"] = [_("This username is taken.")]
-    candidate = User(username=username, email=email, first_name=first_name, last_name=last_name)
-    try:
-        password_validation.validate_password(password, candidate)
-    except ValidationError as exc:
-        errors["password"] = list(exc.messages)
+    errors = account_errors(username, password, email=email, first_name=first_name, last_name=last_name)
     if errors:
         raise InvalidInput("invalid", _("The account could not be created."), fields=errors)
     with transaction.atomic():
@@ -157,7 +166,9 @@ def reset_2fa(user, *, by) -> None:
         for m in Membership.objects.filter(user=user)
     )
     member = getattr(user, "partner_membership", None)
-    if member is not None and permissions.has_role(by, member.organisation.prefecture_id, Role.PREFECTURE_ADMIN):
+    if member is not None and permissions.has_role(
+        by, member.organisation.prefecture_id, Role.PREFECTURE_ADMIN
+    ):
         allowed = True
     if not allowed:
         raise Forbidden("forbidden", _("You cannot manage this account."))
@@ -187,7 +198,9 @@ def create_api_token(
     """
     name = (name or "").strip()
     if not name:
-        raise InvalidInput("invalid", _("Give the token a name."), fields={"name": [_("Give the token a name.")]})
+        raise InvalidInput(
+            "invalid", _("Give the token a name."), fields={"name": [_("Give the token a name.")]}
+        )
     if (prefecture is None) == (organisation is None):
         raise InvalidInput("invalid_scope", _("A token is scoped to one prefecture or one organisation."))
     if prefecture is not None and not permissions.has_role(user, prefecture, Role.AGENT):
@@ -197,7 +210,9 @@ def create_api_token(
         if member is None or member.organisation_id != organisation.pk:
             raise Forbidden("forbidden", _("You are not a member of this organisation."))
     if expires_at is not None and expires_at <= timezone.now():
-        raise InvalidInput("invalid", _("The expiry must be in the future."), fields={"expires_at": [_("Too early.")]})
+        raise InvalidInput(
+            "invalid", _("The expiry must be in the future."), fields={"expires_at": [_("Too early.")]}
+        )
     chain = prefecture.code if prefecture is not None else organisation.prefecture.code
     for _attempt in range(5):
         prefix = secrets.token_hex(4)

@@ -17,13 +17,15 @@ One run per prefecture, each in one transaction (docs/concurrency.md):
 from __future__ import annotations
 
 import datetime
+import json
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from guichet import locking
@@ -43,7 +45,7 @@ from guichet.evidence.services import record_events
 from guichet.notifications.models import OutboxMessage
 from guichet.waitlist.models import AppointmentRequest, RequestStatus
 
-from . import engine
+from . import bulk, engine
 
 # Rounds of "run the engine, lock what it chose" before leaving the rest to the next run.
 MAX_ROUNDS = 4
@@ -192,6 +194,17 @@ class _World:
         return cls(prefecture, now, procedures, requests, postal_only, slots, facts, sites, counter_names)
 
 
+def _json_list(text: str | None) -> list:
+    # Read as text: most people have no unavailable days, and "[]" needs no JSON parsing.
+    if not text or text == "[]":
+        return []
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return []
+    return value if isinstance(value, list) else []
+
+
 def _weekdays(value: object) -> frozenset[int]:
     if not value or not isinstance(value, list):
         return _EMPTY
@@ -243,15 +256,18 @@ def _load_requests(
     bounds: dict[tuple[int, bool], datetime.datetime] = {}
     requests: list[engine.WaitingRequest] = []
     postal_only: set[int] = set()
-    rows = waiting.values_list(
+    rows = waiting.annotate(
+        weekdays_text=Cast("unavailable_weekdays", TextField()),
+        dates_text=Cast("unavailable_dates", TextField()),
+    ).values_list(
         "id",
         "procedure_id",
         "due_date",
         "received_at",
         "interpreter_language",
         "needs_step_free",
-        "unavailable_weekdays",
-        "unavailable_dates",
+        "weekdays_text",
+        "dates_text",
         "earliest_date",
         "email",
         "phone",
@@ -273,7 +289,7 @@ def _load_requests(
         if chosen:
             frozen = frozenset(chosen)
             site_ids = interned.setdefault(frozen, frozen)
-        unavailable = _dates(dates)
+        unavailable = _dates(_json_list(dates)) if dates != "[]" else _EMPTY
         if pk in refused:
             unavailable = unavailable | refused[pk]
         requests.append(
@@ -286,7 +302,7 @@ def _load_requests(
                 not_before=bound,
                 language=language or None,
                 needs_step_free=step_free,
-                unavailable_weekdays=_weekdays(weekdays),
+                unavailable_weekdays=_weekdays(_json_list(weekdays)) if weekdays != "[]" else _EMPTY,
                 unavailable_dates=unavailable,
             )
         )
@@ -451,68 +467,74 @@ def _write(world: _World, assignments: list[engine.Assignment], run: PrefectureR
     by_post = [a for a in assignments if a.request_id in world.postal_only]
     by_offer = [a for a in assignments if a.request_id not in world.postal_only]
 
-    request_rows = _requests_for_evidence(world, [a.request_id for a in assignments])
-    clock.lap("load_requests")
-
-    offers = []
-    for a in by_offer:
-        request = request_rows[a.request_id]
-        procedure = world.procedures[request.procedure_id]
-        offers.append(
-            Offer(
-                request_id=a.request_id,
-                slot_id=a.slot_id,
-                source=OfferSource.QUEUE,
-                status=OfferStatus.PENDING,
-                created_at=now,
-                expires_at=rules.offer_expires_at(
-                    now, facts[a.slot_id].starts_at, procedure.offer_validity_hours
-                ),
-            )
-        )
-    Offer.objects.bulk_create(offers, batch_size=BATCH)
-    appointments = [
-        Appointment(
-            request_id=a.request_id,
-            slot_id=a.slot_id,
-            counter_id=facts[a.slot_id].counter_id,
-            starts_at=facts[a.slot_id].starts_at,
-            ends_at=facts[a.slot_id].ends_at,
-            status=AppointmentStatus.CONFIRMED,
-            confirmed_at=now,
-        )
+    validity = {pk: p.offer_validity_hours for pk, p in world.procedures.items()}
+    procedure_of = {r.id: r.procedure_id for r in world.requests}
+    offer_rows = [
+        {
+            "request_id": a.request_id,
+            "slot_id": a.slot_id,
+            "source": OfferSource.QUEUE.value,
+            "status": OfferStatus.PENDING.value,
+            "created_at": now,
+            "expires_at": rules.offer_expires_at(
+                now, facts[a.slot_id].starts_at, validity[procedure_of[a.request_id]]
+            ),
+            "decided_at": None,
+            "decline_reason": "",
+        }
+        for a in by_offer
+    ]
+    offer_ids = bulk.insert(Offer, offer_rows, with_ids=True)
+    appointment_rows = [
+        {
+            "request_id": a.request_id,
+            "slot_id": a.slot_id,
+            "offer_id": None,
+            "counter_id": facts[a.slot_id].counter_id,
+            "starts_at": facts[a.slot_id].starts_at,
+            "ends_at": facts[a.slot_id].ends_at,
+            "status": AppointmentStatus.CONFIRMED.value,
+            "confirmed_at": now,
+        }
         for a in by_post
     ]
-    Appointment.objects.bulk_create(appointments, batch_size=BATCH)
-    holds = [Hold(slot_id=a.slot_id, request_id=a.request_id, kind=Hold.Kind.OFFER) for a in by_offer]
-    holds += [Hold(slot_id=a.slot_id, request_id=a.request_id, kind=Hold.Kind.APPOINTMENT) for a in by_post]
-    Hold.objects.bulk_create(holds, batch_size=BATCH)
+    appointment_ids = bulk.insert(Appointment, appointment_rows, with_ids=True)
+    hold_rows = [
+        {"slot_id": a.slot_id, "request_id": a.request_id, "kind": Hold.Kind.OFFER.value} for a in by_offer
+    ]
+    hold_rows += [
+        {"slot_id": a.slot_id, "request_id": a.request_id, "kind": Hold.Kind.APPOINTMENT.value}
+        for a in by_post
+    ]
+    bulk.insert(Hold, hold_rows)
     for status, group in ((RequestStatus.OFFERED, by_offer), (RequestStatus.SCHEDULED, by_post)):
-        ids = sorted(a.request_id for a in group)
-        changes = {"status": status, "status_changed_at": now}
+        changes = {"status": status, "status_changed_at": now, "updated_at": now}
         if status == RequestStatus.SCHEDULED:
             changes["consecutive_lapses"] = 0
-        for chunk in _chunks(ids):
+        for chunk in _chunks(sorted(a.request_id for a in group)):
             AppointmentRequest.objects.filter(pk__in=chunk).update(**changes)
-        for pk in ids:
-            request_rows[pk].status = status
-    run.offers, run.confirmed = len(offers), len(appointments)
+    run.offers, run.confirmed = len(offer_rows), len(appointment_rows)
     clock.lap("write")
 
+    # Proofs and messages need the requests as objects; only the assigned ones are loaded.
+    request_rows = _requests_for_evidence(world, [a.request_id for a in assignments])
+    clock.lap("load_requests")
     events = []
     messages = []
-    for offer in offers:
-        request = request_rows[offer.request_id]
-        details = _slot_details(world, offer.slot_id)
-        details.update({"offer": offer.pk, "expires_at": offer.expires_at})
+    for row, pk in zip(offer_rows, offer_ids, strict=True):
+        request = request_rows[row["request_id"]]
+        request.status = RequestStatus.OFFERED
+        details = _slot_details(world, row["slot_id"])
+        details.update({"offer": pk, "expires_at": row["expires_at"]})
         events.append((request, "offer_made", details))
-        messages.append((request, "offer_made", {"offer_id": offer.pk}))
-    for appointment in appointments:
-        request = request_rows[appointment.request_id]
-        details = _slot_details(world, appointment.slot_id)
-        details.update({"appointment": appointment.pk, "by_post": True})
+        messages.append((request, "offer_made", {"offer_id": pk}))
+    for row, pk in zip(appointment_rows, appointment_ids, strict=True):
+        request = request_rows[row["request_id"]]
+        request.status = RequestStatus.SCHEDULED
+        details = _slot_details(world, row["slot_id"])
+        details.update({"appointment": pk, "by_post": True})
         events.append((request, "appointment_confirmed", details))
-        messages.append((request, "appointment_confirmed", {"appointment_id": appointment.pk}))
+        messages.append((request, "appointment_confirmed", {"appointment_id": pk}))
     record_events(events, SYSTEM, at=now)
     clock.lap("evidence")
     notify_many(messages)
@@ -559,30 +581,29 @@ def _requests_for_evidence(world: _World, ids: list[int]) -> dict[int, Appointme
     return found
 
 
-def notify_many(items: list[tuple[AppointmentRequest, str, dict]]) -> list[OutboxMessage]:
-    """guichet.notifications.services.notify for many events in one bulk insert.
+def notify_many(items: list[tuple[AppointmentRequest, str, dict]]) -> int:
+    """guichet.notifications.services.notify for many events at once; returns how many messages were queued.
 
-    notify() writes one INSERT per person, which is 40,000 round trips in a large run; this builds the same
-    rows (same channels_for, same fields) and writes them together.
+    notify() writes one INSERT per person: 40,000 round trips in a large run. This writes the same rows
+    (same channels_for, same fields) in one COPY, and wakes the sender once, as notify() does.
     """
-    now = timezone.now()
     from guichet.notifications import services as outbox
 
-    messages = [
-        OutboxMessage(
-            request=request,
-            channel=channel,
-            kind=kind,
-            language=request.language,
-            recipient=recipient,
-            context=context,
-            next_attempt_at=now,
-        )
+    now = timezone.now()
+    rows = [
+        {
+            "request_id": request.pk,
+            "channel": channel,
+            "kind": kind,
+            "language": request.language,
+            "recipient": recipient,
+            "context": context,
+            "next_attempt_at": now,
+        }
         for request, kind, context in items
         for channel, recipient in outbox.channels_for(request)
     ]
-    created = OutboxMessage.objects.bulk_create(messages, batch_size=BATCH)
-    if created and settings.OUTBOX_ENQUEUE_ON_COMMIT:
-        # Wake the sender once, as notify() does.
+    bulk.insert(OutboxMessage, rows)
+    if rows and settings.OUTBOX_ENQUEUE_ON_COMMIT:
         outbox._enqueue_sender_on_commit()
-    return created
+    return len(rows)

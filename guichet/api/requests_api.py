@@ -19,7 +19,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest
 from django.utils import timezone, translation
 from django.utils.translation import gettext
-from ninja import Header, Router, Schema
+from ninja import Header, Router, Schema, Status
 
 from guichet.appointments.models import ACTIVE_APPOINTMENT_STATUSES, Appointment, Offer
 from guichet.catalog.models import Prefecture, Procedure, Site
@@ -271,7 +271,7 @@ def create_request(request: HttpRequest):
             "due_reason_label": services.due_reason_label(filed.due_reason),
             "filing_window": _window_out(result.filing_window),
         }
-    return (201 if result.created else 200), answer
+    return Status(201 if result.created else 200, answer)
 
 
 @router.get(

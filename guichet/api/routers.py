@@ -22,3 +22,11 @@ api.add_router("", requests_router)
 from guichet.api.appointments_api import router as appointments_router  # noqa: E402
 
 api.add_router("", appointments_router)
+
+from guichet.api.staff_api import router as staff_router  # noqa: E402
+
+api.add_router("", staff_router)
+
+from guichet.api.proofs_api import router as proofs_router  # noqa: E402
+
+api.add_router("", proofs_router)

@@ -1,4 +1,4 @@
-"""Forms of the back office. Field errors are precise; reasons are required wherever an applicant is harmed."""
+"""Forms of the back office. Errors are precise; a reason is required wherever an applicant is harmed."""
 
 import datetime
 
@@ -27,10 +27,14 @@ def reason_field(label=None, required: bool = True) -> forms.CharField:
 
 class LoginForm(forms.Form):
     username = forms.CharField(
-        label=_("Username"), max_length=150, widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True})
+        label=_("Username"),
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True}),
     )
     password = forms.CharField(
-        label=_("Password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
 
 
@@ -40,7 +44,12 @@ class CodeForm(forms.Form):
         max_length=40,
         help_text=_("The 6 digits shown by your authenticator app, or one of your recovery codes."),
         widget=forms.TextInput(
-            attrs={"autocomplete": "one-time-code", "autofocus": True, "inputmode": "text", "spellcheck": "false"}
+            attrs={
+                "autocomplete": "one-time-code",
+                "autofocus": True,
+                "inputmode": "text",
+                "spellcheck": "false",
+            }
         ),
     )
 
@@ -49,12 +58,16 @@ class EnrolForm(forms.Form):
     code = forms.CharField(
         label=_("Code shown by the app"),
         max_length=10,
-        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autofocus": True, "inputmode": "numeric"}),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "autofocus": True, "inputmode": "numeric"}
+        ),
     )
 
 
 class TokenForm(forms.Form):
-    name = forms.CharField(label=_("Name of the token"), max_length=80, help_text=_("What uses it, e.g. “counter kiosk”."))
+    name = forms.CharField(
+        label=_("Name of the token"), max_length=80, help_text=_("What uses it, e.g. “counter kiosk”.")
+    )
     scope = forms.ChoiceField(label=_("Scope"))
     expires_in_days = forms.IntegerField(
         label=_("Expires after (days)"), min_value=1, max_value=365, initial=90, required=False
@@ -197,14 +210,17 @@ class ConsentForm(forms.Form):
     consent_form = forms.FileField(
         label=_("Signed form (PDF, JPEG or PNG)"),
         required=False,
-        help_text=_("Optional; at most %(mb)d MB.") % {"mb": settings.MANDATE_FORM_MAX_BYTES // (1024 * 1024)},
+        help_text=_("Optional; at most %(mb)d MB.")
+        % {"mb": settings.MANDATE_FORM_MAX_BYTES // (1024 * 1024)},
         widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,image/jpeg,image/png"}),
     )
 
 
 class AttachMandateForm(ConsentForm):
     reference = forms.CharField(label=_("Reference of the client's request"), max_length=20)
-    birth_date = forms.DateField(label=_("Client's birth date"), widget=forms.DateInput(attrs={"type": "date"}))
+    birth_date = forms.DateField(
+        label=_("Client's birth date"), widget=forms.DateInput(attrs={"type": "date"})
+    )
 
     field_order = ["reference", "birth_date", "consent_given_on", "consent_method", "consent_form"]
 
@@ -222,14 +238,20 @@ class ApplyForm(forms.Form):
     prefecture = forms.ModelChoiceField(label=_("Prefecture"), queryset=None, empty_label=None)
     name = forms.CharField(label=_("Name of the organisation"), max_length=160)
     kind = forms.ChoiceField(label=_("Kind"), choices=OrganisationKind.choices)
-    registration_number = forms.CharField(label=_("Registration number (SIRET, RNA or bar)"), max_length=40, required=False)
+    registration_number = forms.CharField(
+        label=_("Registration number (SIRET, RNA or bar)"), max_length=40, required=False
+    )
     email = forms.EmailField(label=_("Organisation's email (copies of notices go there)"))
     phone = forms.CharField(label=_("Phone"), max_length=20, required=False)
-    address = forms.CharField(label=_("Postal address"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    address = forms.CharField(
+        label=_("Postal address"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
     contact_username = forms.CharField(label=_("Your username"), max_length=150)
     contact_email = forms.EmailField(label=_("Your email"))
     contact_password = forms.CharField(
-        label=_("Your password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+        label=_("Your password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
     def __init__(self, *args, **kwargs):
@@ -257,7 +279,9 @@ class NewAccountForm(forms.Form):
         label=_("Initial password"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text=_("Give it to the person by a separate channel; they enrol their second factor at first login."),
+        help_text=_(
+            "Give it to the person by a separate channel; they enrol their second factor at first login."
+        ),
     )
 
 

@@ -66,10 +66,14 @@ def render_batch(messages: list) -> bytes:
 
 
 def print_run(
-    prefecture: Prefecture | None, day: datetime.date | None = None, *, actor: Actor = audit.SYSTEM, mark: bool = True
+    prefecture: Prefecture | None,
+    day: datetime.date | None = None,
+    *,
+    actor: Actor = audit.SYSTEM,
+    mark: bool = True,
 ) -> PrintRun:
     """The PDF of the letters waiting on `day`; with `mark`, they are recorded as printed and the run is
-    audited in each prefecture's chain. Rendering happens before anything is marked: a failure marks nothing."""
+    audited in each prefecture's chain. Rendering comes before marking: a failure marks nothing."""
     from guichet.notifications.services import mark_letters_printed
 
     day = day or timezone.localdate()

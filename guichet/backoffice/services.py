@@ -9,9 +9,9 @@ import re
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -131,7 +131,9 @@ def search_requests(user, text: str, *, limit: int = SEARCH_LIMIT) -> list[Appoi
         recent = timezone.now() - datetime.timedelta(days=365)
         candidates = candidates.filter(Q(status__in=ACTIVE_STATUSES) | Q(updated_at__gte=recent))
     found_ids = []
-    rows = candidates.order_by("due_date", "received_at", "id").values_list("id", "family_names", "given_names")
+    rows = candidates.order_by("due_date", "received_at", "id").values_list(
+        "id", "family_names", "given_names"
+    )
     for pk, family, given in rows.iterator(chunk_size=2000):
         tokens = name_tokens(family, given)
         if all(any(token.startswith(part) for token in tokens) for part in wanted):
@@ -172,6 +174,10 @@ class QueueRow:
     days_left: int
     substitution: bool
 
+    @property
+    def days_late(self) -> int:
+        return max(0, -self.days_left)
+
 
 def queue(
     prefecture: Prefecture,
@@ -187,7 +193,9 @@ def queue(
     A site filter keeps requests that accept that site (or any site).
     """
     today = today or timezone.localtime(timezone.now(), prefecture.tzinfo).date()
-    found = AppointmentRequest.objects.filter(prefecture=prefecture, status__in=statuses).select_related("procedure")
+    found = AppointmentRequest.objects.filter(prefecture=prefecture, status__in=statuses).select_related(
+        "procedure"
+    )
     if procedure is not None:
         found = found.filter(procedure=procedure)
     if site is not None:
@@ -195,9 +203,9 @@ def queue(
     found = found.order_by("due_date", "received_at", "id")[:limit]
     requests = list(found)
     marked = set(
-        AppointmentRequest.objects.filter(pk__in=[r.pk for r in requests], impossibilities__isnull=False).values_list(
-            "pk", flat=True
-        )
+        AppointmentRequest.objects.filter(
+            pk__in=[r.pk for r in requests], impossibilities__isnull=False
+        ).values_list("pk", flat=True)
     )
     return [
         QueueRow(
@@ -227,13 +235,12 @@ def check_received_at(
     elif received_at < now - datetime.timedelta(days=days):
         errors.append(
             ValidationError(
-                _("The contact cannot be dated more than %(days)d days back.") % {"days": days}, code="too_old"
+                _("The contact cannot be dated more than %(days)d days back.") % {"days": days},
+                code="too_old",
             )
         )
     elif received_at < now - BACKDATE_REASON_AFTER and len((reason or "").strip()) < 5:
-        errors.append(
-            ValidationError(_("Say why the contact is dated in the past."), code="backdate_reason")
-        )
+        errors.append(ValidationError(_("Say why the contact is dated in the past."), code="backdate_reason"))
     return errors
 
 
@@ -253,7 +260,8 @@ def register_for_person(
     """
     from guichet.waitlist.services import file_request
 
-    permissions.require_role(user, prefecture, Role.AGENT)
+    if not permissions.has_role(user, prefecture, Role.AGENT):
+        raise Forbidden("forbidden", _("You cannot register requests for this prefecture."))
     if channel not in ASSISTED_CHANNELS:
         raise InvalidInput(
             "invalid_channel",
@@ -273,7 +281,12 @@ def register_for_person(
     actor = staff_actor(user)
     with transaction.atomic():
         result = file_request(
-            data, prefecture=prefecture, channel=channel, actor=actor, received_at=received_at, created_by=user
+            data,
+            prefecture=prefecture,
+            channel=channel,
+            actor=actor,
+            received_at=received_at,
+            created_by=user,
         )
         if result.created:
             record_event(
@@ -295,24 +308,51 @@ def register_for_person(
 # --- staff actions on a request --------------------------------------------------------------------------
 
 
-def update_contact(request: AppointmentRequest, *, user, email: str, phone: str, postal_address: str,
-                   language: str, reason: str):
+def _audit_reason(request: AppointmentRequest, action: str, actor, reason: str) -> None:
+    """Why a member of staff made a change: an audit entry next to the one the change itself wrote."""
+    record_event(request, "staff_reason", actor, audit_data={"action": action, "reason": reason}, proof=False)
+
+
+def update_contact(
+    request: AppointmentRequest,
+    *,
+    user,
+    email: str,
+    phone: str,
+    postal_address: str,
+    language: str,
+    reason: str,
+) -> AppointmentRequest:
     """Change how the person is reached (validated as at intake); audited with the reason."""
     from guichet.waitlist import services as waitlist
 
     _require_staff(user, request)
     reason = _reason(reason)
-    raw = {"email": email, "phone": phone, "postal_address": postal_address, "language": language}
-    return waitlist.update_contact(request, raw, actor=staff_actor(user), reason=reason)
+    actor = staff_actor(user)
+    with transaction.atomic():
+        updated = waitlist.update_contact(
+            request, email=email, phone=phone, postal_address=postal_address, language=language, actor=actor
+        )
+        _audit_reason(updated, "details_changed", actor, reason)
+    return updated
 
 
-def set_vulnerability(request: AppointmentRequest, *, user, vulnerability: str | None, reason: str):
-    """Record (or remove, with None) a vulnerability; it shortens (or restores) the due date."""
+def set_vulnerability(
+    request: AppointmentRequest, *, user, vulnerability: str | None, reason: str
+) -> AppointmentRequest:
+    """Record (or remove, with None) a vulnerability; it shortens (or restores) the due date. Audited with
+    the reason."""
     from guichet.waitlist import services as waitlist
 
     _require_staff(user, request)
     reason = _reason(reason)
-    return waitlist.set_vulnerability(request, vulnerability, staff_actor(user), reason=reason)
+    actor = staff_actor(user)
+    with transaction.atomic():
+        updated = waitlist.set_vulnerability(request, vulnerability or None, actor)
+        _audit_reason(
+            updated, "vulnerability_recorded" if vulnerability else "vulnerability_removed", actor, reason
+        )
+    return updated
 
 
 def close(request: AppointmentRequest, *, user, reason: str):
@@ -325,7 +365,9 @@ def close(request: AppointmentRequest, *, user, reason: str):
 def _appointment_for(user, appointment_id: int):
     from guichet.appointments.models import Appointment
 
-    appointment = Appointment.objects.select_related("request", "request__prefecture").filter(pk=appointment_id).first()
+    appointment = (
+        Appointment.objects.select_related("request", "request__prefecture").filter(pk=appointment_id).first()
+    )
     if appointment is None or not permissions.has_role(user, appointment.request.prefecture_id, Role.AGENT):
         raise NotFound("not_found", _("No such appointment."))
     return appointment
@@ -336,7 +378,9 @@ def cancel_appointment(appointment_id: int, *, user, reason: str):
     from guichet.appointments import services as appointments
 
     appointment = _appointment_for(user, appointment_id)
-    return appointments.cancel_appointment(appointment, staff_actor(user), by="prefecture", reason=_reason(reason))
+    return appointments.cancel_appointment(
+        appointment, staff_actor(user), by="prefecture", reason=_reason(reason)
+    )
 
 
 def move_appointment(appointment_id: int, slot_id: int, *, user, reason: str):
@@ -345,11 +389,15 @@ def move_appointment(appointment_id: int, slot_id: int, *, user, reason: str):
 
     appointment = _appointment_for(user, appointment_id)
     reason = _reason(reason)
-    slot = Slot.objects.select_related("counter__site").filter(
-        pk=slot_id, counter__site__prefecture_id=appointment.request.prefecture_id
-    ).first()
+    slot = (
+        Slot.objects.select_related("counter__site")
+        .filter(pk=slot_id, counter__site__prefecture_id=appointment.request.prefecture_id)
+        .first()
+    )
     if slot is None:
-        raise InvalidInput("invalid_slot", _("Choose one of the free times shown."), fields={"slot": [_("Unknown time.")]})
+        raise InvalidInput(
+            "invalid_slot", _("Choose one of the free times shown."), fields={"slot": [_("Unknown time.")]}
+        )
     return appointments.move_appointment(appointment, slot, staff_actor(user), reason=reason)
 
 
@@ -376,9 +424,3 @@ def free_slots_for(appointment, *, limit: int = 40) -> list:
     if site_ids:
         slots = slots.filter(counter__site_id__in=site_ids)
     return list(slots[:limit])
-
-
-def requests_of_prefecture(user, prefecture: Prefecture) -> QuerySet[AppointmentRequest]:
-    if not permissions.has_role(user, prefecture, Role.AGENT):
-        raise PermissionDenied
-    return AppointmentRequest.objects.filter(prefecture=prefecture)

@@ -89,7 +89,11 @@ urlpatterns = [
     path("partner/file/", partners.file_for_client, name="partner_file"),
     path("partner/attach/", partners.attach, name="partner_attach"),
     path("partner/members/", partners.members, name="partner_members"),
-    path("partner/members/<int:member_id>/deactivate/", partners.deactivate_member, name="partner_member_deactivate"),
+    path(
+        "partner/members/<int:member_id>/deactivate/",
+        partners.deactivate_member,
+        name="partner_member_deactivate",
+    ),
     path("mandates/<int:mandate_id>/revoke/", partners.revoke_mandate, name="revoke_mandate"),
     path("mandates/<int:mandate_id>/form/", partners.mandate_form, name="mandate_form"),
 ]

@@ -20,8 +20,9 @@ A slot whose rule is gone and that has no extra procedure serves nothing: genera
 it is free, or "retires" it (keeps it for the history of the offers and appointments that used it,
 serving nothing) when it cannot be deleted.
 
-Locks, in this order: the prefecture row (so that two runs for one prefecture follow each other), the
-slots being deleted or changed, and last the audit chain head (written by record_change).
+Locks, through guichet.locking and in its order: the prefecture row (so that two runs for one
+prefecture, or a run and an allocation, follow each other), the slots being deleted or changed, and
+last the audit chain head (written by record_change).
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ from django.db.models import Exists, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from guichet import locking
+from guichet.allocation.tasks import enqueue_allocation
 from guichet.appointments.models import Appointment, Offer
 from guichet.catalog.holidays_calendar import holidays_between
 from guichet.catalog.models import Closure, Counter, OpeningRule, Prefecture, Procedure
@@ -224,7 +227,8 @@ def _generate_for(
     report = GenerationReport(prefectures=[prefecture.code])
     with transaction.atomic():
         # Two runs for one prefecture (clock, admin, task) wait for each other here.
-        prefecture = Prefecture.objects.select_for_update().get(pk=prefecture.pk)
+        locking.prefecture(prefecture.pk)
+        prefecture = Prefecture.objects.get(pk=prefecture.pk)
         counters = {
             counter.pk: counter
             for counter in Counter.objects.filter(site__prefecture=prefecture).select_related("site")
@@ -255,6 +259,9 @@ def _generate_for(
         existing = _existing_slots(counters, windows)
         _reconcile(prefecture, report, counters, windows, wanted, existing, rule_procedures, closed, holidays)
         _audit(prefecture, report, actor)
+        if report.created or report.updated:
+            # New capacity goes to the queue at once (after commit), not at the next periodic run.
+            enqueue_allocation(prefecture.pk)
     return report
 
 
@@ -460,10 +467,13 @@ def _reconcile(
             Slot(counter_id=counter_id, starts_at=starts_at, ends_at=want.ends_at, rule_id=want.rule_id)
         )
 
-    report.deleted += _delete_free(to_delete, to_retire, report)
+    # Lock every slot about to change at once, in id order (guichet.locking), then keep those still free.
+    free = _lock_free(to_delete + to_retire + [slot.pk for slot in updates])
+    report.deleted += _delete_free(
+        [pk for pk in to_delete if pk in free], [pk for pk in to_retire if pk in free], report
+    )
+    updates = [slot for slot in updates if slot.pk in free]
     if updates:
-        locked = set(_lock_free([slot.pk for slot in updates]))
-        updates = [slot for slot in updates if slot.pk in locked]
         Slot.objects.bulk_update(updates, ["ends_at", "rule"], batch_size=1000)
         report.updated += len(updates)
     if new:
@@ -473,45 +483,49 @@ def _reconcile(
         report.created += len(new)
 
 
-def _lock_free(slot_ids: list[int]) -> list[int]:
+def _chunks(ids: list[int]) -> Iterable[list[int]]:
+    for start in range(0, len(ids), locking.CHUNK):
+        yield ids[start : start + locking.CHUNK]
+
+
+def _lock_free(slot_ids: list[int]) -> set[int]:
     """Lock these slots, then give back those still free (a hold may have come since they were read)."""
     if not slot_ids:
-        return []
-    list(Slot.objects.select_for_update().filter(pk__in=slot_ids).order_by("pk").values_list("pk", flat=True))
-    return list(
-        Slot.objects.filter(pk__in=slot_ids)
-        .filter(~Exists(Hold.objects.filter(slot_id=OuterRef("pk"))))
-        .values_list("pk", flat=True)
-    )
+        return set()
+    locked = locking.slots(slot_ids)
+    free: set[int] = set()
+    for chunk in _chunks(locked):
+        free.update(
+            Slot.objects.filter(pk__in=chunk)
+            .filter(~Exists(Hold.objects.filter(slot_id=OuterRef("pk"))))
+            .values_list("pk", flat=True)
+        )
+    return free
 
 
 def _delete_free(to_delete: list[int], to_retire: list[int], report: GenerationReport) -> int:
-    gone = 0
-    deletable = _lock_free(to_delete)
-    if deletable:
+    """Delete these locked free slots, or retire those an offer or appointment still refers to."""
+    used: set[int] = set()
+    for chunk in _chunks(to_delete):
         # A past offer or appointment may have appeared since the read: keep those slots, retired.
-        used = set(
-            Slot.objects.filter(pk__in=deletable)
+        used.update(
+            Slot.objects.filter(pk__in=chunk)
             .filter(
                 Exists(Offer.objects.filter(slot_id=OuterRef("pk")))
                 | Exists(Appointment.objects.filter(slot_id=OuterRef("pk")))
             )
             .values_list("pk", flat=True)
         )
-        to_retire = to_retire + [pk for pk in deletable if pk in used]
-        deletable = [pk for pk in deletable if pk not in used]
-        for i in range(0, len(deletable), 1000):
-            batch = deletable[i : i + 1000]
-            ExtraProcedure.objects.filter(slot_id__in=batch).delete()
-            Slot.objects.filter(pk__in=batch).delete()
-        gone += len(deletable)
-    retirable = _lock_free(to_retire)
-    if retirable:
-        ExtraProcedure.objects.filter(slot_id__in=retirable).delete()
-        Slot.objects.filter(pk__in=retirable).update(rule=None)
-        report.retired += len(retirable)
-        gone += len(retirable)
-    return gone
+    to_retire = to_retire + [pk for pk in to_delete if pk in used]
+    deletable = [pk for pk in to_delete if pk not in used]
+    for chunk in _chunks(deletable):
+        ExtraProcedure.objects.filter(slot_id__in=chunk).delete()
+        Slot.objects.filter(pk__in=chunk).delete()
+    for chunk in _chunks(to_retire):
+        ExtraProcedure.objects.filter(slot_id__in=chunk).delete()
+        Slot.objects.filter(pk__in=chunk).update(rule=None)
+    report.retired += len(to_retire)
+    return len(deletable) + len(to_retire)
 
 
 def _check_held(
@@ -722,12 +736,11 @@ def open_extra_slot(
 
     starts_at, ends_at = starts_at.astimezone(UTC), ends_at.astimezone(UTC)
     with transaction.atomic():
-        prefecture = Prefecture.objects.select_for_update().get(pk=counter.site.prefecture_id)
-        overlapping = (
-            Slot.objects.select_for_update()
-            .filter(counter=counter, starts_at__lt=ends_at, ends_at__gt=starts_at)
-            .order_by("starts_at")
-        )
+        locking.prefecture(counter.site.prefecture_id)
+        prefecture = Prefecture.objects.get(pk=counter.site.prefecture_id)
+        nearby = Slot.objects.filter(counter=counter, starts_at__lt=ends_at, ends_at__gt=starts_at)
+        locking.slots(nearby.values_list("pk", flat=True))
+        overlapping = nearby.order_by("starts_at")
         reuse = None
         for other in overlapping:
             retired = (

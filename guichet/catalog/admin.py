@@ -8,7 +8,7 @@ can affect them), and records the audit entry, all in that transaction: either e
 from django.contrib import admin, messages
 from django.db import transaction
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from guichet.capacity.services import GenerationReport, generate_slots
 from guichet.evidence.services import record_change
@@ -35,9 +35,12 @@ def report_to_messages(request, report: GenerationReport) -> None:
         more = len(report.conflicts) - SHOWN_CONFLICTS
         messages.warning(
             request,
-            _(
+            ngettext(
+                "%(count)s held slot no longer matches the catalogue and was left as it is; cancel or move "
+                "its appointment or offer: %(lines)s",
                 "%(count)s held slots no longer match the catalogue and were left as they are; cancel or "
-                "move those appointments and offers: %(lines)s"
+                "move those appointments and offers: %(lines)s",
+                len(report.conflicts),
             )
             % {"count": len(report.conflicts), "lines": lines}
             + (_(" … and %(more)s more.") % {"more": more} if more > 0 else ""),
@@ -57,13 +60,26 @@ class CatalogAdmin(admin.ModelAdmin):
             return True
         return change and bool(self.slot_fields & set(changed_fields))
 
+    def save_model(self, request, obj, form, change):
+        if change:
+            # A rule or closure moved to another counter or site may leave another prefecture's slots
+            # to bring in line. Kept on the request: the admin object is shared between threads.
+            previous = type(obj).objects.get(pk=obj.pk)
+            request._catalog_previous_prefecture = services.prefecture_of(previous)
+        super().save_model(request, obj, form, change)
+
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         obj = form.instance
         actor = services.staff_actor(request.user)
         # Slots first: generation locks the prefecture row, and the audit chain head is always locked last.
         if self.affects_slots(change, form.changed_data):
-            report_to_messages(request, generate_slots(services.prefecture_of(obj), actor=actor))
+            prefectures = {services.prefecture_of(obj)}
+            previous = getattr(request, "_catalog_previous_prefecture", None)
+            if previous is not None:
+                prefectures.add(previous)
+            for prefecture in sorted(prefectures, key=lambda p: p.pk):
+                report_to_messages(request, generate_slots(prefecture, actor=actor))
         services.audit_catalog_change(obj, "changed" if change else "created", actor, form.changed_data)
 
     def delete_model(self, request, obj):

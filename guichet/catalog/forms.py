@@ -12,15 +12,31 @@ from .models import Closure, Counter, OpeningRule, Prefecture, Procedure
 LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$")
 
 
-class LanguageListField(forms.CharField):
-    """Language codes separated by commas or spaces ("ar, en, zh-hans"), stored as a list."""
+class ListField(forms.CharField):
+    """A list typed as text; the subclass says how to split it and how to show it."""
+
+    separator = "\n"
 
     def prepare_value(self, value):
         if isinstance(value, list):
-            return ", ".join(value)
+            return self.separator.join(value)
         return value
 
+    def has_changed(self, initial, data) -> bool:
+        try:
+            return self.to_python(data) != (initial or [])
+        except ValidationError:
+            return True
+
+
+class LanguageListField(ListField):
+    """Language codes separated by commas or spaces ("ar, en, zh-hans"), stored as a list."""
+
+    separator = ", "
+
     def to_python(self, value) -> list[str]:
+        if isinstance(value, list):
+            return value
         text = super().to_python(value) or ""
         codes = [code.strip().lower() for code in re.split(r"[,;\s]+", text) if code.strip()]
         wrong = [code for code in codes if not LANGUAGE_CODE.match(code)]
@@ -38,24 +54,29 @@ class LanguageListField(forms.CharField):
         return list(dict.fromkeys(codes))
 
 
-class LineListField(forms.CharField):
+class LineListField(ListField):
     """One item per line, stored as a list of non-empty texts."""
 
     widget = forms.Textarea(attrs={"rows": 6})
 
-    def prepare_value(self, value):
-        if isinstance(value, list):
-            return "\n".join(value)
-        return value
-
     def to_python(self, value) -> list[str]:
+        if isinstance(value, list):
+            return value
         text = super().to_python(value) or ""
         return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+class DepartmentCodeField(forms.CharField):
+    """ "2a" and " 93" are what people type for "2A" and "93": upper-cased before it is validated."""
+
+    def to_python(self, value) -> str:
+        return (super().to_python(value) or "").upper()
 
 
 class PrefectureForm(forms.ModelForm):
     class Meta:
         model = Prefecture
+        field_classes = {"code": DepartmentCodeField}
         fields = [
             "code",
             "name",
@@ -64,10 +85,6 @@ class PrefectureForm(forms.ModelForm):
             "late_renewal_attestation",
             "contact_email",
         ]
-
-    def clean_code(self) -> str:
-        # "2a" and " 93" are what people type for "2A" and "93".
-        return (self.cleaned_data.get("code") or "").strip().upper()
 
 
 class CounterForm(forms.ModelForm):
@@ -128,6 +145,12 @@ class OpeningRuleForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         procedures = cleaned.get("procedures")
+        slot_minutes = cleaned.get("slot_minutes")
+        if slot_minutes is not None:
+            try:  # a slot length out of bounds is refused by the model with its own message
+                OpeningRule._meta.get_field("slot_minutes").run_validators(slot_minutes)
+            except ValidationError:
+                return cleaned
         if procedures is not None:
             errors = services.rule_procedure_errors(
                 cleaned.get("counter"), cleaned.get("slot_minutes"), procedures

@@ -6,7 +6,10 @@ takes (docs/concurrency.md), and holds it until commit.
 """
 
 import datetime
+import decimal
 import hashlib
+import json
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -75,9 +78,35 @@ def entry_hash(
     return hashlib.sha256(prev_hash.encode("ascii") + canonical_json(body)).hexdigest()
 
 
+def _json_default(value):
+    if isinstance(value, datetime.datetime):
+        return utc_iso(value)
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal | uuid.UUID):
+        return str(value)
+    if hasattr(value, "pk"):
+        return value.pk
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    raise TypeError(f"cannot store {type(value).__name__} in the audit log")
+
+
+def storable(data: dict | None) -> dict:
+    """The data exactly as the JSON column will give it back, so that its hash verifies after a reload."""
+    return json.loads(json.dumps(data or {}, default=_json_default, ensure_ascii=False))
+
+
 def _locked_head(chain: str) -> AuditChainHead:
     AuditChainHead.objects.get_or_create(chain=chain)
     return AuditChainHead.objects.select_for_update().get(chain=chain)
+
+
+def lock_chain(chain: str) -> AuditChainHead:
+    """Lock a chain's head until the transaction ends (what append does before writing)."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("a chain is locked inside a transaction")
+    return _locked_head(chain)
 
 
 def append(chain: str, changes: Iterable[Change], at: datetime.datetime | None = None) -> list[AuditEntry]:
@@ -93,7 +122,7 @@ def append(chain: str, changes: Iterable[Change], at: datetime.datetime | None =
     seq, prev = head.last_seq, head.last_hash
     for change in changes:
         seq += 1
-        data = change.data or {}
+        data = storable(change.data)
         digest = entry_hash(
             chain=chain,
             seq=seq,

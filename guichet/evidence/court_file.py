@@ -1,4 +1,4 @@
-"""The court file (dossier de référé « mesures utiles »), in French, for a request left without an appointment.
+"""The court file (dossier de référé « mesures utiles »), in French, for a request without an appointment.
 
 Available once the request has waited 3 weeks without an appointment, or is past its due date, or the
 permit expires within 30 days without an appointment (CE 10 June 2020 n° 435594 asks for attempts "not all
@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import datetime
 
+from django.conf import settings
 from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from guichet.waitlist.models import AppointmentRequest, RequestStatus
@@ -28,7 +30,7 @@ FRENCH_DUE_REASONS = {
     "court_order": "délai fixé par une décision de justice",
 }
 FRENCH_CHANNELS = {
-    "web": "site internet",
+    "web": "par le site internet",
     "counter": "au guichet",
     "phone": "par téléphone",
     "post": "par courrier",
@@ -109,13 +111,23 @@ def proof_rows(request: AppointmentRequest, language: str) -> list[dict]:
 
 
 def attempts_summary(rows: list[dict]) -> dict:
-    """How many distinct weeks the proofs of waiting cover (CE 435594: attempts "not all in the same week")."""
+    """How many distinct weeks the proofs of waiting cover (CE 435594: attempts "not all in one week")."""
     waiting_events = {ProofEvent.RECEIVED, ProofEvent.STILL_WAITING, ProofEvent.OFFER_LAPSED}
-    weeks = {
-        row["proof"].issued_at.isocalendar()[:2] for row in rows if row["proof"].event in waiting_events
-    }
+    weeks = {row["proof"].issued_at.isocalendar()[:2] for row in rows if row["proof"].event in waiting_events}
     statements = sum(1 for row in rows if row["proof"].event == ProofEvent.STILL_WAITING)
     return {"weeks": len(weeks), "statements": statements}
+
+
+def _prose_moment(local: datetime.datetime) -> str:
+    """« 5 janvier 2026 à 10:00 », as a sentence says it (French is active)."""
+    return f"{date_format(local.replace(tzinfo=None), 'j F Y')} à {local:%H:%M}"
+
+
+def nationality_text(code: str) -> str:
+    from guichet.waitlist.countries import ISO_3166_1_ALPHA_2
+
+    name = ISO_3166_1_ALPHA_2.get((code or "").upper())
+    return f"{name} ({code})" if name else (code or "non indiquée")
 
 
 def court_file_context(request: AppointmentRequest, *, now: datetime.datetime | None = None) -> dict:
@@ -127,11 +139,13 @@ def court_file_context(request: AppointmentRequest, *, now: datetime.datetime | 
     available, reason = court_file_available(request, today)
     received_on = request.received_at.astimezone(tz).date()
     orders = list(request.court_orders.order_by("ordered_on", "id"))
+    attempts = attempts_summary(rows)
     return {
         "req": request,
         "today": today,
         "generated": presentation.local_text(now, tz),
         "received": presentation.local_text(request.received_at, tz),
+        "received_prose": _prose_moment(request.received_at.astimezone(tz)),
         "received_on": received_on,
         "days_waited": (today - received_on).days,
         "due_date": presentation.date_text(request.due_date),
@@ -140,7 +154,10 @@ def court_file_context(request: AppointmentRequest, *, now: datetime.datetime | 
         "is_renewal": request.procedure.is_renewal,
         "past_due": today > request.due_date,
         "rows": rows,
-        "attempts": attempts_summary(rows),
+        "attempts": attempts,
+        "attestations_plural": "s" if attempts["statements"] > 1 else "",
+        "nationality": nationality_text(request.nationality),
+        "site_url": settings.SITE_URL,
         "competence": competence,
         "available": available,
         "availability_reason": reason,

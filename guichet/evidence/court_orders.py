@@ -314,7 +314,9 @@ class OrderState:
         return str(OrderStatus.LABELS[self.status])
 
 
-def order_state(order: CourtOrder, now: datetime.datetime | None = None, *, check_slots: bool = True) -> OrderState:
+def order_state(
+    order: CourtOrder, now: datetime.datetime | None = None, *, check_slots: bool = True
+) -> OrderState:
     """Met (appointment given in time), missed (a deadline passed: penalty = days late × per day), at risk
     (no appointment yet and the deadline is within AT_RISK_DAYS, or no compatible slot before it), or in
     progress."""
@@ -377,34 +379,43 @@ def _unavailable(request: AppointmentRequest, day: datetime.date) -> bool:
     return day.weekday() in weekdays or day.isoformat() in dates
 
 
-def free_slots_before(request: AppointmentRequest, until: datetime.date, now: datetime.datetime) -> QuerySet[Slot]:
+def free_slots_before(
+    request: AppointmentRequest, until: datetime.date, now: datetime.datetime
+) -> QuerySet[Slot]:
     """Free slots (no hold) at the sites the request accepts, serving its procedure, starting after the
     procedure's notice and on or before `until` (local date)."""
+    from guichet.capacity.services import free_slots_query
+
     procedure = request.procedure
+    tz = request.prefecture.tzinfo
     notice_hours = (
         procedure.postal_notice_hours if request.reachable_only_by_post else procedure.minimum_notice_hours
     )
     start = now + datetime.timedelta(hours=notice_hours)
     if request.earliest_date:
-        start = max(start, datetime.datetime.combine(request.earliest_date, datetime.time(0), request.prefecture.tzinfo))
-    end = datetime.datetime.combine(until + datetime.timedelta(days=1), datetime.time(0), request.prefecture.tzinfo)
-    slots = Slot.objects.filter(
-        counter__site__in=_accepted_sites(request),
-        counter__is_active=True,
-        starts_at__gte=start,
-        starts_at__lt=end,
-        hold__isnull=True,
-    ).filter(Q(rule__procedures=procedure) | Q(extra_procedures=procedure))
+        start = max(start, datetime.datetime.combine(request.earliest_date, datetime.time(0), tz))
+    end = datetime.datetime.combine(until + datetime.timedelta(days=1), datetime.time(0), tz)
+    slots = free_slots_query(
+        request.prefecture,
+        procedure=procedure,
+        sites=list(_accepted_sites(request).values_list("pk", flat=True)),
+        after=start,
+        before=end,
+    )
     if request.needs_step_free:
         slots = slots.filter(counter__site__step_free=True)
-    return slots.distinct().select_related("counter__site").order_by("starts_at", "id")
+    return slots
 
 
-def first_compatible_slot(request: AppointmentRequest, until: datetime.date, now: datetime.datetime) -> Slot | None:
+def first_compatible_slot(
+    request: AppointmentRequest, until: datetime.date, now: datetime.datetime
+) -> Slot | None:
     """The earliest free slot the engine could give this request by `until`; languages and unavailable
     days are checked here (JSON lists that SQLite cannot query)."""
     for slot in free_slots_before(request, until, now).iterator(chunk_size=200):
-        if request.interpreter_language and request.interpreter_language not in (slot.counter.languages or []):
+        if request.interpreter_language and request.interpreter_language not in (
+            slot.counter.languages or []
+        ):
             continue
         if _unavailable(request, slot.starts_at.astimezone(slot.counter.site.tzinfo).date()):
             continue
@@ -447,16 +458,25 @@ def email_alert(alert_id: int) -> None:
     request = order.request
     recipients = permissions.alert_recipients(request.prefecture)
     if not recipients:
-        logger.warning("court order alert %s: nobody to email for prefecture %s", alert.pk, request.prefecture.code)
+        logger.warning(
+            "court order alert %s: nobody to email for prefecture %s", alert.pk, request.prefecture.code
+        )
         return
     with translation.override(settings.LANGUAGE_CODE):
-        subject = _("Court order %(case)s: %(kind)s") % {"case": order.case_number, "kind": alert.get_kind_display()}
+        subject = _("Court order %(case)s: %(kind)s") % {
+            "case": order.case_number,
+            "kind": alert.get_kind_display(),
+        }
         body = "\n".join(
             [
                 _("Request %(reference)s, %(procedure)s.")
                 % {"reference": request.reference, "procedure": request.procedure.name},
                 _("Order of %(tribunal)s, case %(case)s, made on %(ordered)s.")
-                % {"tribunal": order.tribunal, "case": order.case_number, "ordered": order.ordered_on.isoformat()},
+                % {
+                    "tribunal": order.tribunal,
+                    "case": order.case_number,
+                    "ordered": order.ordered_on.isoformat(),
+                },
                 _("Deadline: %(deadline)s. Penalty per day of delay: %(penalty)s EUR.")
                 % {"deadline": order.deadline.isoformat(), "penalty": order.penalty_per_day},
                 "",
@@ -472,7 +492,9 @@ def email_alert(alert_id: int) -> None:
         logger.exception("could not email court order alert %s", alert.pk)
 
 
-def resolve_alert(alert: CourtOrderAlert, actor, resolution: str, now: datetime.datetime | None = None) -> None:
+def resolve_alert(
+    alert: CourtOrderAlert, actor, resolution: str, now: datetime.datetime | None = None
+) -> None:
     actor = _as_actor(actor)
     resolution = " ".join((resolution or "").split())
     if not resolution:
@@ -572,29 +594,21 @@ def open_extra_slot(
     reason: str = "",
     now: datetime.datetime | None = None,
 ) -> Slot:
-    """Open one slot at a counter for the order's procedure (through the capacity service when it exists),
-    then let the allocation give it (the court-ordered request has the earliest due date)."""
+    """Open one slot at a counter for the order's procedure (through guichet.capacity.services when it
+    exists, which checks times, overlaps and durations), then let the allocation give it: the
+    court-ordered request has the earliest due date."""
     actor = _as_actor(actor)
     now = now or timezone.now()
     request = order.request
     procedure = request.procedure
-    errors: dict[str, list[str]] = {}
     if counter.site.prefecture_id != request.prefecture_id:
-        errors["counter"] = [_("This counter belongs to another prefecture.")]
-    if not counter.is_active or not counter.site.is_active:
-        errors.setdefault("counter", []).append(_("This counter is closed."))
-    if starts_at is None or timezone.is_naive(starts_at):
-        errors["starts_at"] = [_("Give the date and time of the slot.")]
-    elif starts_at <= now:
-        errors["starts_at"] = [_("The slot must start in the future.")]
+        raise InvalidInput(
+            "invalid_extra_slot",
+            _("The extra slot cannot be opened as given."),
+            {"counter": [_("This counter belongs to another prefecture.")]},
+        )
     if ends_at is None and starts_at is not None:
         ends_at = starts_at + datetime.timedelta(minutes=procedure.duration_minutes)
-    if starts_at is not None and ends_at is not None and ends_at <= starts_at:
-        errors["ends_at"] = [_("The slot must end after it starts.")]
-    if not errors and Slot.objects.filter(counter=counter, starts_at__lt=ends_at, ends_at__gt=starts_at).exists():
-        errors["starts_at"] = [_("This counter already has a slot at that time.")]
-    if errors:
-        raise InvalidInput("invalid_extra_slot", _("The extra slot cannot be opened as given."), errors)
     reason = " ".join((reason or "").split()) or _("Court order %(case)s (%(tribunal)s)") % {
         "case": order.case_number,
         "tribunal": order.tribunal,
@@ -605,9 +619,9 @@ def open_extra_slot(
         capacity_open_extra_slot = None
     with transaction.atomic():
         if capacity_open_extra_slot is not None:
-            slot = capacity_open_extra_slot(counter, starts_at, ends_at, [procedure], actor, reason)
+            slot = capacity_open_extra_slot(counter, starts_at, ends_at, [procedure], actor, reason, now=now)
         else:
-            slot = _create_extra_slot(counter, starts_at, ends_at, procedure, actor, reason)
+            slot = _create_extra_slot(counter, starts_at, ends_at, procedure, actor, reason, now)
         services.record_change(
             services.chain_for(request),
             Change(
@@ -616,15 +630,26 @@ def open_extra_slot(
                 str(order.pk),
                 actor,
                 request_id=request.pk,
-                data={"slot": slot.pk, "starts_at": services.signing.utc_iso(starts_at), "reason": reason},
+                data={"slot": slot.pk, "starts_at": slot.starts_at, "reason": reason},
             ),
         )
         enqueue_allocation(request.prefecture_id)
     return slot
 
 
-def _create_extra_slot(counter, starts_at, ends_at, procedure, actor: Actor, reason: str) -> Slot:
-    """Used until guichet.capacity.services.open_extra_slot exists: a hand-made slot for one procedure."""
+def _create_extra_slot(counter, starts_at, ends_at, procedure, actor: Actor, reason: str, now) -> Slot:
+    """Used only while guichet.capacity.services.open_extra_slot does not exist: one hand-made slot."""
+    errors: dict[str, list[str]] = {}
+    if starts_at is None or timezone.is_naive(starts_at):
+        errors["starts_at"] = [_("Give the date and time of the slot.")]
+    elif starts_at <= now:
+        errors["starts_at"] = [_("The slot must start in the future.")]
+    elif ends_at <= starts_at:
+        errors["ends_at"] = [_("The slot must end after it starts.")]
+    elif Slot.objects.filter(counter=counter, starts_at__lt=ends_at, ends_at__gt=starts_at).exists():
+        errors["starts_at"] = [_("This counter already has a slot at that time.")]
+    if errors:
+        raise InvalidInput("invalid_extra_slot", _("The extra slot cannot be opened as given."), errors)
     slot = Slot.objects.create(counter=counter, rule=None, starts_at=starts_at, ends_at=ends_at)
     slot.extra_procedures.set([procedure])
     services.record_change(

@@ -73,6 +73,9 @@ class AuditChainHead(models.Model):
     last_seq = models.BigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default="0" * 64)
 
+    def __str__(self) -> str:
+        return f"{self.chain}#{self.last_seq}"
+
 
 class AuditEntry(models.Model):
     """One state change, chained by SHA-256 to the entry before it in the same chain. Append-only."""

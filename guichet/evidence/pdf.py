@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import quote
 
 import segno
@@ -26,8 +27,22 @@ MAX_QR_VERSION = 30
 class QrCode:
     data: str
     carries: str  # "url" or "token"
-    version: int
-    svg_data_uri: str
+    code: segno.QRCode
+
+    @property
+    def version(self) -> int:
+        return self.code.version
+
+    @property
+    def svg_data_uri(self) -> str:
+        """For pages: a vector image, crisp at any size in a browser."""
+        return self.code.svg_data_uri(scale=4, border=4, xmldecl=False, nl=False)
+
+    @property
+    def png_data_uri(self) -> str:
+        """For PDFs: one pixel per module, drawn without smoothing (CSS image-rendering: pixelated).
+        WeasyPrint draws this far faster than the SVG path, and the PDF stays small."""
+        return self.code.png_data_uri(scale=1, border=4)
 
 
 def verify_url(token: str, language: str | None = None) -> str:
@@ -43,15 +58,20 @@ def _make(data: str) -> segno.QRCode | None:
     return code if code.version <= MAX_QR_VERSION else None
 
 
-def proof_qr(token: str, language: str | None = None) -> QrCode | None:
-    """The QR code of a proof: the verification URL if it fits, else the token alone, else nothing."""
-    for carries, data in (("url", verify_url(token, language)), ("token", token)):
+@lru_cache(maxsize=2048)
+def _proof_qr(token: str, url: str) -> QrCode | None:
+    # Choosing the mask costs a few hundred milliseconds per code; a token never changes, so keep the result.
+    for carries, data in (("url", url), ("token", token)):
         code = _make(data)
         if code is not None:
-            uri = code.svg_data_uri(scale=4, border=4, xmldecl=False, nl=False)
-            return QrCode(data=data, carries=carries, version=code.version, svg_data_uri=uri)
+            return QrCode(data=data, carries=carries, code=code)
     logger.warning("proof token of %s characters does not fit in a QR code", len(token))
     return None
+
+
+def proof_qr(token: str, language: str | None = None) -> QrCode | None:
+    """The QR code of a proof: the verification URL if it fits, else the token alone, else nothing."""
+    return _proof_qr(token, verify_url(token, language))
 
 
 def render_pdf(template_name: str, context: dict) -> bytes:

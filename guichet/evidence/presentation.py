@@ -73,7 +73,9 @@ EVENT_SENTENCES = {
         "The renewal was requested before the current permit expired, and on its expiry date no "
         "appointment had been given yet."
     ),
-    ProofEvent.IMPOSSIBILITY: gettext_lazy("It was found impossible for the applicant to use the online service."),
+    ProofEvent.IMPOSSIBILITY: gettext_lazy(
+        "It was found impossible for the applicant to use the online service."
+    ),
     ProofEvent.DETAILS_CHANGED: gettext_lazy("The details of the request changed."),
 }
 
@@ -245,7 +247,9 @@ def describe(payload: dict, *, french: bool = False) -> ProofContent:
     content = ProofContent(
         typ=typ,
         event=event,
-        event_label=(FRENCH_EVENT_LABELS.get(event, event) if french else event_label(event)) if event else "",
+        event_label=(FRENCH_EVENT_LABELS.get(event, event) if french else event_label(event))
+        if event
+        else "",
         sentence=str(EVENT_SENTENCES.get(event, "")),
         at=at,
         at_text=local_text(at, tz),
@@ -265,7 +269,9 @@ def describe(payload: dict, *, french: bool = False) -> ProofContent:
     if typ.startswith("guichet-audit-checkpoint"):
         content.is_checkpoint = True
         content.event_label = _("Audit log checkpoint")
-        content.sentence = _("The audit log of %(chain)s had %(seq)s entries; the last one has this hash.") % {
+        content.sentence = _(
+            "The audit log of %(chain)s had %(seq)s entries; the last one has this hash."
+        ) % {
             "chain": str(payload.get("chain", ""))[:16],
             "seq": str(payload.get("seq", ""))[:20],
         }

@@ -23,7 +23,7 @@ from guichet.waitlist.models import AppointmentRequest, RequestStatus
 
 from . import audit, signing
 from .audit import Actor, Change
-from .models import AuditCheckpoint, AuditChainHead, Proof, ProofEvent, SigningKey
+from .models import AuditChainHead, AuditCheckpoint, Proof, ProofEvent, SigningKey
 
 logger = logging.getLogger(__name__)
 
@@ -44,8 +44,15 @@ EVENT_DETAILS: dict[str, tuple[str, ...]] = {
     ProofEvent.SERVED: ("appointment", "site", "outcome"),
     ProofEvent.NO_SHOW: ("appointment", "site", "starts_at"),
     ProofEvent.STILL_WAITING: ("days_waiting", "week", "since"),
-    ProofEvent.COURT_ORDER: ("tribunal", "case_number", "ordered_on", "notified_on", "convoke_by",
-                             "appointment_by", "penalty_per_day"),
+    ProofEvent.COURT_ORDER: (
+        "tribunal",
+        "case_number",
+        "ordered_on",
+        "notified_on",
+        "convoke_by",
+        "appointment_by",
+        "penalty_per_day",
+    ),
     ProofEvent.DUE_DATE_CHANGED: ("previous_due_date", "due_reason", "note"),
     ProofEvent.LATE_RENEWAL: ("permit_expires_on", "received_on"),
     ProofEvent.CLOSED: ("reason",),
@@ -95,7 +102,13 @@ def rotate_signing_key() -> signing.KeyPair:
         SigningKey.objects.create(kid=new_key.kid, public_key=signing.public_key_b64(new_key.public_key))
         audit.record(
             audit.PLATFORM_CHAIN,
-            Change("signing_key.rotated", "signing_key", new_key.kid, audit.SYSTEM, data={"previous": previous.kid}),
+            Change(
+                "signing_key.rotated",
+                "signing_key",
+                new_key.kid,
+                audit.SYSTEM,
+                data={"previous": previous.kid},
+            ),
         )
     return new_key
 
@@ -114,7 +127,7 @@ def jwk_set() -> dict:
 
 
 def _jsonable(value, tz) -> object:
-    """Details as JSON: datetimes in UTC (with their local twin added by the caller), dates ISO, models by pk."""
+    """Details as JSON: datetimes in UTC (the caller adds their local twin), dates ISO, models by pk."""
     if isinstance(value, datetime.datetime):
         return signing.utc_iso(value)
     if isinstance(value, datetime.date):
@@ -231,7 +244,8 @@ def record_events(
     at = (at or timezone.now()).replace(microsecond=0)
     key = signing_key()
     normalised = [
-        (request, event, normalise_details(details, request.prefecture.tzinfo)) for request, event, details in events
+        (request, event, normalise_details(details, request.prefecture.tzinfo))
+        for request, event, details in events
     ]
     proofs = [
         Proof(
@@ -284,15 +298,15 @@ def verify_token(token: str | bytes | None) -> signing.VerifiedToken:
 def _has_active_appointment():
     from guichet.appointments.models import ACTIVE_APPOINTMENT_STATUSES, Appointment
 
-    return Exists(
-        Appointment.objects.filter(request=OuterRef("pk"), status__in=ACTIVE_APPOINTMENT_STATUSES)
-    )
+    return Exists(Appointment.objects.filter(request=OuterRef("pk"), status__in=ACTIVE_APPOINTMENT_STATUSES))
 
 
 def requests_due_a_statement(now: datetime.datetime) -> models.QuerySet[AppointmentRequest]:
     """Waiting requests whose last "received" or "still waiting" proof is at least a week old."""
     last = (
-        Proof.objects.filter(request=OuterRef("pk"), event__in=(ProofEvent.RECEIVED, ProofEvent.STILL_WAITING))
+        Proof.objects.filter(
+            request=OuterRef("pk"), event__in=(ProofEvent.RECEIVED, ProofEvent.STILL_WAITING)
+        )
         .order_by()
         .values("request")
         .annotate(last=Max("issued_at"))
@@ -432,7 +446,7 @@ def issue_late_renewal_attestations(now: datetime.datetime | None = None) -> int
 
 
 def checkpoint_audit(now: datetime.datetime | None = None) -> list[AuditCheckpoint]:
-    """Sign the head of every audit chain: at most one checkpoint per chain per UTC day. Audited.
+    """Sign the head of every audit chain, once per UTC day (the first run of the day). Audited.
 
     The checkpoint covers the chain as committed; the audit entry that records it goes to the platform
     chain (so the chain a checkpoint covers does not grow because of it).
@@ -442,14 +456,15 @@ def checkpoint_audit(now: datetime.datetime | None = None) -> list[AuditCheckpoi
     made: list[AuditCheckpoint] = []
     with transaction.atomic():
         key = signing_key()
-        heads = list(AuditChainHead.objects.filter(last_seq__gt=0).order_by("chain"))
-        done_today = set(
-            AuditCheckpoint.objects.filter(at__gte=day_start, at__lt=day_start + datetime.timedelta(days=1))
-            .values_list("chain", flat=True)
-        )
-        for head in heads:
-            if head.chain in done_today:
-                continue
+        # The platform chain's head is where this run writes last; locking it first makes two runs
+        # (two clocks) take turns, and the second one finds the first one's checkpoints.
+        audit.lock_chain(audit.PLATFORM_CHAIN)
+        today = AuditCheckpoint.objects.filter(at__gte=day_start, at__lt=day_start + datetime.timedelta(days=1))
+        if today.exists():
+            # One run a day, in one transaction: it checkpointed every chain that existed then. (Checking per
+            # chain instead would checkpoint the platform chain again, as the first run appended to it.)
+            return []
+        for head in AuditChainHead.objects.filter(last_seq__gt=0).order_by("chain"):
             payload = {
                 "typ": CHECKPOINT_TYPE,
                 "iss": settings.SITE_URL,
@@ -500,7 +515,9 @@ def verify_checkpoints(chains: Iterable[str] | None = None) -> list[audit.ChainP
         try:
             verified = signing.parse_and_verify(checkpoint.token, keys)
         except signing.TokenError as error:
-            problems.append(audit.ChainProblem(checkpoint.chain, checkpoint.seq, None, f"{label}: {error.code}"))
+            problems.append(
+                audit.ChainProblem(checkpoint.chain, checkpoint.seq, None, f"{label}: {error.code}")
+            )
             continue
         payload = verified.payload
         if (payload.get("chain"), payload.get("seq"), payload.get("hash")) != (
@@ -542,8 +559,10 @@ def verify_proofs() -> list[audit.ChainProblem]:
     keys = published_keys()
     problems: list[audit.ChainProblem] = []
     audited: set[int] = set()
-    for data in AuditEntry.objects.filter(object_type="appointment_request").values_list("data", flat=True).iterator(
-        chunk_size=5000
+    for data in (
+        AuditEntry.objects.filter(object_type="appointment_request")
+        .values_list("data", flat=True)
+        .iterator(chunk_size=5000)
     ):
         proof_id = data.get("proof") if isinstance(data, dict) else None
         if isinstance(proof_id, int):
@@ -555,25 +574,34 @@ def verify_proofs() -> list[audit.ChainProblem]:
         except signing.TokenError as error:
             problems.append(audit.ChainProblem(chain, None, None, f"proof {proof.pk}: {error.code}"))
             continue
-        if verified.payload.get("ref") != proof.request.reference or verified.payload.get("event") != proof.event:
+        if (
+            verified.payload.get("ref") != proof.request.reference
+            or verified.payload.get("event") != proof.event
+        ):
             problems.append(
-                audit.ChainProblem(chain, None, None, f"proof {proof.pk}: its row differs from what it signed")
+                audit.ChainProblem(
+                    chain, None, None, f"proof {proof.pk}: its row differs from what it signed"
+                )
             )
         if proof.pk in audited:
             audited.discard(proof.pk)
         else:
             problems.append(
-                audit.ChainProblem(chain, None, None, f"proof {proof.pk}: no audit entry records it (inserted)")
+                audit.ChainProblem(
+                    chain, None, None, f"proof {proof.pk}: no audit entry records it (inserted)"
+                )
             )
     for missing in sorted(audited):
         problems.append(
-            audit.ChainProblem("*", None, None, f"proof {missing} is recorded in the audit log but missing (deleted)")
+            audit.ChainProblem(
+                "*", None, None, f"proof {missing} is recorded in the audit log but missing (deleted)"
+            )
         )
     return problems
 
 
 def verify_audit(*, proofs: bool = True) -> list[audit.ChainProblem]:
-    """Everything `manage.py verify_audit` checks: each chain, each checkpoint, and (optionally) each proof."""
+    """What `manage.py verify_audit` checks: each chain, each checkpoint, and (optionally) each proof."""
     problems: list[audit.ChainProblem] = []
     for chain in audit.chains():
         problems.extend(audit.verify_chain(chain))

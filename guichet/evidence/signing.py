@@ -29,6 +29,9 @@ from django.conf import settings
 MAX_TOKEN_LENGTH = 16_384
 B64URL_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 ED25519_SIGNATURE_LENGTH = 64
+# We sign with "EdDSA" (RFC 8037); RFC 9864 names the same Ed25519 signature "Ed25519". Only Ed25519 keys are
+# ever published, so both names mean exactly one thing here.
+ACCEPTED_ALGORITHMS = frozenset({"EdDSA", "Ed25519"})
 
 
 def b64url(data: bytes) -> str:
@@ -242,7 +245,9 @@ def parse_and_verify(token: str | bytes | None, public_keys: dict[str, bytes]) -
     try:
         token = normalise_input(token)
     except UnicodeDecodeError:
-        raise TokenError("not_utf8", _("This text is not valid UTF-8 text, so it cannot be a proof.")) from None
+        raise TokenError(
+            "not_utf8", _("This text is not valid UTF-8 text, so it cannot be a proof.")
+        ) from None
     if not token:
         raise TokenError("empty", _("No token was given."))
     if len(token) > MAX_TOKEN_LENGTH:
@@ -255,19 +260,16 @@ def parse_and_verify(token: str | bytes | None, public_keys: dict[str, bytes]) -
         raise TokenError("malformed", _("A proof contains only letters, digits, “-”, “_” and dots."))
     parts = token.split(".")
     if len(parts) != 3:
-        raise TokenError(
-            "malformed", _("A proof has three parts separated by dots; this text does not.")
-        )
+        raise TokenError("malformed", _("A proof has three parts separated by dots; this text does not."))
+    # The header first, so that a token of another algorithm is named for what it is.
     try:
         header = _json_part(parts[0])
-        payload = _json_part(parts[1])
-        signature = b64url_decode(parts[2])
     except (ValueError, UnicodeDecodeError, binascii.Error, RecursionError):
         raise TokenError("malformed", unreadable) from None
-    if not isinstance(header, dict) or not isinstance(payload, dict):
+    if not isinstance(header, dict):
         raise TokenError("malformed", unreadable)
     alg = header.get("alg")
-    if alg != "EdDSA":
+    if alg not in ACCEPTED_ALGORITHMS:
         raise TokenError(
             "bad_algorithm",
             _("This token uses the algorithm “%(alg)s”; Guichet proofs are signed with EdDSA only.")
@@ -278,12 +280,22 @@ def parse_and_verify(token: str | bytes | None, public_keys: dict[str, bytes]) -
     if any(name in header for name in ("jwk", "jku", "x5u", "x5c")):
         # A token must not bring its own key: only the keys this service publishes count.
         raise TokenError("unsupported", _("This token carries its own key; only published keys count."))
+    try:
+        payload = _json_part(parts[1])
+    except (ValueError, UnicodeDecodeError, binascii.Error, RecursionError):
+        raise TokenError("malformed", unreadable) from None
+    if not isinstance(payload, dict):
+        raise TokenError("malformed", unreadable)
     kid = header.get("kid")
     if not isinstance(kid, str) or kid not in public_keys:
         raise TokenError("unknown_key", _("This token was not signed by a key published by this service."))
+    try:
+        signature = b64url_decode(parts[2])
+    except (ValueError, binascii.Error):
+        signature = b""
     if len(signature) != ED25519_SIGNATURE_LENGTH:
         raise TokenError(
-            "bad_signature", _("The signature is incomplete: the token was cut or changed.")
+            "bad_signature", _("The signature is missing or incomplete: the token was cut or changed.")
         )
     public_key = Ed25519PublicKey.from_public_bytes(public_keys[kid])
     try:

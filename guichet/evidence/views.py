@@ -40,7 +40,9 @@ def _private(response: HttpResponse) -> HttpResponse:
 
 
 def _access_token(request) -> str:
-    value = request.GET.get("token") or request.POST.get("token") or request.headers.get("X-Access-Token") or ""
+    value = (
+        request.GET.get("token") or request.POST.get("token") or request.headers.get("X-Access-Token") or ""
+    )
     return value.strip()[:200]
 
 
@@ -50,7 +52,9 @@ def _load_request(reference: str) -> AppointmentRequest | None:
     except InvalidReference:
         return None
     return (
-        AppointmentRequest.objects.select_related("prefecture", "procedure").filter(reference=reference).first()
+        AppointmentRequest.objects.select_related("prefecture", "procedure")
+        .filter(reference=reference)
+        .first()
     )
 
 
@@ -69,7 +73,9 @@ def _readable_request(http_request, reference: str) -> AppointmentRequest:
 
 def _readable_proof(http_request, pk: int) -> Proof:
     proof = Proof.objects.select_related("request__prefecture", "request__procedure").filter(pk=pk).first()
-    if proof is None or not permissions.can_read_request(http_request.user, proof.request, _access_token(http_request)):
+    if proof is None or not permissions.can_read_request(
+        http_request.user, proof.request, _access_token(http_request)
+    ):
         raise Http404
     return proof
 
@@ -219,14 +225,20 @@ def verify(request):
         except ValueError:
             length = 0
         if length > MAX_VERIFY_BODY:
-            result = {"valid": False, "code": "too_long", "message": _("This text is too long to be a proof.")}
+            result = {
+                "valid": False,
+                "code": "too_long",
+                "message": _("This text is too long to be a proof."),
+            }
+        elif not _is_utf8(request.body):
+            result = _not_utf8()
         else:
             form = VerifyForm(request.POST)
             text = request.POST.get("t", "")
             result = _verify_text(text)
     elif "t" in request.GET:
         text = request.GET.get("t", "")
-        form = VerifyForm(initial={"t": text[: MAX_VERIFY_BODY]})
+        form = VerifyForm(initial={"t": text[:MAX_VERIFY_BODY]})
         result = _verify_text(text)
     response = render(request, "evidence/verify.html", {"form": form, "result": result})
     response["Referrer-Policy"] = "no-referrer"
@@ -234,14 +246,26 @@ def verify(request):
     return response
 
 
+def _is_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _not_utf8() -> dict:
+    return {
+        "valid": False,
+        "code": "not_utf8",
+        "message": _("This text is not valid UTF-8 text, so it cannot be a proof."),
+    }
+
+
 def _verify_text(text: str) -> dict:
-    # Django decodes form and query data with replacement characters: one means the bytes were not UTF-8.
+    # Django decodes percent-encoded bytes that are not UTF-8 as replacement characters.
     if "\ufffd" in text:
-        return {
-            "valid": False,
-            "code": "not_utf8",
-            "message": _("This text is not valid UTF-8 text, so it cannot be a proof."),
-        }
+        return _not_utf8()
     return verification_result(text)
 
 
@@ -291,7 +315,9 @@ SEVERITY = {
 @permissions.staff_required
 def court_order_list(request):
     now = timezone.now()
-    orders = CourtOrder.objects.select_related("request__prefecture", "request__procedure").order_by("-notified_on", "id")
+    orders = CourtOrder.objects.select_related("request__prefecture", "request__procedure").order_by(
+        "-notified_on", "id"
+    )
     visible = permissions.visible_prefecture_ids(request.user)
     if visible is not None:
         orders = orders.filter(request__prefecture_id__in=visible)
@@ -346,7 +372,9 @@ def court_order_new(request, reference: str):
 
 def _counters_for(order: CourtOrder):
     return (
-        Counter.objects.filter(site__prefecture_id=order.request.prefecture_id, is_active=True, site__is_active=True)
+        Counter.objects.filter(
+            site__prefecture_id=order.request.prefecture_id, is_active=True, site__is_active=True
+        )
         .select_related("site")
         .order_by("site__name", "name")
     )
@@ -355,7 +383,13 @@ def _counters_for(order: CourtOrder):
 @permissions.staff_required
 def court_order_detail(request, pk: int):
     order = _staff_order(request, pk)
-    return _render_order(request, order, ExtraSlotForm(counters=_counters_for(order), default_minutes=order.request.procedure.duration_minutes))
+    return _render_order(
+        request,
+        order,
+        ExtraSlotForm(
+            counters=_counters_for(order), default_minutes=order.request.procedure.duration_minutes
+        ),
+    )
 
 
 def _render_order(request, order: CourtOrder, slot_form: ExtraSlotForm, status: int = 200):
@@ -419,7 +453,9 @@ def court_alert_resolve(request, pk: int):
     form = ResolveAlertForm(request.POST)
     if form.is_valid():
         try:
-            court_orders.resolve_alert(alert, court_orders.staff_actor(request.user), form.cleaned_data["resolution"])
+            court_orders.resolve_alert(
+                alert, court_orders.staff_actor(request.user), form.cleaned_data["resolution"]
+            )
         except DomainError as error:
             messages.error(request, str(error.message))
         else:

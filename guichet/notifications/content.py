@@ -157,26 +157,42 @@ def _moment(value: datetime.datetime, tz) -> dict[str, str]:
     return {"date": long_date(local), "short_date": short_date(local), "time": clock_time(local)}
 
 
+def isolate(text: str) -> str:
+    """Keep a left-to-right token (reference, address, link) whole inside right-to-left text.
+
+    Without it "93-K7M4-QX9T" shows as "K7M4-QX9T-93" in an Arabic sentence. Unicode isolates work in
+    plain text, SMS and HTML alike; they are added only for right-to-left languages.
+    """
+    return f"\u2066{text}\u2069" if text and translation.get_language_bidi() else text
+
+
 def template_context(message: OutboxMessage, subjects: Subjects) -> dict[str, Any]:
-    """Everything the templates of `message.kind` show, formatted in the active language."""
+    """Everything the templates of `message.kind` show, formatted in the active language.
+
+    Addresses come twice: `status_href` to link to, `status_url` to show (isolated in right-to-left text).
+    """
     request = subjects.request
     extra = subjects.extra
     local_tz = request.prefecture.tzinfo
     language = translation.get_language()
+    status_href = links.status_lookup_url(language)
+    secret_href = links.secret_status_url(request, extra, language)
     context: dict[str, Any] = {
         "kind": message.kind,
         "channel": message.channel,
         "language": language,
-        "reference": request.reference,
+        "reference": isolate(request.reference),
         "person": " ".join(part for part in (request.given_names, request.family_names) if part),
         "procedure": request.procedure.name,
         "prefecture": request.prefecture.name,
-        "prefecture_email": request.prefecture.contact_email,
+        "prefecture_email": isolate(request.prefecture.contact_email),
         "received": _moment(request.received_at, local_tz),
         "due_date": long_date(request.due_date),
         "due_short_date": short_date(request.due_date),
-        "status_url": links.status_lookup_url(language),
-        "secret_url": links.secret_status_url(request, extra, language),
+        "status_href": status_href,
+        "status_url": isolate(status_href),
+        "secret_href": secret_href,
+        "secret_url": isolate(secret_href),
         "position": extra.get("position"),
         "reason": extra.get("reason", ""),
         "documents": list(request.procedure.documents or []),
@@ -195,8 +211,6 @@ def template_context(message: OutboxMessage, subjects: Subjects) -> dict[str, An
         context["when"] = _moment(appointment.starts_at, site.tzinfo)
         context["cancelled_by_prefecture"] = appointment.cancelled_by == "prefecture"
         context["reason"] = context["reason"] or appointment.cancel_reason
-        if message.kind in CONVOCATION_KINDS:
-            context["verify_url"] = links.convocation_verify_url(appointment)
     previous = subjects.previous_appointment
     if previous is not None:
         context["previous"] = _moment(previous.starts_at, previous.counter.site.tzinfo)

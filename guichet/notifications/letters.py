@@ -43,7 +43,7 @@ def _section(message: OutboxMessage, subjects: content.Subjects, language: str, 
             % {"language": content.language_name(language)},
             "date_line": _("Date of this letter: %(date)s")
             % {"date": content.long_date(message.created_at.astimezone(subjects.request.prefecture.tzinfo))},
-            "reference_line": _("Reference: %(reference)s") % {"reference": subjects.request.reference},
+            "reference_line": _("Reference: %(reference)s") % {"reference": context["reference"]},
             "body": mark_safe(body),
             "footer": mark_safe(footer),
             "qr_caption": qr_caption,
@@ -65,6 +65,7 @@ def letter_html(message: OutboxMessage, subjects: content.Subjects | None = None
     languages = [FRENCH] if language == FRENCH else [FRENCH, language]
     sections = [_section(message, subjects, code, qr["kind"] if qr else "") for code in languages]
     french = sections[0]["context"]
+    address = (message.recipient if message.channel == "letter" else request.postal_address).strip()
     return render_to_string(
         "notifications/letter/base.html",
         {
@@ -74,8 +75,20 @@ def letter_html(message: OutboxMessage, subjects: content.Subjects | None = None
             "prefecture_email": french["prefecture_email"],
             "site_url": french["site_url"],
             "person": french["person"],
-            "address": (message.recipient if message.channel == "letter" else request.postal_address).strip(),
-            "qr": {"image": qr_data_uri(qr["data"])} if qr else None,
+            "address": address,
+            # Agents often type the name as the first line of the address: do not print it twice.
+            "show_person": request.family_names.casefold() not in address.splitlines()[0].casefold()
+            if address
+            else True,
+            "qr": {
+                "image": qr_data_uri(qr["data"]),
+                "data": qr["data"],
+                # The convocation check's address is printed for whoever has no scanner; the private
+                # status link is not (it is the key to the request).
+                "show_address": qr["kind"] == "convocation",
+            }
+            if qr
+            else None,
         },
     )
 

@@ -19,4 +19,12 @@ JOBS: list[Job] = [
     # Offers past their answer time go back to the queue; the allocation gives their slots again.
     Job("lapse_offers", every_seconds=60),
     Job("allocate", every_seconds=5 * 60),
+    # Evidence. Each command is idempotent, so running it hourly only makes it prompt: the weekly "still
+    # waiting" proofs (each request at most once per 7 days), the court orders' alerts, the late-renewal
+    # attestations (once per request, from the expiry date) and the daily signed checkpoint of each audit
+    # chain (at most one per chain per UTC day).
+    Job("issue_weekly_statements", every_seconds=3600),
+    Job("check_court_orders", every_seconds=3600),
+    Job("issue_late_renewal_attestations", every_seconds=3600),
+    Job("checkpoint_audit", every_seconds=3600),
 ]

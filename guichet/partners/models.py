@@ -108,7 +108,9 @@ class Mandate(models.Model):
     organisation = models.ForeignKey(PartnerOrganisation, on_delete=models.PROTECT, related_name="mandates")
     request = models.ForeignKey(AppointmentRequest, on_delete=models.PROTECT, related_name="mandates")
     consent_given_on = models.DateField(_("consent given on"))
-    consent_method = models.CharField(_("how consent was given"), max_length=16, choices=ConsentMethod.choices)
+    consent_method = models.CharField(
+        _("how consent was given"), max_length=16, choices=ConsentMethod.choices
+    )
     # Kept outside the public static files; downloaded only through a view that checks the reader's rights.
     consent_form = models.FileField(_("signed form"), upload_to="mandates/%Y/%m/", blank=True)
     consent_form_type = models.CharField(max_length=32, blank=True)

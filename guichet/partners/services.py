@@ -38,7 +38,13 @@ MAX_CIRCUMSTANCES = 2000
 def _audit_org(organisation: PartnerOrganisation, action: str, actor, data: dict | None = None) -> None:
     record_change(
         organisation.prefecture.code,
-        Change(action, "partner_organisation", str(organisation.pk), actor, data={"name": organisation.name, **(data or {})}),
+        Change(
+            action,
+            "partner_organisation",
+            str(organisation.pk),
+            actor,
+            data={"name": organisation.name, **(data or {})},
+        ),
     )
 
 
@@ -81,6 +87,10 @@ def apply(
         errors["kind"] = [_("Choose a kind of organisation.")]
     if not (email or "").strip():
         errors["email"] = [_("Give the organisation's email address.")]
+    for field, messages in accounts.account_errors(
+        contact_username, contact_password, email=contact_email
+    ).items():
+        errors[f"contact_{field}"] = messages
     if errors:
         raise InvalidInput("invalid", _("The application is incomplete."), fields=errors)
     with transaction.atomic():
@@ -100,7 +110,11 @@ def apply(
             applied_at=timezone.now(),
         )
         PartnerMember.objects.create(organisation=organisation, user=user, is_admin=True)
-        _audit_org(organisation, "partner.applied", audit.Actor("partner", label=user.get_username(), user_id=user.pk))
+        _audit_org(
+            organisation,
+            "partner.applied",
+            audit.Actor("partner", label=user.get_username(), user_id=user.pk),
+        )
     return organisation
 
 
@@ -109,8 +123,14 @@ def decide(organisation: PartnerOrganisation, *, approve: bool, by, reason: str 
     _require_admin(by, organisation)
     reason = (reason or "").strip()
     if not approve and not reason:
-        raise InvalidInput("reason_required", _("Give the reason for the refusal."), fields={"reason": [_("Give a reason.")]})
-    allowed_from = (OrganisationStatus.PENDING, OrganisationStatus.SUSPENDED) if approve else (OrganisationStatus.PENDING,)
+        raise InvalidInput(
+            "reason_required", _("Give the reason for the refusal."), fields={"reason": [_("Give a reason.")]}
+        )
+    allowed_from = (
+        (OrganisationStatus.PENDING, OrganisationStatus.SUSPENDED)
+        if approve
+        else (OrganisationStatus.PENDING,)
+    )
     if organisation.status not in allowed_from:
         raise Conflict("already_decided", _("A decision was already made on this organisation."))
     with transaction.atomic():
@@ -124,7 +144,12 @@ def decide(organisation: PartnerOrganisation, *, approve: bool, by, reason: str 
             if user.is_active != approve:
                 user.is_active = approve
                 user.save(update_fields=["is_active"])
-        _audit_org(organisation, "partner.approved" if approve else "partner.rejected", permissions.actor_for(by), {"reason": reason})
+        _audit_org(
+            organisation,
+            "partner.approved" if approve else "partner.rejected",
+            permissions.actor_for(by),
+            {"reason": reason},
+        )
     return organisation
 
 
@@ -133,7 +158,11 @@ def suspend(organisation: PartnerOrganisation, *, by, reason: str) -> PartnerOrg
     _require_admin(by, organisation)
     reason = (reason or "").strip()
     if not reason:
-        raise InvalidInput("reason_required", _("Give the reason for the suspension."), fields={"reason": [_("Give a reason.")]})
+        raise InvalidInput(
+            "reason_required",
+            _("Give the reason for the suspension."),
+            fields={"reason": [_("Give a reason.")]},
+        )
     with transaction.atomic():
         organisation.status = OrganisationStatus.SUSPENDED
         organisation.decided_at = timezone.now()
@@ -145,7 +174,13 @@ def suspend(organisation: PartnerOrganisation, *, by, reason: str) -> PartnerOrg
 
 
 def add_member(
-    organisation: PartnerOrganisation, *, username: str, password: str, email: str = "", is_admin: bool = False, by
+    organisation: PartnerOrganisation,
+    *,
+    username: str,
+    password: str,
+    email: str = "",
+    is_admin: bool = False,
+    by,
 ) -> PartnerMember:
     """An organisation's administrator (or the prefecture's) adds a member; 2FA is enrolled at first login."""
     if not permissions.has_role(by, organisation.prefecture_id, Role.PREFECTURE_ADMIN):
@@ -153,9 +188,16 @@ def add_member(
     if not organisation.is_approved:
         raise Conflict("not_approved", _("The organisation is not approved."))
     with transaction.atomic():
-        user = accounts.create_account(username, password=password, email=email, by=by, chain=organisation.prefecture.code)
+        user = accounts.create_account(
+            username, password=password, email=email, by=by, chain=organisation.prefecture.code
+        )
         member = PartnerMember.objects.create(organisation=organisation, user=user, is_admin=is_admin)
-        _audit_org(organisation, "partner.member_added", permissions.actor_for(by), {"member": user.get_username(), "admin": is_admin})
+        _audit_org(
+            organisation,
+            "partner.member_added",
+            permissions.actor_for(by),
+            {"member": user.get_username(), "admin": is_admin},
+        )
     return member
 
 
@@ -167,7 +209,12 @@ def deactivate_member(member: PartnerMember, *, by) -> None:
         member.is_active = False
         member.save(update_fields=["is_active"])
         member.user.api_tokens.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
-        _audit_org(organisation, "partner.member_removed", permissions.actor_for(by), {"member": member.user.get_username()})
+        _audit_org(
+            organisation,
+            "partner.member_removed",
+            permissions.actor_for(by),
+            {"member": member.user.get_username()},
+        )
 
 
 # --- mandates --------------------------------------------------------------------------------------------
@@ -240,7 +287,9 @@ def create_mandate(
                 proof=False,
             )
     except IntegrityError as exc:
-        raise Conflict("mandate_exists", _("This organisation already holds a mandate for this request.")) from exc
+        raise Conflict(
+            "mandate_exists", _("This organisation already holds a mandate for this request.")
+        ) from exc
     return mandate
 
 
@@ -337,7 +386,9 @@ def revoke_mandate(mandate: Mandate, *, revoked_by: str, reason: str = "", by=No
     """End a mandate. The organisation revokes through its members; the client revokes themselves
     (`by` None: the applicant's own page) or through an agent of the prefecture who records it."""
     if revoked_by not in RevokedBy.values:
-        raise InvalidInput("invalid", _("Say who revokes the mandate."), fields={"revoked_by": [_("Unknown.")]})
+        raise InvalidInput(
+            "invalid", _("Say who revokes the mandate."), fields={"revoked_by": [_("Unknown.")]}
+        )
     if by is None:
         if revoked_by != RevokedBy.CLIENT:
             raise Forbidden("forbidden", _("Only the client can revoke without an account."))
@@ -372,7 +423,9 @@ def revoke_mandate(mandate: Mandate, *, revoked_by: str, reason: str = "", by=No
 
 
 def active_mandates(request: AppointmentRequest):
-    return request.mandates.filter(status=MandateStatus.ACTIVE, organisation__status=OrganisationStatus.APPROVED)
+    return request.mandates.filter(
+        status=MandateStatus.ACTIVE, organisation__status=OrganisationStatus.APPROVED
+    )
 
 
 def partner_copies(request: AppointmentRequest) -> list[str]:

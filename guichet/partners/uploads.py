@@ -64,7 +64,13 @@ def check_mandate_form(upload: UploadedFile, field: str = "consent_form") -> tup
             with Image.open(io.BytesIO(data)) as image:
                 image.verify()
                 format_found = image.format
-        except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError) as exc:
+        except (
+            UnidentifiedImageError,
+            Image.DecompressionBombError,
+            OSError,
+            SyntaxError,
+            ValueError,
+        ) as exc:
             raise _refuse(_("The image is damaged or of another type than it seems.")) from exc
         if format_found != expected:
             raise _refuse(_("The image is damaged or of another type than it seems."))

@@ -37,7 +37,11 @@ def _request_from_signed_key(reference: str, key: str) -> AppointmentRequest | N
         _signer().unsign(f"{reference}.{key}", max_age=ACCESS_KEY_MAX_AGE)
     except signing.BadSignature:
         return None
-    return AppointmentRequest.objects.select_related("prefecture", "procedure").filter(reference=reference).first()
+    return (
+        AppointmentRequest.objects.select_related("prefecture", "procedure")
+        .filter(reference=reference)
+        .first()
+    )
 
 
 def resolve(reference: str, key: str) -> AppointmentRequest | None:
@@ -46,16 +50,15 @@ def resolve(reference: str, key: str) -> AppointmentRequest | None:
         return None
     if is_signed_key(key):
         return _request_from_signed_key(reference, key)
+    from guichet.errors import DomainError
     from guichet.waitlist.services import find_request_by_token
 
     try:
-        found = find_request_by_token(reference, key)
-    except Exception as error:  # noqa: BLE001 — a refusal of the service is a plain "not found" here
-        if getattr(error, "code", None) or error.__class__.__name__ in {"NotFound", "DoesNotExist"}:
-            return None
-        raise
-    return found
+        return find_request_by_token(reference, key)
+    except DomainError:  # unknown reference, wrong token, malformed reference: one answer
+        return None
 
 
-def request_url(reference: str, key: str, name: str = "request", **kwargs) -> str:
-    return reverse(f"public:{name}", kwargs={"reference": reference, "key": key, **kwargs})
+def request_url(reference: str, key: str, name: str = "status_by_link", **kwargs) -> str:
+    """The address of a page of this request (name of a public: URL), opened with `key`."""
+    return reverse(f"public:{name}", kwargs={"reference": reference, "token": key, **kwargs})

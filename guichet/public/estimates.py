@@ -63,8 +63,10 @@ def sites_serving(procedure: Procedure) -> list[Site]:
     )
 
 
-def weekly_slots(procedure: Procedure, sites: list[Site] | None, now: datetime.datetime | None = None) -> float:
-    """Slots (free or not) serving the procedure at these sites (None: all) per week, over the coming weeks."""
+def weekly_slots(
+    procedure: Procedure, sites: list[Site] | None, now: datetime.datetime | None = None
+) -> float:
+    """Slots (free or held) serving the procedure at these sites (None: all) per week, in the coming weeks."""
     now = now or timezone.now()
     end = now + datetime.timedelta(weeks=CAPACITY_WEEKS)
     rules = OpeningRule.objects.filter(procedures=procedure)
@@ -98,7 +100,9 @@ def recent_waits(procedure: Procedure, site: Site | None, today: datetime.date) 
     ]
 
 
-def expected_wait(procedure: Procedure, site: Site | None, today: datetime.date | None = None) -> WaitEstimate:
+def expected_wait(
+    procedure: Procedure, site: Site | None, today: datetime.date | None = None
+) -> WaitEstimate:
     today = today or timezone.localdate()
     waits = recent_waits(procedure, site, today)
     median = round(statistics.median(waits)) if len(waits) >= MIN_RECENT_APPOINTMENTS else None

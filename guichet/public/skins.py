@@ -36,13 +36,18 @@ STYLESHEETS: dict[str, list[str]] = {
     ],
 }
 
+FAVICONS: dict[str, str] = {
+    "neutral": "guichet/favicon.svg",
+    "dsfr": DSFR + "favicon/favicon.svg",
+}
+
 SCRIPTS: dict[str, list[str]] = {
     "neutral": ["guichet/enhance.js"],
     "dsfr": ["guichet/enhance.js"],
 }
 
 # The font files a first load may fetch (the page-weight test counts them; the browser test checks that
-# no other font is fetched). guichet/dsfr.css maps the light and medium weights onto these two files.
+# no other font is fetched). guichet/dsfr.css keeps the pages to these two weights.
 FONT_FILES: dict[str, list[str]] = {
     "neutral": [],
     "dsfr": [DSFR + "fonts/Marianne-Regular.woff2", DSFR + "fonts/Marianne-Bold.woff2"],
@@ -121,7 +126,7 @@ CLASSES: dict[str, dict[str, str]] = {
         "callout": "fr-callout",
         "callout_title": "fr-callout__title",
         "link": "fr-link",
-        "link_back": "fr-link fr-icon-arrow-left-line fr-link--icon-left",
+        "link_back": "fr-link link-back",
         "lead": "fr-text--lead",
         "small": "fr-text--sm",
         "card": "gc-card",

@@ -17,13 +17,14 @@ import re
 import secrets
 from collections.abc import Callable
 
+from guichet.catalog.territory import is_department_code
+
 ALPHABET = "23456789ACDEFGHJKMNPQRSTVWXYZ"
 MODULUS = len(ALPHABET)  # 29, prime
 BODY_LENGTH = 7  # random characters; the eighth is the check character
 _VALUES = {char: index for index, char in enumerate(ALPHABET)}
 # Département codes use digits and the A/B of Corsica; their values are distinct modulo 29.
 _DEPARTMENT_VALUES = {char: int(char, 36) for char in "0123456789AB"}
-_DEPARTMENT = re.compile(r"^(?:\d{2}|2A|2B|97\d)$")
 # What people type between the groups, or instead of the hyphen.
 _NOISE = re.compile(r"[\s\-‐‑‒–—―−_.]+")
 # Characters left out of the alphabet, read as the one they are mistaken for.
@@ -57,7 +58,7 @@ def format_reference(department: str, body: str) -> str:
 
 def new_reference(department: str, choice: Callable[[str], str] = secrets.choice) -> str:
     """A fresh random reference for a prefecture (not checked for uniqueness here)."""
-    if not _DEPARTMENT.match(department):
+    if not is_department_code(department):
         raise ValueError(f"not a département code: {department!r}")
     body = "".join(choice(ALPHABET) for _ in range(BODY_LENGTH))
     return format_reference(department, body)
@@ -74,7 +75,7 @@ def parse_reference(text: str) -> str:
     if len(compact) < BODY_LENGTH + 1 + 2:
         raise InvalidReference("too short")
     department, code = compact[: -(BODY_LENGTH + 1)], compact[-(BODY_LENGTH + 1) :].translate(_CONFUSED)
-    if not _DEPARTMENT.match(department):
+    if not is_department_code(department):
         raise InvalidReference("unknown département")
     if any(char not in _VALUES for char in code):
         raise InvalidReference("character outside the alphabet")

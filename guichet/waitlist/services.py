@@ -4,8 +4,9 @@ Every function that changes a request does it in one transaction that also write
 when the applicant is concerned, its signed proof (guichet.evidence.services.record_event).
 
 Locks (docs/concurrency.md): a service that changes an existing request locks that request's row first
-(`select_for_update`), then lets the appointments service release its offer or appointment, and writes the
-audit entry last (which locks the prefecture's chain head until commit).
+(`guichet.locking.request`, level 2), then lets the appointments service release its offer or appointment
+(slots, offers, appointments: levels 3 and 4), and writes the audit entry last (level 5, the prefecture's
+chain head, held until commit).
 
 Intake needs no lock: the partial unique index `one_active_request_per_identity` (and its twin on the foreign
 national number) is what refuses a second active request of one person for one procedure. The insert runs in
@@ -28,6 +29,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from guichet import locking
 from guichet.catalog.models import Prefecture
 from guichet.errors import Conflict, InvalidInput, NotFound
 from guichet.evidence.audit import Actor
@@ -139,12 +141,8 @@ def _release(request: AppointmentRequest, actor: Actor, reason: str) -> None:
 
 
 def _locked(request: AppointmentRequest) -> AppointmentRequest:
-    """The request's row, locked until commit (only that row: not its prefecture or procedure)."""
-    return (
-        AppointmentRequest.objects.select_for_update(of=("self",))
-        .select_related("prefecture", "procedure")
-        .get(pk=request.pk)
-    )
+    """The request's row, locked until commit, through the one locking helper (docs/concurrency.md)."""
+    return locking.request(request.pk)
 
 
 def _require_active(request: AppointmentRequest) -> None:

@@ -72,7 +72,9 @@ def request(
 
 def by_post(world: World, procedure: str = "first", **fields) -> AppointmentRequest:
     """Someone reachable only by post: no email, no phone."""
-    return request(world, procedure, email="", phone="", postal_address="12 rue de la Paix\n93000 Bobigny", **fields)
+    return request(
+        world, procedure, email="", phone="", postal_address="12 rue de la Paix\n93000 Bobigny", **fields
+    )
 
 
 def slot(counter: Counter, starts_at: datetime.datetime, minutes: int = 30, rule=None) -> Slot:

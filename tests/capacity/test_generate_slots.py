@@ -6,9 +6,10 @@ import threading
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import translation
 
+from guichet import locking
 from guichet.appointments.models import Offer, OfferStatus
 from guichet.capacity.models import Hold, Slot
 from guichet.capacity.services import free_slots_query, generate_slots, slot_procedure_ids
@@ -341,3 +342,23 @@ def test_two_runs_at_once_make_each_slot_once():
     assert sorted(report.created for report in reports) == [0, expected]
     assert Slot.objects.count() == expected
     assert verify_chain("93") == []
+
+
+def test_new_capacity_queues_an_allocation_once_committed(setup, django_capture_on_commit_callbacks):
+    pref, *_ = setup
+    with django_capture_on_commit_callbacks() as callbacks:
+        run(pref)
+    assert len(callbacks) == 1
+    with django_capture_on_commit_callbacks() as callbacks:
+        run(pref)
+    assert callbacks == []  # nothing new to give
+
+
+def test_locks_are_taken_in_the_documented_order(setup):
+    pref, site, counter, rule, *_ = setup
+    run(pref)
+    rule.end_time = datetime.time(11, 0)
+    rule.save()
+    with transaction.atomic(), locking.trace() as taken:
+        run(pref)
+    assert taken == [locking.Level.PREFECTURE, locking.Level.SLOT]

@@ -1,4 +1,5 @@
-"""A request with an offer, an appointment and a court order, built directly: these tests are about messages."""
+"""A request with an offer, an appointment and a court order, built directly: these tests are about messages
+and need no allocation."""
 
 import datetime
 from dataclasses import dataclass
@@ -16,8 +17,7 @@ NOW = datetime.datetime(2026, 3, 2, 9, 0, tzinfo=datetime.UTC)
 
 
 def make_request(world, reference="93-K7M4-QX9T", language="fr", **contact) -> AppointmentRequest:
-    if not contact:
-        contact = {"email": "amina@example.org", "phone": "+33612345678"}
+    contact = {"email": "amina@example.org", "phone": "+33612345678", **contact}
     return AppointmentRequest.objects.create(
         prefecture=world.prefecture,
         procedure=world.procedures["first"],
@@ -40,7 +40,9 @@ def make_request(world, reference="93-K7M4-QX9T", language="fr", **contact) -> A
 
 def make_slot(world, starts_at: datetime.datetime, counter_index: int = 0) -> Slot:
     return Slot.objects.create(
-        counter=world.counters[counter_index], starts_at=starts_at, ends_at=starts_at + datetime.timedelta(minutes=30)
+        counter=world.counters[counter_index],
+        starts_at=starts_at,
+        ends_at=starts_at + datetime.timedelta(minutes=30),
     )
 
 

@@ -1,6 +1,7 @@
 """Identity normalisation and keys: the same person however written, different people apart."""
 
 import datetime
+import unicodedata
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -69,9 +70,11 @@ def test_extra_spaces_and_hyphens_do_not_matter(family, separator, before, after
 
 
 @settings(max_examples=200)
-@given(NAMES, st.dates(datetime.date(1890, 1, 1), datetime.date(2030, 1, 1)), st.dates(
-    datetime.date(1890, 1, 1), datetime.date(2030, 1, 1)
-))
+@given(
+    NAMES,
+    st.dates(datetime.date(1890, 1, 1), datetime.date(2030, 1, 1)),
+    st.dates(datetime.date(1890, 1, 1), datetime.date(2030, 1, 1)),
+)
 def test_distinct_birth_dates_give_distinct_keys(names, first, second):
     same = identity_key(join(names), "", first) == identity_key(join(names), "", second)
     assert same == (first == second)
@@ -130,3 +133,31 @@ def test_foreign_number_keys():
     assert foreign_number_key("") == ""
     # A number and a name never share a key, even if one looked like the other.
     assert foreign_number_key("7501234567") != identity_key("7501234567", "", BIRTH)
+
+
+ANY_NAME_TEXT = st.text(st.characters(categories=["L", "M", "Zs", "Pd", "Po", "Cf"]), max_size=30)
+
+
+@settings(max_examples=500)
+@given(ANY_NAME_TEXT)
+def test_idempotent_and_case_blind_on_any_unicode_letters(text):
+    once = normalise_names(text)
+    assert normalise_names(once) == once
+    assert normalise_names(text.upper()) == once
+
+
+LATIN_TOKEN = st.text(st.sampled_from("abcdefghijklmnopqrstuvwxyz"), min_size=1, max_size=10)
+ACCENTS = st.lists(st.sampled_from([chr(code) for code in range(0x0300, 0x0370)]), max_size=2)
+
+
+@settings(max_examples=300)
+@given(st.lists(st.tuples(LATIN_TOKEN, st.lists(ACCENTS, min_size=10, max_size=10)), min_size=1, max_size=4))
+def test_accents_on_latin_letters_do_not_matter(tokens):
+    plain = " ".join(token for token, _marks in tokens)
+    accented = " ".join(
+        "".join(letter + "".join(marks) for letter, marks in zip(token, accents, strict=False))
+        for token, accents in tokens
+    )
+    # Precomposed or decomposed, whatever the marks, the name is the same.
+    assert normalise_names(accented) == normalise_names(plain)
+    assert normalise_names(unicodedata.normalize("NFC", accented)) == normalise_names(plain)

@@ -18,9 +18,7 @@ def staff_nav(context):
     current = context.get("prefecture") or (prefectures[0] if prefectures else None)
     if current is not None and current not in prefectures:
         current = prefectures[0] if prefectures else None
-    admin_of = (
-        {p.pk for p in permissions.prefectures_for(user, "prefecture_admin")} if verified else set()
-    )
+    admin_of = {p.pk for p in permissions.prefectures_for(user, "prefecture_admin")} if verified else set()
     return {
         "request": request,
         "verified": verified,

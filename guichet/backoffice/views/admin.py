@@ -25,7 +25,9 @@ User = get_user_model()
 @prefecture_role(Role.PREFECTURE_ADMIN)
 @require_http_methods(["GET", "POST"])
 def members(request, prefecture):
-    new_form = StaffAccountForm(request.POST if request.POST.get("action") == "create" else None, prefix="new")
+    new_form = StaffAccountForm(
+        request.POST if request.POST.get("action") == "create" else None, prefix="new"
+    )
     role_form = MembershipForm(request.POST if request.POST.get("action") == "role" else None, prefix="role")
     if request.method == "POST":
         if request.POST.get("action") == "create" and new_form.is_valid():
@@ -77,7 +79,9 @@ def member_action(request, prefecture, user_id: int):
             messages.success(request, _("The account no longer belongs to this prefecture."))
         elif action == "reset_2fa":
             accounts.reset_2fa(membership.user, by=request.user)
-            messages.success(request, _("The second factor is reset; the person sets it up again at next login."))
+            messages.success(
+                request, _("The second factor is reset; the person sets it up again at next login.")
+            )
         else:
             raise Http404
     except DomainError as exc:
@@ -88,7 +92,9 @@ def member_action(request, prefecture, user_id: int):
 @prefecture_role(Role.PREFECTURE_ADMIN)
 def partner_list(request, prefecture):
     organisations = PartnerOrganisation.objects.filter(prefecture=prefecture).order_by("status", "name")
-    return render(request, "backoffice/partner_list.html", {"prefecture": prefecture, "organisations": organisations})
+    return render(
+        request, "backoffice/partner_list.html", {"prefecture": prefecture, "organisations": organisations}
+    )
 
 
 @prefecture_role(Role.PREFECTURE_ADMIN)
@@ -107,7 +113,9 @@ def partner_detail(request, prefecture, organisation_id: int):
             apply_domain_error(form, exc)
         else:
             messages.success(request, _("Decision recorded."))
-            return redirect("backoffice:partner_detail", code=prefecture.code, organisation_id=organisation.pk)
+            return redirect(
+                "backoffice:partner_detail", code=prefecture.code, organisation_id=organisation.pk
+            )
     return render(
         request,
         "backoffice/partner_detail.html",
@@ -145,7 +153,9 @@ def platform(request):
             except DomainError as exc:
                 apply_domain_error(form, exc)
             else:
-                messages.success(request, _("Administrator %(name)s created.") % {"name": user.get_username()})
+                messages.success(
+                    request, _("Administrator %(name)s created.") % {"name": user.get_username()}
+                )
                 return redirect("backoffice:platform")
     prefectures = Prefecture.objects.all()
     admins = Membership.objects.filter(role=Role.PREFECTURE_ADMIN).select_related("user", "prefecture")

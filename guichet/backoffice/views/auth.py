@@ -8,6 +8,7 @@ user is logged in (Django's login()) only once the second factor is checked.
 import datetime
 import time
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, get_user_model, login, logout
 from django.shortcuts import get_object_or_404, redirect, render
@@ -17,8 +18,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
-from django.views.decorators.http import require_POST
 from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
 
 from guichet.accounts import permissions, throttle, twofactor
 from guichet.accounts import services as accounts
@@ -31,16 +32,22 @@ from ..forms import CodeForm, EnrolForm, LoginForm, TokenForm
 PENDING_USER = "guichet_pending_user"
 PENDING_AT = "guichet_pending_at"
 PENDING_NEXT = "guichet_pending_next"
-ENROL_SECRET = "guichet_enrol_secret"
+ENROL_SECRET = "guichet_enrol_secret"  # noqa: S105 — a session key, not a secret
 PENDING_SECONDS = 300
 
 
 def client_address(request) -> str:
-    try:
-        from guichet.public.ratelimit import client_address as address
-    except ImportError:  # the public app's helper, when present, knows about trusted proxies
-        return request.META.get("REMOTE_ADDR", "")
-    return address(request)
+    """The client's address; behind TRUSTED_PROXY_HOPS proxies (a setting of the public pages), the one
+    they saw."""
+    address = request.META.get("REMOTE_ADDR", "")
+    hops = int(getattr(settings, "TRUSTED_PROXY_HOPS", 0) or 0)
+    if hops:
+        forwarded = [
+            part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()
+        ]
+        if len(forwarded) >= hops:
+            address = forwarded[-hops]
+    return address[:64]
 
 
 def _lock_message(seconds: int) -> str:
@@ -122,13 +129,20 @@ def login_view(request):
                 request.session.cycle_key()
                 request.session[PENDING_USER] = user.pk
                 request.session[PENDING_AT] = int(time.time())
-                request.session[PENDING_NEXT] = _safe_next(request, request.POST.get("next") or request.GET.get("next"))
+                request.session[PENDING_NEXT] = _safe_next(
+                    request, request.POST.get("next") or request.GET.get("next")
+                )
                 profile = accounts.ensure_profile(user)
                 return redirect("backoffice:enrol" if not profile.has_2fa else "backoffice:verify")
     return render(
         request,
         "backoffice/login.html",
-        {"form": form, "error": error, "expired": expired, "next": _safe_next(request, request.GET.get("next"))},
+        {
+            "form": form,
+            "error": error,
+            "expired": expired,
+            "next": _safe_next(request, request.GET.get("next")),
+        },
         status=200 if not error else 400,
     )
 
@@ -170,7 +184,9 @@ def verify_view(request):
                 error = _lock_message(throttle.locked_for(user.get_username(), address))
             else:
                 error = _("This code is not valid. Type the current code, or a recovery code.")
-    return render(request, "backoffice/verify.html", {"form": form, "error": error}, status=400 if error else 200)
+    return render(
+        request, "backoffice/verify.html", {"form": form, "error": error}, status=400 if error else 200
+    )
 
 
 @csrf_protect
@@ -195,7 +211,12 @@ def enrol_view(request):
         locked = throttle.locked_for(user.get_username(), address)
         if locked:
             _clear_pending(request)
-            return render(request, "backoffice/login.html", {"form": LoginForm(), "error": _lock_message(locked)}, status=400)
+            return render(
+                request,
+                "backoffice/login.html",
+                {"form": LoginForm(), "error": _lock_message(locked)},
+                status=400,
+            )
         try:
             codes = accounts.confirm_enrolment(user, secret, form.cleaned_data["code"])
         except DomainError as exc:

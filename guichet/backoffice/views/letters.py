@@ -61,4 +61,6 @@ def letters_reprint(request, prefecture, day: str):
     found = letters.printed_letters(prefecture, date)
     if not found:
         raise Http404
-    return _pdf_response(letters.render_batch(found), f"letters-{prefecture.code}-{date.isoformat()}-reprint.pdf")
+    return _pdf_response(
+        letters.render_batch(found), f"letters-{prefecture.code}-{date.isoformat()}-reprint.pdf"
+    )

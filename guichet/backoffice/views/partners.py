@@ -29,7 +29,9 @@ APPLICATIONS_PER_HOUR = 5
 @partner_required
 def home(request, member):
     clients = (
-        AppointmentRequest.objects.filter(mandates__organisation=member.organisation, mandates__status="active")
+        AppointmentRequest.objects.filter(
+            mandates__organisation=member.organisation, mandates__status="active"
+        )
         .select_related("procedure")
         .distinct()
         .order_by("due_date", "received_at", "id")
@@ -65,7 +67,8 @@ def file_for_client(request, member):
                     apply_domain_error(form, exc)
             else:
                 messages.success(
-                    request, _("Request %(ref)s registered for your client.") % {"ref": result.request.reference}
+                    request,
+                    _("Request %(ref)s registered for your client.") % {"ref": result.request.reference},
                 )
                 return redirect("backoffice:request", reference=result.request.reference)
     return render(
@@ -117,7 +120,9 @@ def members(request, member):
             except DomainError as exc:
                 apply_domain_error(form, exc)
             else:
-                messages.success(request, _("The member is added; they set up their second factor at first login."))
+                messages.success(
+                    request, _("The member is added; they set up their second factor at first login.")
+                )
                 return redirect("backoffice:partner_members")
     return render(
         request,
@@ -157,13 +162,18 @@ def _mandate_for(request, mandate_id: int) -> Mandate:
 def revoke_mandate(request, mandate_id: int):
     mandate = _mandate_for(request, mandate_id)
     is_staff = permissions.has_role(request.user, mandate.request.prefecture_id, Role.AGENT)
-    form = RevokeMandateForm(request.POST or None, initial={"revoked_by": "client" if is_staff else "organisation"})
+    form = RevokeMandateForm(
+        request.POST or None, initial={"revoked_by": "client" if is_staff else "organisation"}
+    )
     if not is_staff:
         form.fields["revoked_by"].choices = [("organisation", _("the organisation"))]
     if request.method == "POST" and form.is_valid():
         try:
             partners.revoke_mandate(
-                mandate, revoked_by=form.cleaned_data["revoked_by"], reason=form.cleaned_data["reason"], by=request.user
+                mandate,
+                revoked_by=form.cleaned_data["revoked_by"],
+                reason=form.cleaned_data["reason"],
+                by=request.user,
             )
         except DomainError as exc:
             apply_domain_error(form, exc)
@@ -175,7 +185,11 @@ def revoke_mandate(request, mandate_id: int):
     return render(
         request,
         "backoffice/action.html",
-        {"req": mandate.request, "form": form, "title": _("Revoke the mandate of %(org)s") % {"org": mandate.organisation}},
+        {
+            "req": mandate.request,
+            "form": form,
+            "title": _("Revoke the mandate of %(org)s") % {"org": mandate.organisation},
+        },
     )
 
 
@@ -184,11 +198,12 @@ def mandate_form(request, mandate_id: int):
     mandate = _mandate_for(request, mandate_id)
     if not mandate.consent_form:
         raise Http404
+    extension = mandate.consent_form.name.rsplit(".", 1)[-1]
     response = FileResponse(
         mandate.consent_form.open("rb"),
         content_type=mandate.consent_form_type or "application/octet-stream",
         as_attachment=True,
-        filename=f"mandate-{mandate.request.reference}-{mandate.pk}.{mandate.consent_form.name.rsplit('.', 1)[-1]}",
+        filename=f"mandate-{mandate.request.reference}-{mandate.pk}.{extension}",
     )
     response["Cache-Control"] = "private, no-store"
     return response
@@ -220,9 +235,6 @@ def apply(request):
                 contact_email=data["contact_email"],
             )
         except DomainError as exc:
-            fields = {("contact_username" if k == "username" else "contact_password" if k == "password" else k): v
-                      for k, v in exc.fields.items()}
-            exc.fields = fields
             apply_domain_error(form, exc)
         else:
             return render(request, "backoffice/partner_applied.html", {"prefecture": data["prefecture"]})

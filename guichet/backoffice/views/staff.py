@@ -44,8 +44,9 @@ def evidence_links(request: AppointmentRequest) -> dict:
     """Addresses of the evidence pages of a request, when the evidence app provides them."""
     links = {}
     for key, name, args in (
-        ("court_file", "evidence:staff_court_file", [request.reference]),
-        ("court_orders", "evidence:staff_court_orders", [request.reference]),
+        ("court_file", "evidence:court_file", [request.reference]),
+        ("court_order_new", "evidence:court_order_new", [request.reference]),
+        ("proofs_pdf", "evidence:request_proofs_pdf", [request.reference]),
     ):
         try:
             links[key] = reverse(name, args=args)
@@ -56,7 +57,11 @@ def evidence_links(request: AppointmentRequest) -> dict:
 
 def proof_links(proof) -> dict:
     links = {}
-    for key, name in (("page", "evidence:proof"), ("pdf", "evidence:proof_pdf"), ("raw", "evidence:proof_raw")):
+    for key, name in (
+        ("page", "evidence:proof"),
+        ("pdf", "evidence:proof_pdf"),
+        ("raw", "evidence:proof_jws"),
+    ):
         try:
             links[key] = reverse(name, args=[proof.pk])
         except NoReverseMatch:
@@ -71,7 +76,7 @@ def _court_alerts(user) -> list:
         return []
     try:
         return list(court_order_alerts(user))
-    except Exception:  # noqa: BLE001 — alerts are a help on the home page, never a reason for it to fail
+    except Exception:
         return []
 
 
@@ -121,7 +126,10 @@ def request_detail(request, reference: str):
     from guichet.evidence.models import AuditEntry, Proof
     from guichet.partners.models import ImpossibilityRecord, Mandate
 
-    proofs = [(proof, proof_links(proof)) for proof in Proof.objects.filter(request=found).order_by("issued_at", "id")]
+    proofs = [
+        (proof, proof_links(proof))
+        for proof in Proof.objects.filter(request=found).order_by("issued_at", "id")
+    ]
     history = AuditEntry.objects.filter(request=found).order_by("at", "id") if is_staff else None
     member = None if is_staff else permissions.partner_member(request.user)
     mandates = Mandate.objects.filter(request=found).select_related("organisation")
@@ -197,16 +205,25 @@ def vulnerability(request, reference: str):
     found = _staff_request(request, reference)
     form = VulnerabilityForm(
         request.POST or None,
-        initial={"action": "remove" if found.vulnerability_reason else "record", "vulnerability": found.vulnerability_reason},
+        initial={
+            "action": "remove" if found.vulnerability_reason else "record",
+            "vulnerability": found.vulnerability_reason,
+        },
     )
     if request.method == "POST" and form.is_valid():
-        value = form.cleaned_data["vulnerability"].strip() if form.cleaned_data["action"] == "record" else None
+        value = (
+            form.cleaned_data["vulnerability"].strip() if form.cleaned_data["action"] == "record" else None
+        )
         try:
-            services.set_vulnerability(found, user=request.user, vulnerability=value, reason=form.cleaned_data["reason"])
+            services.set_vulnerability(
+                found, user=request.user, vulnerability=value, reason=form.cleaned_data["reason"]
+            )
         except DomainError as exc:
             apply_domain_error(form, exc)
         else:
-            messages.success(request, _("The vulnerability is recorded.") if value else _("The vulnerability is removed."))
+            messages.success(
+                request, _("The vulnerability is recorded.") if value else _("The vulnerability is removed.")
+            )
             return redirect("backoffice:request", reference=found.reference)
     return _action_page(request, found, form, _("Vulnerability"))
 
@@ -239,9 +256,13 @@ def cancel_appointment(request, reference: str, appointment_id: int):
         except DomainError as exc:
             apply_domain_error(form, exc)
         else:
-            messages.success(request, _("The appointment is cancelled; the request is back at the head of the queue."))
+            messages.success(
+                request, _("The appointment is cancelled; the request is back at the head of the queue.")
+            )
             return redirect("backoffice:request", reference=found.reference)
-    return _action_page(request, found, form, _("Cancel the appointment"), appointment=appointment, danger=True)
+    return _action_page(
+        request, found, form, _("Cancel the appointment"), appointment=appointment, danger=True
+    )
 
 
 @verified_required
@@ -264,14 +285,19 @@ def move_appointment(request, reference: str, appointment_id: int):
     if request.method == "POST" and form.is_valid():
         try:
             services.move_appointment(
-                appointment.pk, form.cleaned_data["slot"], user=request.user, reason=form.cleaned_data["reason"]
+                appointment.pk,
+                form.cleaned_data["slot"],
+                user=request.user,
+                reason=form.cleaned_data["reason"],
             )
         except DomainError as exc:
             apply_domain_error(form, exc)
         else:
             messages.success(request, _("The appointment is moved; the person is told."))
             return redirect("backoffice:request", reference=found.reference)
-    return _action_page(request, found, form, _("Move the appointment"), appointment=appointment, no_slots=not choices)
+    return _action_page(
+        request, found, form, _("Move the appointment"), appointment=appointment, no_slots=not choices
+    )
 
 
 @verified_required
@@ -295,12 +321,19 @@ def impossibility(request, reference: str):
         else:
             messages.success(
                 request,
-                _("The impossibility is recorded; the person has a signed attestation and the request is marked "
-                  "for the physical route."),
+                _(
+                    "The impossibility is recorded; the person has a signed attestation and the request "
+                    "is marked for the physical route."
+                ),
             )
             return redirect("backoffice:request", reference=found.reference)
-    return _action_page(request, found, form, _("Record that the online service was impossible to use"),
-                        template="backoffice/impossibility.html")
+    return _action_page(
+        request,
+        found,
+        form,
+        _("Record that the online service was impossible to use"),
+        template="backoffice/impossibility.html",
+    )
 
 
 @verified_required
@@ -327,7 +360,9 @@ def intake(request, prefecture):
     channel = request.POST.get("meta-channel") or request.GET.get("channel") or Channel.COUNTER
     if channel not in services.ASSISTED_CHANNELS:
         channel = Channel.COUNTER
-    meta = AssistedChannelForm(request.POST or None, prefecture=prefecture, prefix="meta", initial={"channel": channel})
+    meta = AssistedChannelForm(
+        request.POST or None, prefecture=prefecture, prefix="meta", initial={"channel": channel}
+    )
     form = IntakeForm(request.POST or None, prefecture=prefecture, channel=channel)
     if request.method == "POST":
         meta_ok = meta.is_valid()
@@ -357,8 +392,11 @@ def intake(request, prefecture):
                 else:
                     messages.warning(
                         request,
-                        _("This person already has an active request for this procedure: %(ref)s. Nothing new was "
-                          "registered.") % {"ref": result.request.reference},
+                        _(
+                            "This person already has an active request for this procedure: %(ref)s. "
+                            "Nothing new was registered."
+                        )
+                        % {"ref": result.request.reference},
                     )
                 return redirect("backoffice:request", reference=result.request.reference)
     return render(

@@ -21,8 +21,15 @@ def ui(role: str) -> str:
 @register.simple_tag
 def skin_stylesheets():
     return format_html_join(
-        "\n", '<link rel="stylesheet" href="{}">', ((static(path),) for path in skins.STYLESHEETS[skins.current()])
+        "\n",
+        '<link rel="stylesheet" href="{}">',
+        ((static(path),) for path in skins.STYLESHEETS[skins.current()]),
     )
+
+
+@register.simple_tag
+def skin_favicon():
+    return format_html('<link rel="icon" href="{}" type="image/svg+xml">', static(skins.FAVICONS[skins.current()]))
 
 
 @register.simple_tag

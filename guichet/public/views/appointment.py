@@ -24,8 +24,12 @@ from guichet.waitlist.models import AppointmentRequest
 
 def current_appointment(found: AppointmentRequest) -> Appointment | None:
     """The active appointment, or else the latest one (so a cancelled appointment still shows as such)."""
-    appointments = Appointment.objects.select_related("counter__site", "request__procedure").filter(request=found)
-    active = appointments.filter(status__in=[AppointmentStatus.CONFIRMED, AppointmentStatus.CHECKED_IN]).first()
+    appointments = Appointment.objects.select_related("counter__site", "request__procedure").filter(
+        request=found
+    )
+    active = appointments.filter(
+        status__in=[AppointmentStatus.CONFIRMED, AppointmentStatus.CHECKED_IN]
+    ).first()
     return active or appointments.order_by("-confirmed_at", "-id").first()
 
 
@@ -70,7 +74,9 @@ def detail(request: HttpRequest, found: AppointmentRequest, token: str) -> HttpR
     if appointment is None:
         return redirect(access.request_url(found.reference, token))
     return render(
-        request, "public/appointment.html", page_context(found, token, **appointment_context(found, appointment))
+        request,
+        "public/appointment.html",
+        page_context(found, token, **appointment_context(found, appointment)),
     )
 
 
@@ -157,7 +163,9 @@ def cancel(request: HttpRequest, found: AppointmentRequest, token: str) -> HttpR
             form.add_error(None, str(error.message))
         else:
             if form.cleaned_data["rebook"]:
-                messages.success(request, _("Your appointment is cancelled. You are back in the queue with your due date."))
+                messages.success(
+                    request, _("Your appointment is cancelled. You are back in the queue with your due date.")
+                )
             else:
                 messages.success(request, _("Your appointment is cancelled and your request withdrawn."))
             return redirect(access.request_url(found.reference, token))

@@ -3,6 +3,7 @@
 import secrets
 
 from django import forms
+from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -25,7 +26,14 @@ FIELDSETS = [
         "identity",
         _("About you"),
         _("As written on your passport or residence permit."),
-        ["family_names", "given_names", "birth_date", "nationality", "foreign_national_number", "passport_number"],
+        [
+            "family_names",
+            "given_names",
+            "birth_date",
+            "nationality",
+            "foreign_national_number",
+            "passport_number",
+        ],
     ),
     (
         "contact",
@@ -118,7 +126,9 @@ def file(request: HttpRequest, prefecture: str, code: str) -> HttpResponse:
             if result.created and result.access_token:
                 if submission:
                     cache.set(
-                        _submission_key(submission), (result.request.reference, result.access_token), SUBMISSION_TTL
+                        _submission_key(submission),
+                        (result.request.reference, result.access_token),
+                        SUBMISSION_TTL,
                     )
                 return redirect(access.request_url(result.request.reference, result.access_token, "received"))
             return render(request, "public/already_filed.html", {"procedure": procedure})
@@ -142,7 +152,8 @@ def received(request: HttpRequest, found: AppointmentRequest, token: str) -> Htt
     window = filing_window(found.procedure, found.permit_expires_on, received_on)
     secret_url = None
     if not access.is_signed_key(token):
-        secret_url = request.build_absolute_uri(access.request_url(found.reference, token))
+        # The canonical address (SITE_URL), not the host this request came through.
+        secret_url = settings.SITE_URL + access.request_url(found.reference, token)
     return render(
         request,
         "public/received.html",

@@ -24,7 +24,11 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_safe
 def procedures(request: HttpRequest) -> HttpResponse:
     by_prefecture = []
-    active = Procedure.objects.filter(is_active=True).select_related("prefecture").order_by("prefecture__code", "name")
+    active = (
+        Procedure.objects.filter(is_active=True)
+        .select_related("prefecture")
+        .order_by("prefecture__code", "name")
+    )
     for procedure in active:
         if not by_prefecture or by_prefecture[-1][0] != procedure.prefecture:
             by_prefecture.append((procedure.prefecture, []))

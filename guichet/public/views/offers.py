@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -124,8 +125,17 @@ def open_slots(request: HttpRequest, found: AppointmentRequest, token: str) -> H
     return render(
         request,
         "public/open_slots.html",
-        page_context(found, token, slots=slots, queue_not_empty=queue_not_empty),
+        page_context(found, token, days=_by_local_day(slots, found), queue_not_empty=queue_not_empty),
     )
+
+
+def _by_local_day(slots: list[Slot], found: AppointmentRequest) -> list[tuple]:
+    """Slots grouped by the day they fall on at their site (not in UTC)."""
+    days: dict = {}
+    for slot in slots:
+        local = timezone.localtime(slot.starts_at, slot.counter.site.tzinfo)
+        days.setdefault(local.date(), []).append(slot)
+    return list(days.items())
 
 
 def _int(value) -> int | None:

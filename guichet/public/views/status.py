@@ -1,6 +1,7 @@
 """Following a request: the look-up, the request's page, and the changes a person makes to it."""
 
 import datetime
+from urllib.parse import urlencode
 
 from django import forms
 from django.conf import settings
@@ -9,18 +10,23 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 
 from guichet.appointments.models import Appointment, AppointmentStatus, Offer, OfferSource, OfferStatus
 from guichet.catalog.models import Procedure
-from guichet.errors import DomainError
+from guichet.errors import DomainError, InvalidInput
 from guichet.evidence.audit import APPLICANT
 from guichet.evidence.models import Proof, ProofEvent
 from guichet.public import access, estimates, ratelimit
-from guichet.public.views.common import applicant_action, applicant_page, guarded, normalise_reference, page_context
+from guichet.public.views.common import (
+    applicant_action,
+    applicant_page,
+    guarded,
+    normalise_reference,
+    page_context,
+)
 from guichet.waitlist.models import AppointmentRequest, RequestStatus
 
 
@@ -29,7 +35,9 @@ class LookupForm(forms.Form):
         label=gettext_lazy("Reference of your request"),
         max_length=32,
         help_text=gettext_lazy("It is on your receipt, for example 93-K7M4-QX9T."),
-        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters"}),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters"}
+        ),
     )
     birth_date = forms.DateField(
         label=gettext_lazy("Birth date"),
@@ -49,15 +57,24 @@ NOT_FOUND = gettext_lazy(
 
 
 def find_by_reference(request: HttpRequest, form: LookupForm) -> AppointmentRequest | None:
-    """The request matching the look-up form, counting failures against the look-up limits."""
+    """The request matching the look-up form, counting failures against the look-up limits.
+
+    An unknown reference and a wrong birth date give the same answer (None); a reference whose check
+    character is wrong is a typo, said on its field (that tells nothing about which requests exist).
+    """
     from guichet.waitlist.services import find_request
 
     reference = normalise_reference(form.cleaned_data["reference"])
     ratelimit.ensure_allowed(request, "lookup", reference)
+    found = None
     try:
         found = find_request(reference, form.cleaned_data["birth_date"])
+    except InvalidInput as error:
+        for field, errors in error.fields.items():
+            for message in errors:
+                form.add_error(field if field in form.fields else None, message)
     except DomainError:
-        found = None
+        form.add_error(None, NOT_FOUND)
     if found is None:
         ratelimit.check(request, "lookup", reference)
     return found
@@ -71,7 +88,6 @@ def lookup(request: HttpRequest) -> HttpResponse:
         found = find_by_reference(request, form)
         if found is not None:
             return redirect(access.request_url(found.reference, access.signed_key(found.reference)))
-        form.add_error(None, NOT_FOUND)
     return render(request, "public/status_lookup.html", {"form": form})
 
 
@@ -117,33 +133,33 @@ def _reverse(name: str, **kwargs) -> str | None:
         return None
 
 
+def _with_token(url: str | None, token: str) -> str | None:
+    """Evidence pages open with the request's token (or short-lived key) in the query."""
+    return f"{url}?{urlencode({'token': token})}" if url else None
+
+
 def proof_links(found: AppointmentRequest, token: str) -> dict:
-    """Links to the evidence pages (another app's), where they exist."""
+    """Links to the evidence pages of this request (helper-evidence's app), keeping the access."""
     return {
-        "list": _reverse("evidence:request_proofs", reference=found.reference)
-        or _reverse("evidence:proofs", reference=found.reference),
+        "list": _with_token(_reverse("evidence:request_proofs", reference=found.reference), token),
+        "pdf": _with_token(_reverse("evidence:request_proofs_pdf", reference=found.reference), token),
         "verify": _reverse("evidence:verify"),
     }
 
 
-def proof_url(proof: Proof) -> str | None:
-    return _reverse("evidence:proof", proof_id=proof.pk) or _reverse("evidence:proof", pk=proof.pk)
-
-
-def proof_pdf_url(proof: Proof) -> str | None:
-    return _reverse("evidence:proof_pdf", proof_id=proof.pk) or _reverse("evidence:proof_pdf", pk=proof.pk)
-
-
-def history(found: AppointmentRequest) -> list[dict]:
+def history(found: AppointmentRequest, token: str) -> list[dict]:
     labels = dict(ProofEvent.choices)
+    proofs = (
+        Proof.objects.filter(request=found).only("id", "event", "issued_at").order_by("-issued_at", "-id")
+    )
     return [
         {
             "label": labels.get(proof.event, proof.event),
             "at": proof.issued_at,
-            "url": proof_url(proof),
-            "pdf_url": proof_pdf_url(proof),
+            "url": _with_token(_reverse("evidence:proof", pk=proof.pk), token),
+            "pdf_url": _with_token(_reverse("evidence:proof_pdf", pk=proof.pk), token),
         }
-        for proof in Proof.objects.filter(request=found).only("id", "event", "issued_at").order_by("-issued_at", "-id")
+        for proof in proofs
     ]
 
 
@@ -156,14 +172,18 @@ def queue_facts(found: AppointmentRequest) -> dict:
     return {"position": position, "window": estimates.turn_window(found, position)}
 
 
-def court_file_url(found: AppointmentRequest) -> str | None:
+def court_file_url(found: AppointmentRequest, token: str) -> str | None:
+    """The court-ready file, once the request is late enough for one (helper-evidence decides)."""
     try:
-        from guichet.evidence.court_files import court_file_available
+        from guichet.evidence.court_file import court_file_available
     except ImportError:
         return None
-    if not court_file_available(found, timezone.localdate()):
+    available = court_file_available(found, None)
+    if isinstance(available, tuple):
+        available = available[0]
+    if not available:
         return None
-    return _reverse("evidence:court_file", reference=found.reference)
+    return _with_token(_reverse("evidence:court_file", reference=found.reference), token)
 
 
 def can_pick_slot(found: AppointmentRequest) -> bool:
@@ -180,9 +200,9 @@ def request_page(request: HttpRequest, found: AppointmentRequest, token: str) ->
         offer=offer,
         offer_chosen=offer is not None and offer.source == OfferSource.CHOSEN,
         appointment=active_appointment(found) if found.status == RequestStatus.SCHEDULED else None,
-        history=history(found),
+        history=history(found, token),
         proofs=proof_links(found, token),
-        court_file_url=court_file_url(found),
+        court_file_url=court_file_url(found, token),
         can_pick_slot=can_pick_slot(found),
         sites=list(found.sites.all()),
         language_differs=found.language != get_language(),

@@ -13,7 +13,7 @@ from django.views.decorators.cache import never_cache
 from guichet.appointments.models import Appointment, AppointmentStatus
 from guichet.public import ratelimit
 from guichet.public.views.common import guarded, normalise_reference
-from guichet.public.views.status import NOT_FOUND, LookupForm, find_by_reference
+from guichet.public.views.status import LookupForm, find_by_reference
 from guichet.waitlist.models import AppointmentRequest
 
 
@@ -55,9 +55,7 @@ def form(request: HttpRequest) -> HttpResponse:
     context = {"form": lookup}
     if request.method == "POST" and lookup.is_valid():
         found = find_by_reference(request, lookup)
-        if found is None:
-            lookup.add_error(None, NOT_FOUND)
-        else:
+        if found is not None:
             context.update(facts(found))
     return render(request, "public/verify_convocation.html", context)
 
@@ -68,7 +66,9 @@ def from_code(request: HttpRequest, reference: str) -> HttpResponse:
     reference = normalise_reference(reference)
     ratelimit.ensure_allowed(request, "lookup", reference)
     found = (
-        AppointmentRequest.objects.select_related("procedure", "prefecture").filter(reference=reference).first()
+        AppointmentRequest.objects.select_related("procedure", "prefecture")
+        .filter(reference=reference)
+        .first()
         if len(reference) <= 20
         else None
     )

@@ -9,12 +9,16 @@ from guichet.catalog.models import Prefecture
 
 
 class Command(BaseCommand):
-    help = "Write the PDF of the letters waiting to be printed (queued on or before --date) and mark them printed."
+    help = "Write the PDF of the letters waiting (queued on or before --date) and mark them printed."
 
     def add_arguments(self, parser):
-        parser.add_argument("--date", help="YYYY-MM-DD; letters queued on or before this day (default: today)")
+        parser.add_argument(
+            "--date", help="YYYY-MM-DD; letters queued on or before this day (default: today)"
+        )
         parser.add_argument("--prefecture", help="département code; default: every prefecture")
-        parser.add_argument("--output", help="PDF file to write (default: var/letters/letters-<prefecture>-<date>.pdf)")
+        parser.add_argument(
+            "--output", help="PDF file to write (default: var/letters/letters-<prefecture>-<date>.pdf)"
+        )
         parser.add_argument(
             "--dry-run", action="store_true", help="write the PDF but do not mark the letters printed"
         )
@@ -47,7 +51,9 @@ class Command(BaseCommand):
             self.stdout.write(f"No letter to print for {day.isoformat()}.")
             return
         label = prefecture.code if prefecture else "all"
-        output = Path(options["output"] or settings.BASE_DIR / "var" / "letters" / f"letters-{label}-{day}.pdf")
+        output = Path(
+            options["output"] or settings.BASE_DIR / "var" / "letters" / f"letters-{label}-{day}.pdf"
+        )
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_bytes(pdf)
         state = "not marked (dry run)" if options["dry_run"] or options["reprint"] else "marked printed"
