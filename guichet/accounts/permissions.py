@@ -39,8 +39,10 @@ def profile(user) -> StaffProfile | None:
 
 
 def is_platform_admin(user) -> bool:
-    found = profile(user)
-    return bool(found and found.is_platform_admin)
+    # Asked of the database, not of a profile cached on the user object, so a change applies at once.
+    if not _active(user) or _scope(user) is not None:
+        return False  # API tokens carry a prefecture's or an organisation's rights, never the platform's
+    return StaffProfile.objects.filter(user=user, is_platform_admin=True).exists()
 
 
 def _scope(user):
@@ -87,6 +89,19 @@ def prefectures_for(user, role: str = Role.AGENT) -> QuerySet[Prefecture]:
 def can_access_prefecture(user, prefecture: Prefecture | int) -> bool:
     """Any staff role in the prefecture: what evidence pages (court orders, exports) ask."""
     return has_role(user, prefecture, Role.AGENT)
+
+
+def staff_emails(prefecture: Prefecture | int, role: str = Role.MANAGER) -> list[str]:
+    """Email addresses of the active staff of a prefecture holding `role` or higher (alerts, reports)."""
+    prefecture_id = prefecture if isinstance(prefecture, int) else prefecture.pk
+    allowed = [name for name, rank in ROLE_RANK.items() if rank >= ROLE_RANK[Role(role)]]
+    emails = (
+        Membership.objects.filter(prefecture_id=prefecture_id, role__in=allowed, user__is_active=True)
+        .exclude(user__email="")
+        .order_by("user_id")
+        .values_list("user__email", flat=True)
+    )
+    return list(dict.fromkeys(emails))
 
 
 def is_staff_member(user) -> bool:

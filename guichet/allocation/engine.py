@@ -26,7 +26,7 @@ How it stays fast on a million requests (the bench is ``bench/allocation.py``):
 from __future__ import annotations
 
 import datetime
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -92,9 +92,7 @@ def allocate(requests: Iterable[WaitingRequest], slots: Iterable[FreeSlot]) -> l
     table = _SlotTable(slots)
     if not table.ids:
         return []
-    served = _serve(_by_due_date(requests), table)
-    ids = table.ids
-    return [Assignment(request_id, ids[rank]) for request_id, rank in served]
+    return _serve(_by_due_date(requests), table)
 
 
 class _Pool:
@@ -104,41 +102,55 @@ class _Pool:
 
     def __init__(self, ranks: list[int]) -> None:
         self.ranks = ranks
-        # Union-find over positions: skip[i] == 0 means "not known to be taken"; skip[i] = j > i means every
-        # position in [i, j) is taken. Zero as the sentinel makes the array one C-level allocation. It is
-        # allocated on the first search, as many pools are never searched.
-        self.skip: list[int] | None = None
+        # skip[i] = j: every position in [i, j) was taken when last looked at. Searches start from few
+        # positions (one per distinct not_before), so only those are keys.
+        self.skip: dict[int, int] = {}
         # Upper bound of the last free position; it only decreases because slots are only ever taken.
         self.last = len(ranks) - 1
 
     def first_free(self, pos: int, taken: bytearray) -> int:
         """The first free position at or after ``pos``; ``len(ranks)`` when there is none."""
         ranks = self.ranks
-        end = len(ranks)
-        skip = self.skip
-        if skip is None:
-            skip = self.skip = [0] * end
-        free = pos
-        while free < end:
-            jump = skip[free]
-            if not jump:
-                if not taken[ranks[free]]:
-                    break
-                # A slot is taken through whichever pool found it, so each pool learns of it here, once,
-                # for a whole run of taken slots at a time.
-                jump = _scan_forward(ranks, free + 1, taken)
-                skip[free:jump] = [jump] * (jump - free)
-            free = jump
-        if free != pos:
-            skip[pos] = free
+        free = self.skip.get(pos, pos)
+        if free < len(ranks) and taken[ranks[free]]:
+            free = self.skip[pos] = _next_free(ranks, free, taken)
         return free
 
     def shrink_last(self, taken: bytearray) -> int:
-        """Make ``last`` exact; each position is looked at about once in the pool's life."""
+        """Make ``last`` exact and return it (-1 once the pool is exhausted)."""
+        ranks = self.ranks
         last = self.last
-        if last >= 0 and taken[self.ranks[last]]:
-            last = self.last = _scan_backward(self.ranks, last - 1, taken)
+        if last >= 0 and taken[ranks[last]]:
+            last = self.last = _previous_free(ranks, last, taken)
         return last
+
+
+def _next_free(ranks: list[int], pos: int, taken: bytearray) -> int:
+    """The first free position after ``pos``, or ``len(ranks)``.
+
+    A slot is taken through whichever pool found it, and the other pools holding it learn of it here.
+    Slots are mostly taken in long runs of the global order (the earliest go first), so the first jump is
+    to the next free rank of the whole table, found by ``bytearray.find`` in C. When the pool's slot there is
+    taken too, its flags are read in C, chunk by chunk.
+    """
+    free_rank = taken.find(0, ranks[pos])
+    if free_rank < 0:
+        return len(ranks)
+    pos = bisect_left(ranks, free_rank, pos + 1)
+    if pos < len(ranks) and taken[ranks[pos]]:
+        pos = _scan_forward(ranks, pos + 1, taken)
+    return pos
+
+
+def _previous_free(ranks: list[int], pos: int, taken: bytearray) -> int:
+    """The last free position before ``pos``, or -1: ``_next_free`` backwards."""
+    free_rank = taken.rfind(0, 0, ranks[pos])
+    if free_rank < 0:
+        return -1
+    pos = bisect_right(ranks, free_rank, 0, pos) - 1
+    if pos >= 0 and taken[ranks[pos]]:
+        pos = _scan_backward(ranks, pos - 1, taken)
+    return pos
 
 
 def _scan_forward(ranks: list[int], start: int, taken: bytearray) -> int:
@@ -208,6 +220,7 @@ class _SlotTable:
         self.dates: list[datetime.date] = [slot.local_date for slot in ordered]
         self.taken = bytearray(len(ordered))
         self._day_end: list[int] | None = None
+        self._first_rank_at: dict[datetime.datetime, int] = {}
         self._pools: dict[tuple[int | None, int, str | None, bool], _Pool | None] = {}
         self._signatures: dict[int | None, list[tuple[frozenset[int], frozenset[str], bool, list[int]]]] = {}
         self._group_by_signature(ordered)
@@ -261,6 +274,13 @@ class _SlotTable:
         self._pools[key] = pool
         return pool
 
+    def first_rank_at(self, moment: datetime.datetime) -> int:
+        """The rank of the first slot starting at or after ``moment``; cached, as requests share a few."""
+        rank = self._first_rank_at.get(moment)
+        if rank is None:
+            rank = self._first_rank_at[moment] = bisect_left(self.starts, moment)
+        return rank
+
     def latest_by_procedure(self) -> defaultdict[int, datetime.datetime]:
         """For each procedure, the start of its latest free slot: a cheap first filter of the queue.
 
@@ -297,8 +317,8 @@ def _by_due_date(requests: Iterable[WaitingRequest]) -> dict[datetime.date, list
     return buckets
 
 
-def _serve(buckets: dict[datetime.date, list[WaitingRequest]], table: _SlotTable) -> list[tuple[int, int]]:
-    """Run the rule over the queue; return (request id, slot rank) pairs in serving order.
+def _serve(buckets: dict[datetime.date, list[WaitingRequest]], table: _SlotTable) -> list[Assignment]:
+    """Run the rule over the queue; return the assignments in serving order.
 
     The queue is never sorted as a whole: a full sort of a million requests costs more than the rule
     itself. It is served one due date at a time, and within a due date only the requests that may still
@@ -308,7 +328,8 @@ def _serve(buckets: dict[datetime.date, list[WaitingRequest]], table: _SlotTable
     groups: dict[tuple[int, frozenset[int] | None, str | None, bool], _Group] = {}
     starts = table.starts
     taken = table.taken
-    served: list[tuple[int, int]] = []
+    slot_ids = table.ids
+    served: list[Assignment] = []
     for due_date in sorted(buckets):
         latest = table.latest_by_procedure()
         hopeful = [request for request in buckets[due_date] if request.not_before <= latest[request.procedure_id]]
@@ -329,14 +350,14 @@ def _serve(buckets: dict[datetime.date, list[WaitingRequest]], table: _SlotTable
                 group.tighten(starts, taken)
                 continue
             taken[rank] = 1
-            served.append((request.id, rank))
+            served.append(Assignment(request.id, slot_ids[rank]))
     return served
 
 
 def _earliest(pools: list[_Pool], request: WaitingRequest, table: _SlotTable) -> int:
     """The rank of the earliest free slot the request may take, or -1."""
     taken = table.taken
-    threshold = bisect_left(table.starts, request.not_before)
+    threshold = table.first_rank_at(request.not_before)
     blocked = bool(request.unavailable_weekdays or request.unavailable_dates)
     best = len(taken)
     for pool in pools:

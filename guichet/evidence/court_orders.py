@@ -384,16 +384,16 @@ def free_slots_before(
 ) -> QuerySet[Slot]:
     """Free slots (no hold) at the sites the request accepts, serving its procedure, starting after the
     procedure's notice and on or before `until` (local date)."""
+    from guichet.appointments import rules
     from guichet.capacity.services import free_slots_query
 
     procedure = request.procedure
     tz = request.prefecture.tzinfo
-    notice_hours = (
-        procedure.postal_notice_hours if request.reachable_only_by_post else procedure.minimum_notice_hours
+    # The engine's own bound: the procedure's notice (longer by post) and the person's earliest date.
+    hours = rules.notice_hours(
+        procedure.minimum_notice_hours, procedure.postal_notice_hours, request.reachable_only_by_post
     )
-    start = now + datetime.timedelta(hours=notice_hours)
-    if request.earliest_date:
-        start = max(start, datetime.datetime.combine(request.earliest_date, datetime.time(0), tz))
+    start = rules.not_before(now, hours, request.earliest_date, tz)
     end = datetime.datetime.combine(until + datetime.timedelta(days=1), datetime.time(0), tz)
     slots = free_slots_query(
         request.prefecture,

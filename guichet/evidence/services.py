@@ -459,7 +459,9 @@ def checkpoint_audit(now: datetime.datetime | None = None) -> list[AuditCheckpoi
         # The platform chain's head is where this run writes last; locking it first makes two runs
         # (two clocks) take turns, and the second one finds the first one's checkpoints.
         audit.lock_chain(audit.PLATFORM_CHAIN)
-        today = AuditCheckpoint.objects.filter(at__gte=day_start, at__lt=day_start + datetime.timedelta(days=1))
+        today = AuditCheckpoint.objects.filter(
+            at__gte=day_start, at__lt=day_start + datetime.timedelta(days=1)
+        )
         if today.exists():
             # One run a day, in one transaction: it checkpointed every chain that existed then. (Checking per
             # chain instead would checkpoint the platform chain again, as the first run appended to it.)

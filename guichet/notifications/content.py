@@ -33,6 +33,8 @@ KINDS = (
     "closed",
     "impossibility",
     "court_order",
+    "reactivated",
+    "late_renewal",
 )
 # Kinds that carry an appointment: their emails have the .ics attached, their letters are convocations.
 APPOINTMENT_KINDS = {"appointment_confirmed", "appointment_reminder", "appointment_changed"}
@@ -105,6 +107,9 @@ def load(message: OutboxMessage) -> Subjects:
             subjects.previous_appointment = (
                 appointments.filter(id__lt=subjects.appointment.id).order_by("-id").first()
             )
+    if kind == "paused":
+        # Paused after a missed appointment (the context names it) rather than after two lapsed offers.
+        subjects.previous_appointment = _by_id(appointments, context.get("appointment_id"))
     if kind == "court_order":
         orders = CourtOrder.objects.filter(request=request)
         subjects.court_order = _by_id(orders, context.get("court_order_id")) or orders.order_by("-id").first()
@@ -213,7 +218,8 @@ def template_context(message: OutboxMessage, subjects: Subjects) -> dict[str, An
         context["reason"] = context["reason"] or appointment.cancel_reason
     previous = subjects.previous_appointment
     if previous is not None:
-        context["previous"] = _moment(previous.starts_at, previous.counter.site.tzinfo)
+        moment = _moment(previous.starts_at, previous.counter.site.tzinfo)
+        context["missed" if message.kind == "paused" else "previous"] = moment
     elif extra.get("previous_starts_at"):
         try:
             starts = datetime.datetime.fromisoformat(extra["previous_starts_at"])
@@ -231,7 +237,7 @@ def template_context(message: OutboxMessage, subjects: Subjects) -> dict[str, An
         }
     if message.kind == "closed":
         context["reason"] = context["reason"] or request.closing_reason
-    if message.kind in {"withdrawn", "closed", "paused"}:
+    if message.kind in {"withdrawn", "closed", "paused", "reactivated"}:
         context["changed"] = _moment(request.status_changed_at, local_tz)
     return context
 

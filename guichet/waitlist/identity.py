@@ -66,7 +66,7 @@ def _strip_latin_marks(text: str) -> str:
     out: list[str] = []
     base = ""
     for char in text:
-        if unicodedata.combining(char):
+        if unicodedata.category(char).startswith("M"):
             if not base or _is_latin_base(base):
                 continue
         else:
@@ -76,8 +76,10 @@ def _strip_latin_marks(text: str) -> str:
 
 
 def _fold(text: str) -> str:
-    # Compatibility caseless matching (Unicode §3.13): NFKD(casefold(NFKD(casefold(NFD(x))))).
-    text = unicodedata.normalize("NFKD", unicodedata.normalize("NFD", text).casefold()).casefold()
+    # Marks on Latin letters go first: case folding would turn some (U+0345) into letters.
+    text = _strip_latin_marks(unicodedata.normalize("NFD", text))
+    # Then compatibility caseless matching (Unicode §3.13): NFKD(casefold(NFKD(casefold(NFD(x))))).
+    text = unicodedata.normalize("NFKD", text.casefold()).casefold()
     text = unicodedata.normalize("NFKD", text)
     text = _strip_latin_marks(text).translate(_LATIN_FOLD)
     text = _ARABIC_OPTIONAL.sub("", text)

@@ -26,7 +26,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext
 
 from guichet import locking
@@ -50,6 +50,11 @@ REFERENCE_ATTEMPTS = 8
 # --- results and messages ----------------------------------------------------------------------------------
 
 
+def _day(day: datetime.date) -> str:
+    """A date as people read it in the active language ("1 août 2025", "1 August 2025")."""
+    return formats.date_format(day, "DATE_FORMAT")
+
+
 def filing_window_message(window: FilingWindow | None) -> str:
     """What to tell a renewal applicant about their filing window (CESEDA R.431-5), in the active language."""
     if window is None:
@@ -58,14 +63,14 @@ def filing_window_message(window: FilingWindow | None) -> str:
         return gettext(
             "Your filing window opens on %(opens)s. Your request is registered now and keeps its place; "
             "the file itself is due between %(opens)s and %(closes)s."
-        ) % {"opens": window.opens_on.isoformat(), "closes": window.closes_on.isoformat()}
+        ) % {"opens": _day(window.opens_on), "closes": _day(window.closes_on)}
     if window.is_late:
         return gettext(
             "The filing window closed on %(closes)s. Your request is registered, but a late-filing fee may "
             "apply."
-        ) % {"closes": window.closes_on.isoformat()}
+        ) % {"closes": _day(window.closes_on)}
     return gettext("You are within the filing window, which closes on %(closes)s.") % {
-        "closes": window.closes_on.isoformat()
+        "closes": _day(window.closes_on)
     }
 
 
@@ -92,7 +97,7 @@ class IntakeResult:
         if self.created:
             return gettext(
                 "Your request is registered under reference %(reference)s. Its due date is %(due)s."
-            ) % {"reference": self.request.reference, "due": self.request.due_date.isoformat()}
+            ) % {"reference": self.request.reference, "due": _day(self.request.due_date)}
         return gettext(
             "You already have a request for this procedure, reference %(reference)s. It keeps its place "
             "in the queue: nothing new was created."

@@ -257,11 +257,16 @@ DATE_CHOICES = (frozenset(),) * 4 + tuple(
 )
 
 
+def scrambled_ids(count: int) -> list[int]:
+    """``count`` distinct ids (at most 40) in an order unrelated to their values."""
+    return [(k * 17) % 41 + 1 for k in range(count)]
+
+
 @st.composite
 def worlds(draw: st.DrawFn) -> tuple[list[WaitingRequest], list[FreeSlot]]:
     """Up to 3 sites (some in other timezones), 3 procedures, 4 counters, 30 slots with ties, 30 requests.
 
-    Ids are drawn apart from times, so that id order and time order disagree as often as they agree.
+    Times are drawn apart from ids, so that id order and time order disagree as often as they agree.
     """
     offsets = (0, draw(st.sampled_from((1, 3, -10))), 0)
     step_free = (True, draw(st.booleans()), False)
@@ -279,9 +284,8 @@ def worlds(draw: st.DrawFn) -> tuple[list[WaitingRequest], list[FreeSlot]]:
         st.tuples(st.integers(0, len(counters) - 1), st.integers(0, 9), st.sampled_from((0, 9, 14, 22))),
         max_size=30,
     ))
-    slot_ids = draw(st.permutations(range(1, len(slot_specs) + 1)))
     slots = []
-    for slot_id, (counter, day, hour) in zip(slot_ids, slot_specs, strict=True):
+    for slot_id, (counter, day, hour) in zip(scrambled_ids(len(slot_specs)), slot_specs, strict=True):
         site, procedure_ids, languages = counters[counter]
         starts_at = at(day, hour)
         slots.append(FreeSlot(
@@ -292,10 +296,9 @@ def worlds(draw: st.DrawFn) -> tuple[list[WaitingRequest], list[FreeSlot]]:
     request_specs = draw(st.lists(
         st.tuples(
             st.integers(1, 3),  # procedure
-            st.integers(0, 3),  # due date
-            st.integers(0, 3),  # received
+            st.integers(0, 15),  # due date and received time: 4 x 4, so that ties are common
             st.sampled_from(SITE_CHOICES),
-            st.integers(0, 8), st.sampled_from((0, 9, 12)),  # not before
+            st.integers(0, 26),  # not before: 9 days x 3 hours
             st.sampled_from((None, None, None, *LANGUAGES)),
             st.booleans(),  # step-free
             st.sampled_from(WEEKDAY_CHOICES),
@@ -303,22 +306,21 @@ def worlds(draw: st.DrawFn) -> tuple[list[WaitingRequest], list[FreeSlot]]:
         ),
         max_size=30,
     ))
-    request_ids = draw(st.permutations(range(1, len(request_specs) + 1)))
     requests = [
         WaitingRequest(
             id=request_id,
             procedure_id=procedure,
-            due_date=MONDAY + datetime.timedelta(days=due),
-            received_at=NOW - datetime.timedelta(minutes=received),
+            due_date=MONDAY + datetime.timedelta(days=due_received // 4),
+            received_at=NOW - datetime.timedelta(minutes=due_received % 4),
             site_ids=sites,
-            not_before=at(day, hour),
+            not_before=at(not_before // 3, (0, 9, 12)[not_before % 3]),
             language=language,
             needs_step_free=needs_step_free,
             unavailable_weekdays=weekdays,
             unavailable_dates=dates,
         )
-        for request_id, (procedure, due, received, sites, day, hour, language, needs_step_free, weekdays, dates)
-        in zip(request_ids, request_specs, strict=True)
+        for request_id, (procedure, due_received, sites, not_before, language, needs_step_free, weekdays, dates)
+        in zip(scrambled_ids(len(request_specs)), request_specs, strict=True)
     ]
     return requests, slots
 

@@ -15,7 +15,8 @@ from guichet.evidence.models import AuditCheckpoint, AuditChainHead, AuditEntry,
 from .helpers import make_request
 
 on_sqlite = pytest.mark.skipif(
-    "connection.vendor != 'sqlite'", reason="PostgreSQL refuses UPDATE and DELETE on the audit table (see below)"
+    "connection.vendor != 'sqlite'",
+    reason="PostgreSQL refuses UPDATE and DELETE on the audit table (see below)",
 )
 
 
@@ -193,7 +194,10 @@ def test_rewritten_chain_is_caught_by_a_signed_checkpoint(chain):
             data=entry.data,
             prev_hash=previous,
         )
-        raw_sql("UPDATE evidence_auditentry SET prev_hash = %s, hash = %s WHERE id = %s", [previous, digest, entry.id])
+        raw_sql(
+            "UPDATE evidence_auditentry SET prev_hash = %s, hash = %s WHERE id = %s",
+            [previous, digest, entry.id],
+        )
         previous = digest
     raw_sql("UPDATE evidence_auditchainhead SET last_hash = %s WHERE chain = '93'", [previous])
     assert audit.verify_chain("93") == []
@@ -208,7 +212,9 @@ def test_deleted_proof_is_found(chain):
     proof = Proof.objects.order_by("pk").first()
     raw_sql("DELETE FROM evidence_proof WHERE id = %s", [proof.id])
     problems = services.verify_proofs()
-    assert [p.message for p in problems] == [f"proof {proof.pk} is recorded in the audit log but missing (deleted)"]
+    assert [p.message for p in problems] == [
+        f"proof {proof.pk} is recorded in the audit log but missing (deleted)"
+    ]
 
 
 def test_checkpoints_are_signed_daily_idempotent_and_audited(chain):

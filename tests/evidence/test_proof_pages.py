@@ -129,4 +129,7 @@ def test_api_lists_tokens_in_order_with_the_access_token(applicant, client):
     for bad in ({}, {"X-Access-Token": "nope"}):
         refused = client.get(url, headers=bad)
         assert refused.status_code == 404 and refused.json()["code"] == "not_found"
-    assert client.get("/api/v1/requests/93-XXXX-XXXX/proofs", headers={"X-Access-Token": token}).status_code == 404
+    assert (
+        client.get("/api/v1/requests/93-XXXX-XXXX/proofs", headers={"X-Access-Token": token}).status_code
+        == 404
+    )

@@ -19,9 +19,9 @@ T0 = datetime.datetime(2026, 3, 2, 8, 0, tzinfo=datetime.UTC)  # a Monday, 09:00
 
 def statements(request) -> list[datetime.datetime]:
     return list(
-        Proof.objects.filter(request=request, event="still_waiting").order_by("issued_at").values_list(
-            "issued_at", flat=True
-        )
+        Proof.objects.filter(request=request, event="still_waiting")
+        .order_by("issued_at")
+        .values_list("issued_at", flat=True)
     )
 
 
@@ -64,7 +64,9 @@ def test_waiting_offered_and_paused_requests_get_it_others_do_not(world):
     waiting, _ = make_request(world, received_at=T0, family_names="Waiting")
     offered, _ = make_request(world, received_at=T0, family_names="Offered", status=RequestStatus.OFFERED)
     paused, _ = make_request(world, received_at=T0, family_names="Paused", status=RequestStatus.PAUSED)
-    withdrawn, _ = make_request(world, received_at=T0, family_names="Withdrawn", status=RequestStatus.WITHDRAWN)
+    withdrawn, _ = make_request(
+        world, received_at=T0, family_names="Withdrawn", status=RequestStatus.WITHDRAWN
+    )
     served, _ = make_request(world, received_at=T0, family_names="Served", status=RequestStatus.SERVED)
     booked, _ = make_request(world, received_at=T0, family_names="Booked")
     give_appointment(booked, free_slot(world, timezone.now() + datetime.timedelta(days=3)))

@@ -112,3 +112,30 @@ def test_convocation_pdf_has_both_languages_and_a_qr_code(stories, language, tmp
     raw = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True).stdout
     assert f"/fr/convocation/{story.request.reference}/" in re.sub(r"\s+", "", raw)
     assert "data:image/svg+xml" in letter_html(message_for(story, "appointment_confirmed", "letter"))
+
+
+def test_every_kind_the_code_notifies_has_its_templates():
+    """A service that notifies a kind without templates would see its messages fail: catch it here."""
+    from pathlib import Path
+
+    from django.conf import settings
+    from django.template.loader import get_template
+
+    root = Path(settings.BASE_DIR) / "guichet"
+    called = set()
+    for path in root.rglob("*.py"):
+        called |= set(re.findall(r"""notify(?:_many)?\(\s*\w+,\s*["'](\w+)["']""", path.read_text()))
+    assert {"received", "offer_made", "appointment_confirmed"} <= called | set(KINDS)
+    assert called <= set(KINDS), called - set(KINDS)
+    for kind in KINDS:
+        for name in (f"email/{kind}.subject.txt", f"parts/{kind}.txt", f"parts/{kind}.html", f"sms/{kind}.txt"):
+            get_template(f"notifications/{name}")
+
+
+def test_paused_after_a_missed_appointment_says_so(world):
+    story = make_story(world)
+    message = message_for(story, "paused", "email")
+    message.context = {"appointment_id": story.appointment.pk}
+    assert "Vous n'êtes pas venu à votre rendez-vous du mardi 10 mars 2026 à 09:30." in render_email(message).text
+    message.context = {"consecutive_lapses": 2}
+    assert "Vous n'avez pas répondu à deux propositions de rendez-vous." in render_email(message).text

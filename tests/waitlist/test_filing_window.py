@@ -4,6 +4,7 @@ import datetime
 from dataclasses import dataclass
 
 import pytest
+from django.utils import translation
 
 from guichet.waitlist.due_dates import WindowState, filing_window
 from guichet.waitlist.services import filing_window_message
@@ -56,8 +57,11 @@ def test_no_window_for_other_procedures_or_without_expiry():
 
 def test_messages_tell_when_it_opens_and_warn_when_late():
     early = filing_window(Online(), EXPIRY, D(2025, 1, 1))
-    assert "2025-06-02" in filing_window_message(early)
     late = filing_window(Online(), EXPIRY, D(2025, 9, 1))
-    assert "2025-08-01" in filing_window_message(late) and "fee" in filing_window_message(late)
+    with translation.override("en"):
+        assert "June 2, 2025" in filing_window_message(early)
+        assert "Aug. 1, 2025" in filing_window_message(late) and "fee" in filing_window_message(late)
+    with translation.override("fr"):
+        assert "2 juin 2025" in filing_window_message(early)
     assert filing_window_message(None) == ""
     assert early.as_dict()["state"] == "early"

@@ -5,7 +5,7 @@ import sys
 import types
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from guichet.errors import InvalidInput
 from guichet.evidence.audit import APPLICANT, Actor, verify_chain
@@ -36,7 +36,8 @@ def test_a_request_enters_the_queue_with_its_proof_and_message(world):
     assert request.due_reason == DueReason.TARGET_WAIT
     assert list(request.sites.all()) == [world.sites[0]]
     assert request.identity_key and request.foreign_number_key == ""
-    assert "registered" in result.message
+    with translation.override("en"):
+        assert "registered" in result.message and request.reference in result.message
 
     proof = Proof.objects.get(request=request)
     assert proof.event == "received"

@@ -28,7 +28,20 @@ def staff_nav(context):
         "is_admin": current is not None and current.pk in admin_of,
         "is_platform_admin": verified and permissions.is_platform_admin(user),
         "member": permissions.partner_member(user) if verified else None,
+        "court_alerts": _court_alerts(user) if prefectures else [],
     }
+
+
+def _court_alerts(user) -> list:
+    """Open court-order alerts of the user's prefectures, as a banner on every staff page."""
+    try:
+        from guichet.evidence.court_orders import court_order_alerts
+    except ImportError:
+        return []
+    try:
+        return list(court_order_alerts(user))
+    except Exception:  # noqa: BLE001 — a banner must never take a staff page down
+        return []
 
 
 @register.inclusion_tag("backoffice/_field.html")

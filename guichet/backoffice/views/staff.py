@@ -69,17 +69,6 @@ def proof_links(proof) -> dict:
     return links
 
 
-def _court_alerts(user) -> list:
-    try:
-        from guichet.evidence.court_orders import court_order_alerts
-    except ImportError:
-        return []
-    try:
-        return list(court_order_alerts(user))
-    except Exception:
-        return []
-
-
 @staff_required
 def home(request):
     prefectures = permissions.prefectures_for(request.user)
@@ -94,7 +83,7 @@ def home(request):
     return render(
         request,
         "backoffice/home.html",
-        {"rows": rows, "search_form": SearchForm(), "court_alerts": _court_alerts(request.user)},
+        {"rows": rows, "search_form": SearchForm()},
     )
 
 

@@ -24,7 +24,7 @@ AXE_OPTIONS = {
     "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]},
 }
 TABS = 3
-START = "() => { window.__axe = undefined; axe.run(document, %s).then(r => { window.__axe = r.violations; }); }"
+START = "() => { window.__axe = undefined; setTimeout(() => axe.run(document, %s).then(r => { window.__axe = r.violations; }), 0); }"
 
 
 def _describe(label: str, violations: list[dict]) -> list[str]:
@@ -67,7 +67,7 @@ def test_no_violation_on_any_public_page(live_server, scenario, open_page, setti
             page.evaluate(start)
         for page, (language, name, _path) in batch:
             # Polled by timer: background tabs get no animation frames.
-            page.wait_for_function("window.__axe !== undefined", polling=100, timeout=30_000)
+            page.wait_for_function("() => window.__axe !== undefined", polling=100, timeout=30_000)
             problems += _describe(f"{name} [{language}]", page.evaluate("window.__axe"))
             for entry in page.evaluate("performance.getEntriesByType('resource').map(e => e.name)"):
                 parts = urlsplit(entry)
