@@ -34,7 +34,7 @@ if __package__ in (None, ""):
     # Run as a script: make the repository root importable.
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from guichet.allocation.engine import FreeSlot, WaitingRequest, allocate  # noqa: E402
+from guichet.allocation.engine import FreeSlot, WaitingRequest, allocate
 
 UTC = datetime.UTC
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
@@ -123,8 +123,9 @@ def counter_starts(world: World, counter: Counter) -> list[tuple[datetime.dateti
     return starts
 
 
-def generate_slots(world: World, rng: random.Random, count: int,
-                   layout: str = "loaded") -> tuple[list[Counter], list[FreeSlot]]:
+def generate_slots(
+    world: World, rng: random.Random, count: int, layout: str = "loaded"
+) -> tuple[list[Counter], list[FreeSlot]]:
     """Exactly ``count`` free slots in random order: as many counters as needed, the last one cut short.
 
     ``layout`` is where the objects sit in memory, which matters more than the interpreter on large lists:
@@ -177,8 +178,9 @@ def _site_choice(world: World, rng: random.Random) -> frozenset[int] | None:
     return frozenset(world.sites[i].id for i in chosen)
 
 
-def generate_requests(world: World, rng: random.Random, count: int,
-                      layout: str = "loaded") -> list[WaitingRequest]:
+def generate_requests(
+    world: World, rng: random.Random, count: int, layout: str = "loaded"
+) -> list[WaitingRequest]:
     """A backlog received over the last 150 days (ids in order of receipt), in random list order.
 
     ~30% any site, others 1-3 neighbouring sites; ~10% an interpreter language; ~5% step-free; ~5% some
@@ -197,7 +199,9 @@ def generate_requests(world: World, rng: random.Random, count: int,
     requests = []
     for i in order:
         procedure = rng.choices(procedures, weights)[0]
-        received_at = datetime.datetime.fromtimestamp(received_epoch + (i + rng.random()) * received_step, UTC)
+        received_at = datetime.datetime.fromtimestamp(
+            received_epoch + (i + rng.random()) * received_step, UTC
+        )
         wait = procedure.target_wait_days
         if rng.random() < 0.05:  # a recorded vulnerability shortens the target wait
             wait //= 2
@@ -257,11 +261,14 @@ def run_memory(args: argparse.Namespace) -> dict[str, float | int]:
     world = generate_world(rng)
     counters, slots = generate_slots(world, rng, args.slots, args.layout)
     requests = generate_requests(world, rng, args.requests, args.layout)
-    print(f"world: {len(world.sites)} sites, {len(world.procedures)} procedures, {len(counters)} counters, "
-          f"{len(slots)} slots, {len(requests)} requests (seed {args.seed}, {args.layout} layout)")
+    print(
+        f"world: {len(world.sites)} sites, {len(world.procedures)} procedures, {len(counters)} counters, "
+        f"{len(slots)} slots, {len(requests)} requests (seed {args.seed}, {args.layout} layout)"
+    )
 
-    sort_s, _ = _best_time(lambda: sorted(requests, key=lambda r: (r.due_date, r.received_at, r.id)),
-                           args.repeat)
+    sort_s, _ = _best_time(
+        lambda: sorted(requests, key=lambda r: (r.due_date, r.received_at, r.id)), args.repeat
+    )
     print(f"baseline sort by (due_date, received_at, id): {sort_s:.3f} s (best of {args.repeat})")
     engine_s, assignments = _best_time(lambda: allocate(requests, slots), args.repeat)
     assert isinstance(assignments, list)
@@ -296,25 +303,40 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--slots", type=int, default=150_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=3, help="timed runs; the best is kept")
-    parser.add_argument("--layout", choices=("loaded", "scattered"), default="loaded",
-                        help="objects created in list order (as loaded from a database) or shuffled after")
-    parser.add_argument("--database", nargs="?", const="default", default=None, metavar="ALIAS",
-                        help="also run the service against this Django database alias")
+    parser.add_argument(
+        "--layout",
+        choices=("loaded", "scattered"),
+        default="loaded",
+        help="objects created in list order (as loaded from a database) or shuffled after",
+    )
+    parser.add_argument(
+        "--database",
+        nargs="?",
+        const="default",
+        default=None,
+        metavar="ALIAS",
+        help="also run the service against this Django database alias",
+    )
     args = parser.parse_args(argv)
 
     run_database = None
     if args.database is not None:
         run_database = _load_run_database()
         if run_database is None:
-            print("--database: the database benchmark (run_database) is not available yet; "
-                  "run without --database for the in-memory engine figures.", file=sys.stderr)
+            print(
+                "--database: the database benchmark (run_database) is not available yet; "
+                "run without --database for the in-memory engine figures.",
+                file=sys.stderr,
+            )
             return 2
     figures = run_memory(args)
     if run_database is not None:
         run_database(args)
-    print(f"requests={figures['requests']} slots={figures['slots']} assigned={figures['assigned']} "
-          f"sort_s={figures['sort_s']:.3f} engine_s={figures['engine_s']:.3f} "
-          f"ratio={figures['ratio']:.2f} peak_mib={figures['peak_mib']:.1f}")
+    print(
+        f"requests={figures['requests']} slots={figures['slots']} assigned={figures['assigned']} "
+        f"sort_s={figures['sort_s']:.3f} engine_s={figures['engine_s']:.3f} "
+        f"ratio={figures['ratio']:.2f} peak_mib={figures['peak_mib']:.1f}"
+    )
     return 0
 
 

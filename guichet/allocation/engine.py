@@ -8,19 +8,17 @@ so no slot stays empty while a compatible request waits.
 This module is pure: stdlib only, no Django, no clock, no randomness. The same input, in any iteration order,
 gives the same output. Request ids and slot ids are assumed unique (they are primary keys).
 
-How it stays fast on a million requests (the bench is ``bench/allocation.py``):
+How it stays fast on a million requests (``bench/allocation.py``):
 
 * Slots are ranked once by (starts_at, id); from then on a slot is an int rank and "earlier" is ``<``.
 * Slots are grouped by compatibility signature (site, procedures, languages, step-free). A *pool* is the
-  sorted list of ranks that one kind of request may take at one scope (one site, or every site), built on
-  demand by merging the signatures that qualify, and shared by every request of that kind.
-* A slot belongs to many pools, so taking it only sets ``taken[rank]``; each pool skips taken slots lazily
-  with a union-find "next possibly free position" array (path compression), so finding the first free slot
-  at or after a position is amortised near O(1).
-* Requests are grouped by the key (procedure, sites, language, step-free) that decides their pools. Each group
-  keeps an upper bound of the start of the latest free slot it could take. Slots are only ever taken, so
-  the bound stays valid; once capacity runs out, the long tail of requests is rejected by one datetime
-  comparison each. The bound is made exact again whenever a search fails.
+  sorted list of ranks that one kind of request may take at one scope (one site, or every site), merged on
+  demand from the signatures that qualify and shared by every request of that kind.
+* A slot belongs to many pools, so taking it only sets ``taken[rank]``; each pool skips taken slots lazily,
+  with a union-find "next possibly free position" array whose runs are found and compressed in C.
+* The queue is never sorted as a whole, which would cost more than the rule itself: it is served one due
+  date at a time, and only the requests that may still get a slot are sorted and searched for. Once
+  capacity runs out, the long tail of the queue costs one comparison per request.
 """
 
 from __future__ import annotations
@@ -31,7 +29,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import chain, groupby, repeat
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 
 __all__ = ["Assignment", "FreeSlot", "WaitingRequest", "allocate"]
 
@@ -76,15 +74,16 @@ class Assignment:
     slot_id: int
 
 
-# Upper bound of the latest free slot of a request group that has no slot at all: earlier than any not_before.
+# The latest free slot of requests that have none: earlier than any not_before.
 _NOTHING_LEFT = datetime.datetime.min.replace(tzinfo=datetime.UTC)
+# The scope of a pool that spans every site.
+_EVERY_SITE = None
 
 _ID = attrgetter("id")
 _RECEIVED_AT = attrgetter("received_at")
 _STARTS_AT = attrgetter("starts_at")
 
-# A pool scope: one site id, or every site.
-_EVERY_SITE = None
+_GroupKey = tuple[int, frozenset[int] | None, str | None, bool]
 
 
 def allocate(requests: Iterable[WaitingRequest], slots: Iterable[FreeSlot]) -> list[Assignment]:
@@ -95,221 +94,6 @@ def allocate(requests: Iterable[WaitingRequest], slots: Iterable[FreeSlot]) -> l
     return _serve(_by_due_date(requests), table)
 
 
-class _Pool:
-    """The slots one kind of request may take at one scope, as ascending global ranks."""
-
-    __slots__ = ("last", "ranks", "skip")
-
-    def __init__(self, ranks: list[int]) -> None:
-        self.ranks = ranks
-        # skip[i] = j: every position in [i, j) was taken when last looked at. Searches start from few
-        # positions (one per distinct not_before), so only those are keys.
-        self.skip: dict[int, int] = {}
-        # Upper bound of the last free position; it only decreases because slots are only ever taken.
-        self.last = len(ranks) - 1
-
-    def first_free(self, pos: int, taken: bytearray) -> int:
-        """The first free position at or after ``pos``; ``len(ranks)`` when there is none."""
-        ranks = self.ranks
-        free = self.skip.get(pos, pos)
-        if free < len(ranks) and taken[ranks[free]]:
-            free = self.skip[pos] = _next_free(ranks, free, taken)
-        return free
-
-    def shrink_last(self, taken: bytearray) -> int:
-        """Make ``last`` exact and return it (-1 once the pool is exhausted)."""
-        ranks = self.ranks
-        last = self.last
-        if last >= 0 and taken[ranks[last]]:
-            last = self.last = _previous_free(ranks, last, taken)
-        return last
-
-
-def _next_free(ranks: list[int], pos: int, taken: bytearray) -> int:
-    """The first free position after ``pos``, or ``len(ranks)``.
-
-    A slot is taken through whichever pool found it, and the other pools holding it learn of it here.
-    Slots are mostly taken in long runs of the global order (the earliest go first), so the first jump is
-    to the next free rank of the whole table, found by ``bytearray.find`` in C. When the pool's slot there is
-    taken too, its flags are read in C, chunk by chunk.
-    """
-    free_rank = taken.find(0, ranks[pos])
-    if free_rank < 0:
-        return len(ranks)
-    pos = bisect_left(ranks, free_rank, pos + 1)
-    if pos < len(ranks) and taken[ranks[pos]]:
-        pos = _scan_forward(ranks, pos + 1, taken)
-    return pos
-
-
-def _previous_free(ranks: list[int], pos: int, taken: bytearray) -> int:
-    """The last free position before ``pos``, or -1: ``_next_free`` backwards."""
-    free_rank = taken.rfind(0, 0, ranks[pos])
-    if free_rank < 0:
-        return -1
-    pos = bisect_right(ranks, free_rank, 0, pos) - 1
-    if pos >= 0 and taken[ranks[pos]]:
-        pos = _scan_backward(ranks, pos - 1, taken)
-    return pos
-
-
-def _scan_forward(ranks: list[int], start: int, taken: bytearray) -> int:
-    """The first position at or after ``start`` whose slot is free, or ``len(ranks)``.
-
-    Slots are taken in long runs (the earliest go first), so the flags are read in growing chunks by C
-    code rather than one by one in Python.
-    """
-    flag = taken.__getitem__
-    end = len(ranks)
-    size = 16
-    while start < end:
-        found = bytes(map(flag, ranks[start : start + size])).find(0)
-        if found >= 0:
-            return start + found
-        start += size
-        size *= 2
-    return end
-
-
-def _scan_backward(ranks: list[int], stop: int, taken: bytearray) -> int:
-    """The last position at or before ``stop`` whose slot is free, or -1."""
-    flag = taken.__getitem__
-    size = 16
-    while stop >= 0:
-        start = max(0, stop - size + 1)
-        found = bytes(map(flag, ranks[start : stop + 1])).rfind(0)
-        if found >= 0:
-            return start + found
-        stop = start - 1
-        size *= 2
-    return -1
-
-
-class _Group:
-    """The pools of all requests sharing one (procedure, sites, language, step-free) key."""
-
-    __slots__ = ("latest", "pools")
-
-    def __init__(self, pools: list[_Pool], starts: Sequence[datetime.datetime]) -> None:
-        self.pools = pools
-        self.latest = _NOTHING_LEFT
-        if pools:
-            self.latest = starts[max(pool.ranks[-1] for pool in pools)]
-
-    def tighten(self, starts: Sequence[datetime.datetime], taken: bytearray) -> None:
-        """Drop exhausted pools and make ``latest`` exact."""
-        live = []
-        top = -1
-        for pool in self.pools:
-            last = pool.shrink_last(taken)
-            if last >= 0:
-                live.append(pool)
-                top = max(top, pool.ranks[last])
-        self.pools = live
-        self.latest = starts[top] if top >= 0 else _NOTHING_LEFT
-
-
-class _SlotTable:
-    """Every free slot, ranked by (starts_at, id), with the pools built over it."""
-
-    def __init__(self, slots: Iterable[FreeSlot]) -> None:
-        # Two stable sorts are much cheaper than one on (starts_at, id): ties on starts_at are the rule.
-        ordered = sorted(sorted(slots, key=_ID), key=_STARTS_AT)
-        self.ids: list[int] = [slot.id for slot in ordered]
-        self.starts: list[datetime.datetime] = [slot.starts_at for slot in ordered]
-        self.dates: list[datetime.date] = [slot.local_date for slot in ordered]
-        self.taken = bytearray(len(ordered))
-        self._day_end: list[int] | None = None
-        self._first_rank_at: dict[datetime.datetime, int] = {}
-        self._pools: dict[tuple[int | None, int, str | None, bool], _Pool | None] = {}
-        self._signatures: dict[int | None, list[tuple[frozenset[int], frozenset[str], bool, list[int]]]] = {}
-        self._group_by_signature(ordered)
-
-    def _group_by_signature(self, ordered: list[FreeSlot]) -> None:
-        # Counters have few distinct configurations, so a pool is a merge of a few signature lists
-        # rather than a scan of every slot.
-        groups: dict[tuple[int, frozenset[int], frozenset[str], bool], list[int]] = {}
-        for rank, slot in enumerate(ordered):
-            key = (slot.site_id, slot.procedure_ids, slot.languages, slot.step_free)
-            group = groups.get(key)
-            if group is None:
-                groups[key] = [rank]
-            else:
-                group.append(rank)
-        every_site = self._signatures.setdefault(_EVERY_SITE, [])
-        self._procedure_ids = sorted(frozenset().union(*(key[1] for key in groups)))
-        for (site_id, procedure_ids, languages, step_free), ranks in groups.items():
-            signature = (procedure_ids, languages, step_free, ranks)
-            self._signatures.setdefault(site_id, []).append(signature)
-            every_site.append(signature)
-
-    def group(
-        self, procedure_id: int, site_ids: frozenset[int] | None, language: str | None, needs_step_free: bool
-    ) -> _Group:
-        scopes: Iterable[int | None] = (_EVERY_SITE,) if site_ids is None else sorted(site_ids)
-        pools = [self._pool(scope, procedure_id, language, needs_step_free) for scope in scopes]
-        return _Group([pool for pool in pools if pool is not None], self.starts)
-
-    def _pool(
-        self, scope: int | None, procedure_id: int, language: str | None, needs_step_free: bool
-    ) -> _Pool | None:
-        key = (scope, procedure_id, language, needs_step_free)
-        if key in self._pools:
-            return self._pools[key]
-        parts = [
-            ranks
-            for procedure_ids, languages, step_free, ranks in self._signatures.get(scope, ())
-            if procedure_id in procedure_ids
-            and (language is None or language in languages)
-            and (step_free or not needs_step_free)
-        ]
-        pool = None
-        if len(parts) == 1:
-            pool = _Pool(parts[0])
-        elif parts:
-            # Concatenated sorted runs: timsort merges them in O(n log k).
-            merged = list(chain.from_iterable(parts))
-            merged.sort()
-            pool = _Pool(merged)
-        self._pools[key] = pool
-        return pool
-
-    def first_rank_at(self, moment: datetime.datetime) -> int:
-        """The rank of the first slot starting at or after ``moment``; cached, as requests share a few."""
-        rank = self._first_rank_at.get(moment)
-        if rank is None:
-            rank = self._first_rank_at[moment] = bisect_left(self.starts, moment)
-        return rank
-
-    def latest_by_procedure(self) -> defaultdict[int, datetime.datetime]:
-        """For each procedure, the start of its latest free slot: a cheap first filter of the queue.
-
-        Exact at the time of the call; a procedure without any slot maps to ``_NOTHING_LEFT``.
-        """
-        latest: defaultdict[int, datetime.datetime] = defaultdict(lambda: _NOTHING_LEFT)
-        for procedure_id in self._procedure_ids:
-            pool = self._pool(_EVERY_SITE, procedure_id, None, False)
-            assert pool is not None
-            last = pool.shrink_last(self.taken)
-            if last >= 0:
-                latest[procedure_id] = self.starts[pool.ranks[last]]
-        return latest
-
-    @property
-    def day_end(self) -> list[int]:
-        """For each rank, the first later rank whose local date differs.
-
-        Built on first use: only requests with unavailable days need it.
-        """
-        if self._day_end is None:
-            day_end: list[int] = []
-            for _, run in groupby(self.dates):
-                length = sum(1 for _ in run)
-                day_end.extend(repeat(len(day_end) + length, length))
-            self._day_end = day_end
-        return self._day_end
-
-
 def _by_due_date(requests: Iterable[WaitingRequest]) -> dict[datetime.date, list[WaitingRequest]]:
     buckets: defaultdict[datetime.date, list[WaitingRequest]] = defaultdict(list)
     for request in requests:
@@ -318,36 +102,31 @@ def _by_due_date(requests: Iterable[WaitingRequest]) -> dict[datetime.date, list
 
 
 def _serve(buckets: dict[datetime.date, list[WaitingRequest]], table: _SlotTable) -> list[Assignment]:
-    """Run the rule over the queue; return the assignments in serving order.
+    """Serve the queue one due date at a time; return the assignments in serving order.
 
-    The queue is never sorted as a whole: a full sort of a million requests costs more than the rule
-    itself. It is served one due date at a time, and within a due date only the requests that may still
-    get a slot are sorted. Dropping the others early changes nothing, because a request that has no
-    compatible free slot now will not have one later: slots are only ever taken.
+    Within a due date, the requests that cannot get a slot any more are dropped before sorting. That changes
+    nothing: a request with no compatible free slot now will not have one later, as slots are only taken.
     """
-    groups: dict[tuple[int, frozenset[int] | None, str | None, bool], _Group] = {}
-    starts = table.starts
-    taken = table.taken
+    groups: dict[_GroupKey, _Group] = {}
     slot_ids = table.ids
+    taken = table.taken
     served: list[Assignment] = []
     for due_date in sorted(buckets):
         latest = table.latest_by_procedure()
-        hopeful = [request for request in buckets[due_date] if request.not_before <= latest[request.procedure_id]]
-        if not hopeful:
-            continue
-        # Stable sorts: by id first, so that ties on received_at are broken by id.
+        hopeful = [r for r in buckets[due_date] if r.not_before <= latest[r.procedure_id]]
+        # Two stable sorts, id first, are cheaper than one on (received_at, id).
         hopeful.sort(key=_ID)
         hopeful.sort(key=_RECEIVED_AT)
         for request in hopeful:
             key = (request.procedure_id, request.site_ids, request.language, request.needs_step_free)
             group = groups.get(key)
             if group is None:
-                group = groups[key] = table.group(*key)
+                group = groups[key] = table.group(key)
             if request.not_before > group.latest:
                 continue
             rank = _earliest(group.pools, request, table)
             if rank < 0:
-                group.tighten(starts, taken)
+                group.tighten(table)
                 continue
             taken[rank] = 1
             served.append(Assignment(request.id, slot_ids[rank]))
@@ -375,21 +154,19 @@ def _earliest(pools: list[_Pool], request: WaitingRequest, table: _SlotTable) ->
 def _skip_unavailable_days(
     pool: _Pool, pos: int, request: WaitingRequest, table: _SlotTable, best: int
 ) -> int:
-    """The first free position at or after ``pos`` on a day the applicant can come.
+    """The first free position at or after ``pos`` on a day the applicant can come, if it beats ``best``.
 
-    Terminates: each step moves ``pos`` strictly forward, past at least the rest of one run of equal local
-    dates in global order (all slots of that run are on the same unavailable date), so it takes at most as
-    many steps as there are date runs after ``pos``: about one per open day of the horizon when the
-    prefecture's sites share a timezone. It also stops as soon as it passes ``best``, which another pool
-    already beats.
+    Terminates: each step moves ``pos`` strictly forward, past the rest of a run of slots with one local date
+    in global order (all on the same unavailable day), so there are at most as many steps as date runs after
+    ``pos``: about one per open day of the horizon when the prefecture's sites share a timezone. The scan
+    also stops once it passes ``best``, which another pool already offers.
     """
     ranks = pool.ranks
     end = len(ranks)
     dates = table.dates
+    day_end = table.day_end()
     weekdays = request.unavailable_weekdays
     unavailable = request.unavailable_dates
-    day_end = table.day_end
-    taken = table.taken
     while pos < end:
         rank = ranks[pos]
         if rank >= best:
@@ -397,5 +174,216 @@ def _skip_unavailable_days(
         date = dates[rank]
         if date.weekday() not in weekdays and date not in unavailable:
             return pos
-        pos = pool.first_free(bisect_left(ranks, day_end[rank], pos), taken)
+        pos = pool.first_free(bisect_left(ranks, day_end[rank], pos), table.taken)
     return end
+
+
+class _Pool:
+    """The slots one kind of request may take at one scope, as ascending global ranks."""
+
+    __slots__ = ("last", "ranks", "skip")
+
+    def __init__(self, ranks: list[int]) -> None:
+        self.ranks = ranks
+        # Union-find over positions: skip[i] == 0 means "not known to be taken"; skip[i] = j > i means every
+        # position in [i, j) is taken. Zero as the sentinel makes the array one C-level allocation. It is
+        # allocated on the first search, as many pools are never searched.
+        self.skip: list[int] | None = None
+        # Upper bound of the last free position; it only decreases because slots are only ever taken.
+        self.last = len(ranks) - 1
+
+    def first_free(self, pos: int, taken: bytearray) -> int:
+        """The first free position at or after ``pos``; ``len(ranks)`` when there is none."""
+        ranks = self.ranks
+        end = len(ranks)
+        skip = self.skip
+        if skip is None:
+            skip = self.skip = [0] * end
+        free = pos
+        while free < end:
+            jump = skip[free]
+            if not jump:
+                if not taken[ranks[free]]:
+                    break
+                jump = _next_free(ranks, free, taken)
+                # Path compression of the whole run at once, in C.
+                skip[free:jump] = [jump] * (jump - free)
+            free = jump
+        if free != pos:
+            skip[pos] = free
+        return free
+
+    def shrink_last(self, taken: bytearray) -> int:
+        """Make ``last`` exact and return it (-1 once the pool is exhausted)."""
+        ranks = self.ranks
+        last = self.last
+        if last >= 0 and taken[ranks[last]]:
+            last = self.last = _previous_free(ranks, last, taken)
+        return last
+
+
+def _next_free(ranks: list[int], pos: int, taken: bytearray) -> int:
+    """The first free position after ``pos`` (which is taken), or ``len(ranks)``.
+
+    A slot is taken through whichever pool found it; the other pools holding it learn of it here. Slots are
+    mostly taken in long runs of the global order (the earliest go first), so the first jump goes to the next
+    free rank of the whole table, found by ``bytearray.find`` in C. When the pool's slot there is taken too,
+    the pool's flags are read chunk by chunk, again in C. ``taken`` ends with a free sentinel byte, so both
+    searches always find a zero.
+    """
+    end = len(ranks)
+    pos = bisect_left(ranks, taken.find(0, ranks[pos]), pos + 1)
+    if pos == end or not taken[ranks[pos]]:
+        return pos
+    sentinel = len(taken) - 1
+    start = pos + 1
+    size = 16
+    while start < end:
+        chunk = ranks[start : start + size]
+        found = itemgetter(*chunk, sentinel)(taken).index(0)
+        if found < len(chunk):
+            return start + found
+        start += size
+        size *= 2
+    return end
+
+
+def _previous_free(ranks: list[int], pos: int, taken: bytearray) -> int:
+    """The last free position before ``pos`` (which is taken), or -1: ``_next_free`` backwards."""
+    free_rank = taken.rfind(0, 0, ranks[pos])
+    if free_rank < 0:
+        return -1
+    pos = bisect_right(ranks, free_rank, 0, pos) - 1
+    if pos < 0 or not taken[ranks[pos]]:
+        return pos
+    sentinel = len(taken) - 1
+    stop = pos - 1
+    size = 16
+    while stop >= 0:
+        start = max(0, stop - size + 1)
+        chunk = ranks[start : stop + 1]
+        found = itemgetter(*reversed(chunk), sentinel)(taken).index(0)
+        if found < len(chunk):
+            return stop - found
+        stop = start - 1
+        size *= 2
+    return -1
+
+
+class _Group:
+    """The pools of all requests sharing one (procedure, sites, language, step-free) key."""
+
+    __slots__ = ("latest", "pools")
+
+    def __init__(self, pools: list[_Pool], starts: Sequence[datetime.datetime]) -> None:
+        self.pools = pools
+        # Upper bound of the start of the latest free slot of the pools: still valid as slots get taken, made
+        # exact again whenever a search fails, so that the requests after it are turned away at once.
+        self.latest = starts[max(pool.ranks[-1] for pool in pools)] if pools else _NOTHING_LEFT
+
+    def tighten(self, table: _SlotTable) -> None:
+        """Drop exhausted pools and make ``latest`` exact."""
+        live = []
+        top = -1
+        for pool in self.pools:
+            last = pool.shrink_last(table.taken)
+            if last >= 0:
+                live.append(pool)
+                top = max(top, pool.ranks[last])
+        self.pools = live
+        self.latest = table.starts[top] if top >= 0 else _NOTHING_LEFT
+
+
+_Signature = tuple[frozenset[int], frozenset[str], bool, list[int]]
+
+
+class _SlotTable:
+    """Every free slot, ranked by (starts_at, id), and the pools built over them."""
+
+    def __init__(self, slots: Iterable[FreeSlot]) -> None:
+        # Two stable sorts, id first, are cheaper than one on (starts_at, id): equal starts are the rule.
+        ordered = sorted(sorted(slots, key=_ID), key=_STARTS_AT)
+        self.ids: list[int] = [slot.id for slot in ordered]
+        self.starts: list[datetime.datetime] = [slot.starts_at for slot in ordered]
+        self.dates: list[datetime.date] = [slot.local_date for slot in ordered]
+        # One flag per rank, plus a last byte that stays free: see _next_free.
+        self.taken = bytearray(len(ordered) + 1)
+        self._signatures = self._by_signature(ordered)
+        self._procedure_ids = sorted({p for signature in self._signatures[_EVERY_SITE] for p in signature[0]})
+        self._pools: dict[tuple[int | None, int, str | None, bool], _Pool | None] = {}
+        self._first_rank_at: dict[datetime.datetime, int] = {}
+        self._day_end: list[int] | None = None
+
+    @staticmethod
+    def _by_signature(ordered: list[FreeSlot]) -> dict[int | None, list[_Signature]]:
+        """The ranks of each signature, listed per site and for every site.
+
+        Counters have few distinct configurations, so a pool is a merge of a few signature lists rather
+        than a scan of every slot.
+        """
+        ranks_of: dict[tuple[int, frozenset[int], frozenset[str], bool], list[int]] = {}
+        for rank, slot in enumerate(ordered):
+            key = (slot.site_id, slot.procedure_ids, slot.languages, slot.step_free)
+            ranks = ranks_of.get(key)
+            if ranks is None:
+                ranks_of[key] = [rank]
+            else:
+                ranks.append(rank)
+        signatures: dict[int | None, list[_Signature]] = {_EVERY_SITE: []}
+        for (site_id, procedure_ids, languages, step_free), ranks in ranks_of.items():
+            signature = (procedure_ids, languages, step_free, ranks)
+            signatures.setdefault(site_id, []).append(signature)
+            signatures[_EVERY_SITE].append(signature)
+        return signatures
+
+    def group(self, key: _GroupKey) -> _Group:
+        procedure_id, site_ids, language, needs_step_free = key
+        scopes: Iterable[int | None] = (_EVERY_SITE,) if site_ids is None else sorted(site_ids)
+        pools = [self._pool(scope, procedure_id, language, needs_step_free) for scope in scopes]
+        return _Group([pool for pool in pools if pool is not None], self.starts)
+
+    def _pool(
+        self, scope: int | None, procedure_id: int, language: str | None, needs_step_free: bool
+    ) -> _Pool | None:
+        key = (scope, procedure_id, language, needs_step_free)
+        if key not in self._pools:
+            parts = [
+                ranks
+                for procedure_ids, languages, step_free, ranks in self._signatures.get(scope, ())
+                if procedure_id in procedure_ids
+                and (language is None or language in languages)
+                and (step_free or not needs_step_free)
+            ]
+            # Sorted runs concatenated: timsort merges them in O(n log k).
+            self._pools[key] = _Pool(sorted(chain.from_iterable(parts))) if parts else None
+        return self._pools[key]
+
+    def first_rank_at(self, moment: datetime.datetime) -> int:
+        """The rank of the first slot starting at or after ``moment``; cached, as requests share a few."""
+        rank = self._first_rank_at.get(moment)
+        if rank is None:
+            rank = self._first_rank_at[moment] = bisect_left(self.starts, moment)
+        return rank
+
+    def latest_by_procedure(self) -> defaultdict[int, datetime.datetime]:
+        """For each procedure, the start of its latest free slot, exact now: a cheap first filter."""
+        latest: defaultdict[int, datetime.datetime] = defaultdict(lambda: _NOTHING_LEFT)
+        for procedure_id in self._procedure_ids:
+            pool = self._pool(_EVERY_SITE, procedure_id, None, False)
+            last = pool.shrink_last(self.taken) if pool is not None else -1
+            if last >= 0:
+                latest[procedure_id] = self.starts[pool.ranks[last]]
+        return latest
+
+    def day_end(self) -> list[int]:
+        """For each rank, the first later rank with another local date.
+
+        Built on first use: only requests with unavailable days need it.
+        """
+        if self._day_end is None:
+            day_end: list[int] = []
+            for _, run in groupby(self.dates):
+                length = sum(1 for _ in run)
+                day_end.extend(repeat(len(day_end) + length, length))
+            self._day_end = day_end
+        return self._day_end

@@ -147,7 +147,8 @@ def allocate_prefecture(prefecture: Prefecture, *, now: datetime.datetime | None
         clock.lap("lock_prefecture")
         # The clock is read after the lock: a run that waited for another one must not offer slots that
         # started while it waited.
-        now = now or timezone.now()
+        read_at = timezone.now()
+        now = now or read_at
         world = _World.load(prefecture, now)
         clock.lap("load")
         run.waiting, run.free_slots = len(world.requests), len(world.slots)
@@ -156,7 +157,7 @@ def allocate_prefecture(prefecture: Prefecture, *, now: datetime.datetime | None
             _write(world, assignments, run, clock)
         if more:
             enqueue_allocation(prefecture.pk)
-        transaction.on_commit(lambda: note_run(prefecture.pk, now))
+        transaction.on_commit(lambda: note_run(prefecture.pk, read_at))
     clock.lap("commit")
     run.seconds = time.perf_counter() - started
     return run
@@ -447,12 +448,13 @@ def _assign_and_lock(
             locked_slots |= got
             lost_slots = new_slots - got
         clock.lap("lock")
-        if not lost_requests and not lost_slots:
-            return assignments, False
         excluded_requests |= lost_requests
         excluded_slots |= lost_slots
+        run.skipped = len(excluded_requests) + len(excluded_slots)
+        if not lost_requests and not lost_slots:
+            # What was skipped is busy elsewhere; the periodic run comes back to it.
+            return assignments, False
     kept = [a for a in assignments if a.request_id in locked_requests and a.slot_id in locked_slots]
-    run.skipped = len(assignments) - len(kept)
     return kept, True
 
 

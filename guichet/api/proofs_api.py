@@ -12,7 +12,7 @@ import json
 
 from django.http import HttpRequest
 from django.utils.translation import gettext
-from ninja import Header, Router, Schema
+from ninja import Header, Router, Schema, Status
 
 from guichet.errors import DomainError, NotFound
 from guichet.evidence import permissions, services, signing
@@ -76,7 +76,7 @@ def request_proofs(
     if found is None:
         token_matches(x_access_token, "")
         raise not_found
-    if not permissions.can_read_request(request.user, found, x_access_token[:200]):
+    if not permissions.can_read_request(request, found, x_access_token[:200]):
         raise not_found
     proofs = [
         {
@@ -88,7 +88,7 @@ def request_proofs(
         }
         for proof in services.proofs_of(found)
     ]
-    return 200, {"reference": found.reference, "proofs": proofs}
+    return Status(200, {"reference": found.reference, "proofs": proofs})
 
 
 def _verify_body(request: HttpRequest) -> object:
@@ -141,5 +141,5 @@ def verify(request: HttpRequest):
     try:
         verified = services.verify_token(token)
     except signing.TokenError as error:
-        return 200, {"valid": False, "code": error.code, "message": error.message}
-    return 200, {"valid": True, "kid": verified.kid, "payload": verified.payload}
+        return Status(200, {"valid": False, "code": error.code, "message": error.message})
+    return Status(200, {"valid": True, "kid": verified.kid, "payload": verified.payload})

@@ -12,6 +12,7 @@ Refusals are DomainErrors (guichet.errors) with a stable code; a refused call ch
 from __future__ import annotations
 
 import datetime
+import functools
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -105,8 +106,7 @@ def _set_status(request: AppointmentRequest, status: str, now: datetime.datetime
 
 
 def slot_details(slot: Slot) -> dict:
-    """What proofs and messages say about a slot (JSON values only)."""
-    # Datetimes stay datetimes: the evidence service writes them in UTC with their local-time twin.
+    """What proofs say about a slot. The start stays a datetime: evidence writes it in UTC and local time."""
     return {
         "slot": slot.pk,
         "site": slot.counter.site.name,
@@ -118,15 +118,13 @@ def slot_details(slot: Slot) -> dict:
 def _integrity_to_conflict(func):
     """A constraint the database enforces (one holder per slot, no overlap at a counter) refused the write."""
 
+    @functools.wraps(func)
     def wrapper(*args, **kwargs):
         try:
             return func(*args, **kwargs)
         except IntegrityError as exc:
             raise SlotTaken() from exc
 
-    wrapper.__name__ = func.__name__
-    wrapper.__doc__ = func.__doc__
-    wrapper.__wrapped__ = func
     return wrapper
 
 
@@ -207,7 +205,7 @@ def decline_offer(
 
 
 def request_another_offer(offer: Offer, actor: Actor, *, now: datetime.datetime | None = None) -> None:
-    """ "Offer me another slot": declines this one; the request keeps its place."""
+    """The person asks for another slot: this offer is declined (reason "another"); the place is kept."""
     decline_offer(offer, actor, reason="another", now=now)
 
 
@@ -256,6 +254,7 @@ def _lapse_batch(due: list[tuple[int, int, int]], now: datetime.datetime) -> int
             )
         }
         events: list[tuple[AppointmentRequest, str, dict]] = []
+        unproven: list[tuple[AppointmentRequest, dict]] = []
         prefectures: set[int] = set()
         for offer in offers:
             request = requests[offer.request_id]
@@ -268,7 +267,7 @@ def _lapse_batch(due: list[tuple[int, int, int]], now: datetime.datetime) -> int
                 # An open-mode pick not confirmed in time: no penalty, no proof, only the audit entry.
                 if request.status == RequestStatus.OFFERED:
                     _set_status(request, RequestStatus.WAITING, now)
-                record_event(request, "offer_lapsed", SYSTEM, details=details, at=now, proof=False)
+                unproven.append((request, details))
                 continue
             if request.status != RequestStatus.OFFERED:
                 events.append((request, "offer_lapsed", details))
@@ -282,6 +281,8 @@ def _lapse_batch(due: list[tuple[int, int, int]], now: datetime.datetime) -> int
                 events.append((request, "paused", {"consecutive_lapses": lapses}))
                 notify(request, "paused", {"consecutive_lapses": lapses})
         Offer.objects.bulk_update(offers, ["status", "decided_at"])
+        for request, details in unproven:
+            record_event(request, "offer_lapsed", SYSTEM, details=details, at=now, proof=False)
         if events:
             record_events(events, SYSTEM, at=now)
         for prefecture_id in sorted(prefectures):

@@ -4,7 +4,9 @@ import datetime
 
 from django import forms
 from django.conf import settings
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from guichet.accounts.models import Role
@@ -156,8 +158,6 @@ class AssistedChannelForm(forms.Form):
         required=False,
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M", "%Y-%m-%dT%H:%M:%S"],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        help_text=_("Leave empty for now. At most %(days)d days back.")
-        % {"days": settings.ASSISTED_INTAKE_MAX_BACKDATE_DAYS},
     )
     backdate_reason = forms.CharField(
         label=_("Why the contact is dated in the past"),
@@ -169,6 +169,10 @@ class AssistedChannelForm(forms.Form):
     def __init__(self, *args, prefecture=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.prefecture = prefecture
+        # Built here, in the reader's language and with the setting in force.
+        self.fields["received_at"].help_text = gettext("Leave empty for now. At most %(days)d days back.") % {
+            "days": settings.ASSISTED_INTAKE_MAX_BACKDATE_DAYS
+        }
 
     def clean_received_at(self):
         value = self.cleaned_data.get("received_at")
@@ -210,10 +214,14 @@ class ConsentForm(forms.Form):
     consent_form = forms.FileField(
         label=_("Signed form (PDF, JPEG or PNG)"),
         required=False,
-        help_text=_("Optional; at most %(mb)d MB.")
-        % {"mb": settings.MANDATE_FORM_MAX_BYTES // (1024 * 1024)},
         widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,image/jpeg,image/png"}),
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["consent_form"].help_text = gettext("Optional; at most %(size)s.") % {
+            "size": filesizeformat(settings.MANDATE_FORM_MAX_BYTES)
+        }
 
 
 class AttachMandateForm(ConsentForm):

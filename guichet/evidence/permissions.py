@@ -1,11 +1,12 @@
 """Who may see evidence: the applicant (by their access token), staff of the prefecture, partners.
 
-Every evidence page and API route asks these functions and nothing else, so that the back office can
-point them at its roles (guichet.accounts.permissions) in one place. Until then staff means an active
-`is_staff` or superuser account.
+Every evidence page and API route asks these functions and nothing else. Staff roles and tenants are the
+back office's (guichet.accounts.permissions: a role in the prefecture, a verified second factor); where that
+app is not installed, staff means an active `is_staff` or superuser account.
 """
 
 from functools import wraps
+from types import ModuleType
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
@@ -16,22 +17,58 @@ from guichet.catalog.models import Prefecture
 from guichet.waitlist.models import AppointmentRequest
 
 
+def _roles() -> ModuleType | None:
+    """The back office's roles, when installed."""
+    if "guichet.accounts" not in settings.INSTALLED_APPS:
+        return None
+    try:
+        from guichet.accounts import permissions as roles
+    except ImportError:
+        return None
+    return roles
+
+
+def _active(user) -> bool:
+    return bool(user is not None and getattr(user, "is_authenticated", False) and user.is_active)
+
+
+def session_verified(http_request) -> bool:
+    """Logged in, and (with the back office's accounts) past the second factor in this session."""
+    if not _active(getattr(http_request, "user", None)):
+        return False
+    roles = _roles()
+    if roles is None:
+        return True
+    return bool(http_request.session.get(roles.SESSION_2FA_KEY))
+
+
 def is_staff_user(user) -> bool:
-    return bool(
-        user is not None
-        and getattr(user, "is_authenticated", False)
-        and user.is_active
-        and (user.is_staff or user.is_superuser)
-    )
+    """A member of the staff of at least one prefecture."""
+    if not _active(user):
+        return False
+    roles = _roles()
+    if roles is not None:
+        return roles.is_staff_member(user)
+    return bool(user.is_staff or user.is_superuser)
 
 
 def can_access_prefecture(user, prefecture: Prefecture | int | None) -> bool:
     """May this user see and act on this prefecture's requests, court orders and alerts?"""
-    return is_staff_user(user) and prefecture is not None
+    if prefecture is None or not _active(user):
+        return False
+    roles = _roles()
+    if roles is not None:
+        return roles.can_access_prefecture(user, prefecture)
+    return bool(user.is_staff or user.is_superuser)
 
 
 def can_manage_court_orders(user, prefecture: Prefecture | int) -> bool:
     """Recording a court order and opening an extra slot: a manager's act."""
+    roles = _roles()
+    if roles is not None and _active(user):
+        from guichet.accounts.models import Role
+
+        return roles.has_role(user, prefecture, Role.MANAGER)
     return can_access_prefecture(user, prefecture)
 
 
@@ -39,21 +76,20 @@ def visible_prefecture_ids(user) -> list[int] | None:
     """The prefectures whose alerts and orders a staff user sees; None means all of them."""
     if not is_staff_user(user):
         return []
+    roles = _roles()
+    if roles is not None:
+        return list(roles.memberships(user).values_list("prefecture_id", flat=True))
     return None
 
 
-def can_access_partner_copy(user, request: AppointmentRequest) -> bool:
-    """A partner organisation acting for the applicant under a mandate (court files, proofs)."""
-    try:
-        from guichet.accounts.permissions import visible_requests
-    except ImportError:
+def can_access_as_staff_or_partner(user, request: AppointmentRequest) -> bool:
+    """Staff of the request's prefecture, or a partner organisation with an active mandate for it."""
+    if not _active(user):
         return False
-    if not getattr(user, "is_authenticated", False):
-        return False
-    try:
-        return visible_requests(user).filter(pk=request.pk).exists()
-    except Exception:
-        return False
+    roles = _roles()
+    if roles is not None:
+        return roles.can_access_request(user, request)
+    return can_access_prefecture(user, request.prefecture)
 
 
 def token_matches(request: AppointmentRequest, token: str | None) -> bool:
@@ -73,36 +109,39 @@ def token_matches(request: AppointmentRequest, token: str | None) -> bool:
     return hash_matches(token, request.access_token_hash)
 
 
-def can_read_request(user, request: AppointmentRequest, token: str | None) -> bool:
-    """The applicant with their token, staff of the request's prefecture, or a partner with a mandate."""
+def can_read_request(http_request, request: AppointmentRequest, token: str | None) -> bool:
+    """The applicant with their token; staff of the request's prefecture or a partner with a mandate, in
+    a verified session."""
     if token_matches(request, token):
         return True
-    if can_access_prefecture(user, request.prefecture):
-        return True
-    return can_access_partner_copy(user, request)
+    return session_verified(http_request) and can_access_as_staff_or_partner(http_request.user, request)
 
 
 def alert_recipients(prefecture: Prefecture) -> list[str]:
-    """Who gets a court-order alert by email: the prefecture's contact address and its staff."""
+    """Who gets a court-order alert by email: the prefecture's contact address and its managers."""
     from django.contrib.auth import get_user_model
 
     emails = [prefecture.contact_email] if prefecture.contact_email else []
-    emails += list(
-        get_user_model()
-        .objects.filter(is_active=True, is_staff=True)
-        .exclude(email="")
-        .order_by("pk")
-        .values_list("email", flat=True)
-    )
+    roles = _roles()
+    if roles is not None:
+        emails += roles.staff_emails(prefecture)
+    else:
+        emails += list(
+            get_user_model()
+            .objects.filter(is_active=True, is_staff=True)
+            .exclude(email="")
+            .order_by("pk")
+            .values_list("email", flat=True)
+        )
     return list(dict.fromkeys(emails))
 
 
 def staff_required(view):
-    """Logged in and staff; anonymous visitors go to the login page, others get 403."""
+    """A verified staff member; anonymous visitors go to the login page, others get 403."""
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        if not getattr(request.user, "is_authenticated", False):
+        if not session_verified(request):
             try:
                 return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
             except NoReverseMatch:

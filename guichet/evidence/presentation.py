@@ -44,8 +44,14 @@ DETAIL_LABELS = {
     "note": gettext_lazy("Note"),
     "permit_expires_on": gettext_lazy("Permit expires on"),
     "received_on": gettext_lazy("Request made on"),
+    "sites": gettext_lazy("Acceptable sites"),
+    "changed": gettext_lazy("What changed"),
+    "by_post": gettext_lazy("Convocation sent by post"),
+    "due_date": gettext_lazy("Due date"),
+    "moved_from": gettext_lazy("Moved from an earlier appointment"),
 }
-HIDDEN_DETAILS = {"offer", "appointment", "court_order", "proof", "slot"}
+# Ids of internal rows, and data other pages already show, are not repeated.
+HIDDEN_DETAILS = {"offer", "appointment", "court_order", "proof", "slot", "filing_window", "cause", "source"}
 CANCELLED_BY = {"applicant": gettext_lazy("the applicant"), "prefecture": gettext_lazy("the prefecture")}
 
 # One sentence per event, for the statement at the top of a proof.
@@ -129,6 +135,11 @@ FRENCH_DETAIL_LABELS = {
     "note": "Note",
     "permit_expires_on": "Expiration du titre",
     "received_on": "Demande faite le",
+    "sites": "Sites acceptés",
+    "changed": "Éléments modifiés",
+    "by_post": "Convocation envoyée par courrier",
+    "due_date": "Date cible",
+    "moved_from": "Déplacé depuis un rendez-vous antérieur",
 }
 
 
@@ -214,6 +225,10 @@ def _detail_value(name: str, value, details: dict, tz) -> str:
     day = _parse_date(value)
     if day is not None:
         return date_text(day)
+    if name == "sites" and value == "any":
+        return _("any site of the prefecture")
+    if name == "moved_from":
+        return _("yes")
     if name == "cancelled_by" and value in CANCELLED_BY:
         return str(CANCELLED_BY[value])
     if name == "due_reason":
@@ -238,8 +253,10 @@ def describe(payload: dict, *, french: bool = False) -> ProofContent:
     raw_details = payload.get("details") if isinstance(payload.get("details"), dict) else {}
     details = []
     for key, value in raw_details.items():
-        if key in HIDDEN_DETAILS or key.endswith("_local") or value in (None, ""):
+        if key in HIDDEN_DETAILS or key.endswith("_local") or value in (None, "", [], {}):
             continue
+        if key in payload and payload[key] == value:
+            continue  # already said above (the due reason of a received proof, for instance)
         labels = FRENCH_DETAIL_LABELS if french else DETAIL_LABELS
         label = str(labels.get(key, key.replace("_", " ")))
         details.append((label, _detail_value(key, value, raw_details, tz)))

@@ -66,16 +66,14 @@ def _readable_request(http_request, reference: str) -> AppointmentRequest:
         # Spend the same hash comparison, so that timing does not tell an unknown reference.
         token_matches(token, "")
         raise Http404
-    if not permissions.can_read_request(http_request.user, found, token):
+    if not permissions.can_read_request(http_request, found, token):
         raise Http404
     return found
 
 
 def _readable_proof(http_request, pk: int) -> Proof:
     proof = Proof.objects.select_related("request__prefecture", "request__procedure").filter(pk=pk).first()
-    if proof is None or not permissions.can_read_request(
-        http_request.user, proof.request, _access_token(http_request)
-    ):
+    if proof is None or not permissions.can_read_request(http_request, proof.request, _access_token(http_request)):
         raise Http404
     return proof
 

@@ -40,12 +40,13 @@ KINDS = (
 APPOINTMENT_KINDS = {"appointment_confirmed", "appointment_reminder", "appointment_changed"}
 CONVOCATION_KINDS = {"appointment_confirmed", "appointment_changed"}
 
-# Dates written the way each language writes them ("E" is the genitive month name in Russian and
-# Ukrainian: "3 марта"). Day and month names come from Django's own catalogues.
+# Dates written the way each language writes them. In Russian and Ukrainian "E" is the genitive month
+# name ("3 марта") and the weekday goes in brackets, so that "до 4 марта 2026 (среда)" reads right after
+# any preposition. Day and month names come from Django's own catalogues.
 LONG_DATE = {
     "es": r"l j \d\e F \d\e Y",
-    "ru": "l, j E Y",
-    "uk": "l, j E Y",
+    "ru": "j E Y (l)",
+    "uk": "j E Y (l)",
     "zh-hans": "Y年n月j日 l",
     "tr": "j F Y l",
 }
@@ -53,7 +54,13 @@ SHORT_DATE = {"ru": "d.m.Y", "uk": "d.m.Y", "tr": "d.m.Y", "zh-hans": "Y-m-d"}
 
 
 def long_date(value: datetime.date) -> str:
-    return dateformat.format(value, LONG_DATE.get(translation.get_language(), "l j F Y"))
+    language = translation.get_language()
+    text = dateformat.format(value, LONG_DATE.get(language, "l j F Y"))
+    if language in {"ru", "uk"}:
+        # Django's catalogues capitalise these weekday names; inside a sentence they are lower case.
+        weekday = dateformat.format(value, "l")
+        text = text.replace(weekday, weekday.lower(), 1)
+    return text
 
 
 def short_date(value: datetime.date) -> str:

@@ -279,3 +279,42 @@ def test_a_site_closure_closes_every_counter_of_the_site(world, now, day):
     Closure.objects.create(site=world.sites[0], start_date=day, end_date=day, reason="strike")
     builders.request(world, "renewal")
     assert allocate(world.prefecture, now=now).offers == 0
+
+
+def test_what_changed_while_the_engine_ran_is_left_out_and_the_engine_runs_again(
+    world, now, day, monkeypatch
+):
+    from guichet.allocation import service
+    from guichet.capacity.models import Slot
+    from guichet.waitlist.models import AppointmentRequest
+
+    c1 = world.counters[0]
+    first_slot = builders.slot(c1, builders.at_local(c1, day, 9))
+    second_slot = builders.slot(c1, builders.at_local(c1, day, 10))
+    builders.slot(c1, builders.at_local(c1, day, 11))
+    gone = builders.request(world, due_in_days=1)
+    kept = builders.request(world, due_in_days=2)
+    someone = builders.request(world, due_in_days=3, status=RequestStatus.OFFERED)
+    real = service.engine.allocate
+    calls = []
+
+    def engine_meanwhile(requests, slots):
+        result = real(requests, slots)
+        if not calls:
+            # As if others committed while the engine ran: one person withdrew, one slot was taken.
+            AppointmentRequest.objects.filter(pk=gone.pk).update(status=RequestStatus.WITHDRAWN)
+            Hold.objects.create(
+                slot=Slot.objects.get(pk=second_slot.pk), request=someone, kind=Hold.Kind.OFFER
+            )
+        calls.append(len(result))
+        return result
+
+    monkeypatch.setattr(service.engine, "allocate", engine_meanwhile)
+    report = allocate(world.prefecture, now=now)
+
+    run = report.runs[0]
+    assert run.rounds == 2 and run.skipped == 2 and len(calls) == 2
+    assert not Offer.objects.filter(request=gone).exists()
+    # The engine ran again without the withdrawn request and the taken slot: `kept` gets the first slot.
+    assert Offer.objects.get(request=kept).slot == first_slot
+    assert Hold.objects.get(slot=second_slot).request == someone

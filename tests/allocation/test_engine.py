@@ -25,9 +25,19 @@ def at(day: int, hour: int, minute: int = 0) -> datetime.datetime:
     return datetime.datetime.combine(MONDAY + datetime.timedelta(days=day), datetime.time(hour, minute), UTC)
 
 
-def make_slot(id: int, *, day: int = 0, hour: int = 9, minute: int = 0, site: int = 1, counter: int = 1,
-              procedures: Iterable[int] = (1,), languages: Iterable[str] = (), step_free: bool = True,
-              local_date: datetime.date | None = None) -> FreeSlot:
+def make_slot(
+    id: int,
+    *,
+    day: int = 0,
+    hour: int = 9,
+    minute: int = 0,
+    site: int = 1,
+    counter: int = 1,
+    procedures: Iterable[int] = (1,),
+    languages: Iterable[str] = (),
+    step_free: bool = True,
+    local_date: datetime.date | None = None,
+) -> FreeSlot:
     starts_at = at(day, hour, minute)
     return FreeSlot(
         id=id,
@@ -41,10 +51,19 @@ def make_slot(id: int, *, day: int = 0, hour: int = 9, minute: int = 0, site: in
     )
 
 
-def make_request(id: int, *, procedure: int = 1, due: int = 10, received: int = 0,
-                 sites: Iterable[int] | None = None, not_before: datetime.datetime = NOW,
-                 language: str | None = None, step_free: bool = False, weekdays: Iterable[int] = (),
-                 dates: Iterable[datetime.date] = ()) -> WaitingRequest:
+def make_request(
+    id: int,
+    *,
+    procedure: int = 1,
+    due: int = 10,
+    received: int = 0,
+    sites: Iterable[int] | None = None,
+    not_before: datetime.datetime = NOW,
+    language: str | None = None,
+    step_free: bool = False,
+    weekdays: Iterable[int] = (),
+    dates: Iterable[datetime.date] = (),
+) -> WaitingRequest:
     """A request due ``due`` days after Monday, received ``received`` minutes before NOW."""
     return WaitingRequest(
         id=id,
@@ -224,21 +243,37 @@ def test_agrees_with_the_reference_on_a_crowded_prefecture():
     # generated worlds rarely reach.
     rng = random.Random(7)
     slots = []
-    for i in range(400):
+    for _ in range(400):
         site = rng.randint(1, 3)
-        slots.append(make_slot(
-            rng.randrange(10_000), day=rng.randrange(20), hour=rng.randint(7, 15), minute=rng.choice((0, 30)),
-            site=site, counter=rng.randint(1, 4), procedures=rng.sample(range(1, 5), rng.randint(1, 3)),
-            languages=rng.sample(("ar", "en", "ru"), rng.choice((0, 0, 1, 2))), step_free=site != 3,
-        ))
+        slots.append(
+            make_slot(
+                rng.randrange(10_000),
+                day=rng.randrange(20),
+                hour=rng.randint(7, 15),
+                minute=rng.choice((0, 30)),
+                site=site,
+                counter=rng.randint(1, 4),
+                procedures=rng.sample(range(1, 5), rng.randint(1, 3)),
+                languages=rng.sample(("ar", "en", "ru"), rng.choice((0, 0, 1, 2))),
+                step_free=site != 3,
+            )
+        )
     slots = list({slot.id: slot for slot in slots}.values())
     requests = [
         make_request(
-            i, procedure=rng.randint(1, 4), due=rng.randrange(30), received=rng.randrange(100),
-            sites=rng.choice((None, {1}, {2}, {1, 3}, {2, 3})), not_before=at(rng.randrange(8), 0),
-            language=rng.choice((None,) * 8 + ("ar", "ru")), step_free=rng.random() < 0.1,
+            i,
+            procedure=rng.randint(1, 4),
+            due=rng.randrange(30),
+            received=rng.randrange(100),
+            sites=rng.choice((None, {1}, {2}, {1, 3}, {2, 3})),
+            not_before=at(rng.randrange(8), 0),
+            language=rng.choice((None,) * 8 + ("ar", "ru")),
+            step_free=rng.random() < 0.1,
             weekdays=rng.sample(range(5), rng.choice((0,) * 9 + (2,))),
-            dates=[MONDAY + datetime.timedelta(days=d) for d in rng.sample(range(20), rng.choice((0,) * 9 + (3,)))],
+            dates=[
+                MONDAY + datetime.timedelta(days=d)
+                for d in rng.sample(range(20), rng.choice((0,) * 9 + (3,)))
+            ],
         )
         for i in range(1500)
     ]
@@ -249,9 +284,22 @@ def test_agrees_with_the_reference_on_a_crowded_prefecture():
 
 LANGUAGES = ("ar", "en", "ru")
 # Needs are drawn from short menus: one draw each keeps a world cheap to generate (and fast to shrink).
-SITE_CHOICES = (None, None, frozenset({1}), frozenset({2}), frozenset({1, 2}), frozenset({2, 3}), frozenset({4}),
-                frozenset())
-WEEKDAY_CHOICES = (frozenset(),) * 4 + (frozenset({0}), frozenset({1, 2}), frozenset({0, 2, 4}), frozenset({5, 6}))
+SITE_CHOICES = (
+    None,
+    None,
+    frozenset({1}),
+    frozenset({2}),
+    frozenset({1, 2}),
+    frozenset({2, 3}),
+    frozenset({4}),
+    frozenset(),
+)
+WEEKDAY_CHOICES = (frozenset(),) * 4 + (
+    frozenset({0}),
+    frozenset({1, 2}),
+    frozenset({0, 2, 4}),
+    frozenset({5, 6}),
+)
 DATE_CHOICES = (frozenset(),) * 4 + tuple(
     frozenset(MONDAY + datetime.timedelta(days=d) for d in days) for days in ((0,), (1, 2), (3, 7, 8), (9,))
 )
@@ -270,42 +318,56 @@ def worlds(draw: st.DrawFn) -> tuple[list[WaitingRequest], list[FreeSlot]]:
     """
     offsets = (0, draw(st.sampled_from((1, 3, -10))), 0)
     step_free = (True, draw(st.booleans()), False)
-    counters = draw(st.lists(
-        st.tuples(
-            st.integers(1, 3),
-            st.frozensets(st.integers(1, 3), min_size=1),
-            st.frozensets(st.sampled_from(LANGUAGES), max_size=2),
-        ),
-        min_size=1, max_size=4,
-    ))
-    slot_specs = draw(st.lists(
-        # counter, day, hour: few distinct times so that equal starts are common, hours that cross
-        # midnight in some timezones.
-        st.tuples(st.integers(0, len(counters) - 1), st.integers(0, 9), st.sampled_from((0, 9, 14, 22))),
-        max_size=30,
-    ))
+    counters = draw(
+        st.lists(
+            st.tuples(
+                st.integers(1, 3),
+                st.frozensets(st.integers(1, 3), min_size=1),
+                st.frozensets(st.sampled_from(LANGUAGES), max_size=2),
+            ),
+            min_size=1,
+            max_size=4,
+        )
+    )
+    slot_specs = draw(
+        st.lists(
+            # counter, day, hour: few distinct times so that equal starts are common, hours that cross
+            # midnight in some timezones.
+            st.tuples(st.integers(0, len(counters) - 1), st.integers(0, 9), st.sampled_from((0, 9, 14, 22))),
+            max_size=30,
+        )
+    )
     slots = []
     for slot_id, (counter, day, hour) in zip(scrambled_ids(len(slot_specs)), slot_specs, strict=True):
         site, procedure_ids, languages = counters[counter]
         starts_at = at(day, hour)
-        slots.append(FreeSlot(
-            id=slot_id, site_id=site, counter_id=counter, starts_at=starts_at,
-            local_date=(starts_at + datetime.timedelta(hours=offsets[site - 1])).date(),
-            procedure_ids=procedure_ids, languages=languages, step_free=step_free[site - 1],
-        ))
-    request_specs = draw(st.lists(
-        st.tuples(
-            st.integers(1, 3),  # procedure
-            st.integers(0, 15),  # due date and received time: 4 x 4, so that ties are common
-            st.sampled_from(SITE_CHOICES),
-            st.integers(0, 26),  # not before: 9 days x 3 hours
-            st.sampled_from((None, None, None, *LANGUAGES)),
-            st.booleans(),  # step-free
-            st.sampled_from(WEEKDAY_CHOICES),
-            st.sampled_from(DATE_CHOICES),
-        ),
-        max_size=30,
-    ))
+        slots.append(
+            FreeSlot(
+                id=slot_id,
+                site_id=site,
+                counter_id=counter,
+                starts_at=starts_at,
+                local_date=(starts_at + datetime.timedelta(hours=offsets[site - 1])).date(),
+                procedure_ids=procedure_ids,
+                languages=languages,
+                step_free=step_free[site - 1],
+            )
+        )
+    request_specs = draw(
+        st.lists(
+            st.tuples(
+                st.integers(1, 3),  # procedure
+                st.integers(0, 15),  # due date and received time: 4 x 4, so that ties are common
+                st.sampled_from(SITE_CHOICES),
+                st.integers(0, 26),  # not before: 9 days x 3 hours
+                st.sampled_from((None, None, None, *LANGUAGES)),
+                st.booleans(),  # step-free
+                st.sampled_from(WEEKDAY_CHOICES),
+                st.sampled_from(DATE_CHOICES),
+            ),
+            max_size=30,
+        )
+    )
     requests = [
         WaitingRequest(
             id=request_id,
@@ -319,8 +381,16 @@ def worlds(draw: st.DrawFn) -> tuple[list[WaitingRequest], list[FreeSlot]]:
             unavailable_weekdays=weekdays,
             unavailable_dates=dates,
         )
-        for request_id, (procedure, due_received, sites, not_before, language, needs_step_free, weekdays, dates)
-        in zip(scrambled_ids(len(request_specs)), request_specs, strict=True)
+        for request_id, (
+            procedure,
+            due_received,
+            sites,
+            not_before,
+            language,
+            needs_step_free,
+            weekdays,
+            dates,
+        ) in zip(scrambled_ids(len(request_specs)), request_specs, strict=True)
     ]
     return requests, slots
 
@@ -363,14 +433,14 @@ def test_work_conserving_no_compatible_slot_stays_free_while_a_request_waits(wor
 @PROPERTY
 @given(worlds())
 def test_nobody_is_passed_over_by_a_later_request(world):
-    """If A comes before B and B got a slot A could take, A got a slot at least as early (by time, then id)."""
+    """If A comes before B and B got a slot A could take, A got one at least as early (by time, then id)."""
     requests, slots = world
     assignments = allocate(requests, slots)
     slot_by_id = {s.id: s for s in slots}
     got = {a.request_id: slot_by_id[a.slot_id] for a in assignments}
     order = serving_order(requests)
     for i, earlier in enumerate(order):
-        for later in order[i + 1:]:
+        for later in order[i + 1 :]:
             if later.id in got and compatible(earlier, got[later.id]):
                 mine, theirs = got.get(earlier.id), got[later.id]
                 assert mine is not None

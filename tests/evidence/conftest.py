@@ -1,7 +1,10 @@
 """Every evidence test signs with its own key file, never with the development key in var/."""
 
 import pytest
+from django.test import Client
 from django.utils import translation
+
+from guichet.evidence import permissions
 
 
 @pytest.fixture(autouse=True)
@@ -19,20 +22,34 @@ def english():
         yield
 
 
-@pytest.fixture
-def staff_user(db, django_user_model):
-    """A staff member (is_staff, and a manager membership of every prefecture when roles exist)."""
-    user = django_user_model.objects.create_user(
-        "agent", email="agent@prefecture.example", password="correct horse battery", is_staff=True
-    )
+def make_staff(django_user_model, username: str, prefecture, role: str = "manager"):
+    """A staff member of `prefecture`: a role there when the back office's accounts exist, else is_staff."""
+    user = django_user_model.objects.create_user(username, email=f"{username}@prefecture.example", is_staff=True)
+    roles = permissions._roles()
+    if roles is not None:
+        from guichet.accounts.models import Membership
+
+        Membership.objects.create(user=user, prefecture=prefecture, role=role)
     return user
+
+
+def verified_client(user) -> Client:
+    """A client of its own (so a test can compare it with the anonymous `client`), past the second factor."""
+    logged_in = Client()
+    logged_in.force_login(user)
+    roles = permissions._roles()
+    if roles is not None:
+        session = logged_in.session
+        session[roles.SESSION_2FA_KEY] = True
+        session.save()
+    return logged_in
+
+
+@pytest.fixture
+def staff_user(world, django_user_model):
+    return make_staff(django_user_model, "agent", world.prefecture)
 
 
 @pytest.fixture
 def staff_client(staff_user):
-    """A client of its own, so that a test can compare it with the anonymous `client`."""
-    from django.test import Client
-
-    logged_in = Client()
-    logged_in.force_login(staff_user)
-    return logged_in
+    return verified_client(staff_user)

@@ -282,7 +282,7 @@ def test_alerts_banner_and_staff_pages(world, waiting, client, staff_user, djang
     # Anonymous: to the login page (or refused); a non-staff account: refused.
     anonymous = client.get("/fr/staff/court-orders/")
     assert anonymous.status_code in {302, 403}
-    plain = django_user_model.objects.create_user("visitor", password="x" * 12)
+    plain = django_user_model.objects.create_user("visitor")
     client.force_login(plain)
     assert client.get("/fr/staff/court-orders/").status_code == 403
     client.force_login(staff_user)

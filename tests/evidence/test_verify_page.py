@@ -42,7 +42,8 @@ def resigned_with_another_key(token: str, *, same_kid: bool) -> str:
 
 def with_header(token: str, header: dict, signature: str | None = None) -> str:
     _, payload, original = token.split(".")
-    return f"{signing.b64url(json.dumps(header).encode())}.{payload}.{original if signature is None else signature}"
+    signature = original if signature is None else signature
+    return f"{signing.b64url(json.dumps(header).encode())}.{payload}.{signature}"
 
 
 def bad_tokens(token: str) -> dict[str, tuple[str, str]]:

@@ -1,4 +1,4 @@
-"""Translations: every string an applicant can read exists in the eight languages, and the .mo files are current.
+"""Translations: every string an applicant reads exists in the eight languages; the .mo files are current.
 
 French is the default language: every string, staff pages included, has a French translation. English needs
 none (the msgids are English). The other six languages are checked on everything that is not staff-only.
@@ -114,7 +114,12 @@ def test_every_string_in_the_sources_is_in_the_catalogue(tmp_path):
         cwd=copy,
         capture_output=True,
         text=True,
-        env={"PATH": "/usr/bin:/bin", "SECRET_KEY": "x", "IDENTITY_HMAC_KEY": "y", "DATABASE_URL": "sqlite://"},
+        env={
+            "PATH": "/usr/bin:/bin",
+            "SECRET_KEY": "x",
+            "IDENTITY_HMAC_KEY": "y",
+            "DATABASE_URL": "sqlite://",
+        },
     )
     assert result.returncode == 0, result.stderr
     fresh = polib.pofile(str(copy / "locale" / "fr" / "LC_MESSAGES" / "django.po"))

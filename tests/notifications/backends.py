@@ -1,4 +1,4 @@
-"""Email and SMS backends for tests: one that keeps what it sends, ones that fail like a server that is down."""
+"""Test backends: an SMS backend that keeps what it sends, and ones that fail like a server that is down."""
 
 import smtplib
 

@@ -35,13 +35,19 @@ def test_paris_appointment_carries_its_time_zone(world):
     assert calendar["method"] == "PUBLISH" and event["status"] == "CONFIRMED"
 
 
-@pytest.mark.parametrize(("code", "zone", "local_hour"), [("974", "Indian/Reunion", 12), ("971", "America/Guadeloupe", 4)])
+@pytest.mark.parametrize(
+    ("code", "zone", "local_hour"), [("974", "Indian/Reunion", 12), ("971", "America/Guadeloupe", 4)]
+)
 def test_overseas_appointment_is_in_the_overseas_time_zone(db, code, zone, local_hour):
     overseas = factories.world(code)
     request = make_request(overseas, reference=f"{code}-ABCD-EFGH")
     slot = make_slot(overseas, datetime.datetime(2026, 3, 10, 8, 0, tzinfo=datetime.UTC))
     appointment = Appointment.objects.create(
-        request=request, slot=slot, counter=slot.counter, starts_at=slot.starts_at, ends_at=slot.ends_at,
+        request=request,
+        slot=slot,
+        counter=slot.counter,
+        starts_at=slot.starts_at,
+        ends_at=slot.ends_at,
         confirmed_at=NOW,
     )
     calendar, event = parse(appointment_ics(appointment))

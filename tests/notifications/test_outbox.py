@@ -1,4 +1,4 @@
-"""The outbox: written with its event, sent later, retried with backoff, given up after N tries, never lost."""
+"""The outbox: written with its event, sent later, retried with backoff, failed after N tries; never lost."""
 
 import datetime
 import random
@@ -57,7 +57,11 @@ def test_a_failing_mail_server_delays_the_email_and_it_is_sent_later(world, froz
     assert NOW + 0.8 * MINUTE <= email.next_attempt_at <= NOW + 1.2 * MINUTE
 
     assert send_due_messages(now=NOW + 30 * datetime.timedelta(seconds=1)).as_dict() == {
-        "sent": 0, "retrying": 0, "failed": 0, "skipped": 0, "deferred": 0
+        "sent": 0,
+        "retrying": 0,
+        "failed": 0,
+        "skipped": 0,
+        "deferred": 0,
     }
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     report = send_due_messages(now=NOW + 2 * MINUTE)
@@ -184,3 +188,15 @@ def test_two_workers_never_claim_the_same_message(world):
         release.set()
         thread.join()
     assert len(claimed) == 3 and not set(claimed) & set(held)
+
+
+def test_the_sender_is_woken_once_per_transaction(world, settings, django_capture_on_commit_callbacks):
+    from django_tasks_db.models import DBTaskResult
+
+    settings.OUTBOX_ENQUEUE_ON_COMMIT = True
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        notify(make_request(world), "received")
+        notify(make_request(world, reference="93-SCND-0001"), "received")
+    assert len(callbacks) == 1
+    assert DBTaskResult.objects.filter(task_path="guichet.notifications.tasks.send_messages").count() == 1

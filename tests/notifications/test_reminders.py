@@ -40,11 +40,17 @@ def test_appointment_in_two_days_is_reminded_once(world, frozen_now):
     two_days_before = story.appointment.starts_at - datetime.timedelta(hours=40)
     story.appointment.confirmed_at = two_days_before - datetime.timedelta(days=6)
     story.appointment.save()
-    assert queue_reminders(now=story.appointment.starts_at - datetime.timedelta(hours=60))[
-        "appointment_reminder"
-    ] == 0
+    assert (
+        queue_reminders(now=story.appointment.starts_at - datetime.timedelta(hours=60))[
+            "appointment_reminder"
+        ]
+        == 0
+    )
     assert queue_reminders(now=two_days_before)["appointment_reminder"] == 1
     assert queue_reminders(now=two_days_before + datetime.timedelta(hours=2))["appointment_reminder"] == 0
-    assert OutboxMessage.objects.filter(
-        kind="appointment_reminder", context__appointment_id=story.appointment.pk
-    ).count() == 2
+    assert (
+        OutboxMessage.objects.filter(
+            kind="appointment_reminder", context__appointment_id=story.appointment.pk
+        ).count()
+        == 2
+    )

@@ -75,7 +75,7 @@ def home(request):
     rows = [
         {
             "prefecture": p,
-            "role": permissions.role_in(request.user, p),
+            "role": Role(permissions.role_in(request.user, p)).label,
             "procedures": Procedure.objects.filter(prefecture=p, is_active=True),
         }
         for p in prefectures

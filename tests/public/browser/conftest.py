@@ -56,13 +56,11 @@ def open_page(chromium):
     """open_page(javascript=True) → a new page at phone width, in its own context (cookies apart)."""
     contexts = []
 
-    def make(javascript: bool = True, width: int = PHONE["width"]):
-        # The browser's own locale is French (date inputs are typed day/month/year); the page's language
-        # comes from its address.
+    def make(javascript: bool = True, width: int = PHONE["width"], height: int = PHONE["height"]):
+        # The page's language comes from its address, not from the browser's locale.
         context = chromium.new_context(
             java_script_enabled=javascript,
-            viewport={"width": width, "height": PHONE["height"]},
-            locale="fr-FR",
+            viewport={"width": width, "height": height},
             timezone_id="Europe/Paris",
         )
         context.set_default_timeout(10_000)
