@@ -21,7 +21,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import HttpRequest
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.security import HttpBearer
 
 from guichet.accounts import permissions
@@ -437,14 +437,17 @@ def create_request(request: HttpRequest):
             backdate_reason=_text(body, "backdate_reason", max_length=500),
         )
         mandate_id = None
-    return (201 if result.created else 200), {
-        "reference": result.request.reference,
-        "created": result.created,
-        "access_token": result.access_token,
-        "due_date": result.request.due_date,
-        "message": result.message,
-        "mandate": mandate_id,
-    }
+    return Status(
+        201 if result.created else 200,
+        {
+            "reference": result.request.reference,
+            "created": result.created,
+            "access_token": result.access_token,
+            "due_date": result.request.due_date,
+            "message": result.message,
+            "mandate": mandate_id,
+        },
+    )
 
 
 def _upload(body: dict):
@@ -484,15 +487,18 @@ def attach_mandate(request: HttpRequest):
         consent_method=_text(body, "consent_method", required=True, max_length=20),
         consent_form=_upload(body),
     )
-    return 201, {
-        "id": mandate.pk,
-        "organisation": mandate.organisation_id,
-        "organisation_name": mandate.organisation.name,
-        "status": mandate.status,
-        "consent_given_on": mandate.consent_given_on,
-        "consent_method": mandate.consent_method,
-        "signed_form": bool(mandate.consent_form),
-    }
+    return Status(
+        201,
+        {
+            "id": mandate.pk,
+            "organisation": mandate.organisation_id,
+            "organisation_name": mandate.organisation.name,
+            "status": mandate.status,
+            "consent_given_on": mandate.consent_given_on,
+            "consent_method": mandate.consent_method,
+            "signed_form": bool(mandate.consent_form),
+        },
+    )
 
 
 @router.post(
@@ -578,7 +584,7 @@ def impossibility(request: HttpRequest, reference: str, payload: ImpossibilityIn
         circumstances=payload.circumstances,
         accompaniment_tried=payload.accompaniment_tried,
     )
-    return 201, _detail(request.user, found)
+    return Status(201, _detail(request.user, found))
 
 
 @router.get(

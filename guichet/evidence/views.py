@@ -73,7 +73,9 @@ def _readable_request(http_request, reference: str) -> AppointmentRequest:
 
 def _readable_proof(http_request, pk: int) -> Proof:
     proof = Proof.objects.select_related("request__prefecture", "request__procedure").filter(pk=pk).first()
-    if proof is None or not permissions.can_read_request(http_request, proof.request, _access_token(http_request)):
+    if proof is None or not permissions.can_read_request(
+        http_request, proof.request, _access_token(http_request)
+    ):
         raise Http404
     return proof
 

@@ -24,7 +24,9 @@ def english():
 
 def make_staff(django_user_model, username: str, prefecture, role: str = "manager"):
     """A staff member of `prefecture`: a role there when the back office's accounts exist, else is_staff."""
-    user = django_user_model.objects.create_user(username, email=f"{username}@prefecture.example", is_staff=True)
+    user = django_user_model.objects.create_user(
+        username, email=f"{username}@prefecture.example", is_staff=True
+    )
     roles = permissions._roles()
     if roles is not None:
         from guichet.accounts.models import Membership

@@ -277,24 +277,59 @@ def test_met_at_risk_and_pending(world):
     assert court_orders.order_state(late).status == OrderStatus.AT_RISK
 
 
-def test_alerts_banner_and_staff_pages(world, waiting, client, staff_user, django_user_model):
+def test_alerts_banner_and_staff_pages(world, waiting, client, staff_client, django_user_model):
+    from .conftest import make_staff, verified_client
+
     order = record_court_order(waiting, **order_fields())
-    # Anonymous: to the login page (or refused); a non-staff account: refused.
+    # Anonymous: to the login page; an account that is nobody's staff: refused.
     anonymous = client.get("/fr/staff/court-orders/")
-    assert anonymous.status_code in {302, 403}
+    assert anonymous.status_code == 302 and "login" in anonymous["Location"]
     plain = django_user_model.objects.create_user("visitor")
-    client.force_login(plain)
-    assert client.get("/fr/staff/court-orders/").status_code == 403
-    client.force_login(staff_user)
-    page = client.get("/en/staff/court-orders/")
+    assert verified_client(plain).get("/fr/staff/court-orders/").status_code in {302, 403}
+    page = staff_client.get("/en/staff/court-orders/")
     assert page.status_code == 200
     text = page.content.decode()
     assert waiting.reference in text and "at risk" in text
     assert "No compatible free slot before the deadline" in text  # the banner
-    detail = client.get(f"/en/staff/court-orders/{order.pk}/")
+    detail = staff_client.get(f"/en/staff/court-orders/{order.pk}/")
     assert detail.status_code == 200 and "Open an extra slot" in detail.content.decode()
-    only_missed = client.get("/en/staff/court-orders/", {"status": "missed"})
+    only_missed = staff_client.get("/en/staff/court-orders/", {"status": "missed"})
     assert "No court order here." in only_missed.content.decode()
+
+
+def test_staff_of_another_prefecture_see_nothing(world, waiting, django_user_model):
+    from tests import factories
+
+    from .conftest import make_staff, verified_client
+
+    order = record_court_order(waiting, **order_fields())
+    alert = CourtOrderAlert.objects.get(order=order)
+    other = factories.world("75")
+    outsider = verified_client(make_staff(django_user_model, "paris", other.prefecture))
+    listing = outsider.get("/en/staff/court-orders/")
+    assert waiting.reference not in listing.content.decode()
+    assert outsider.get(f"/en/staff/court-orders/{order.pk}/").status_code in {403, 404}
+    assert outsider.post(
+        f"/en/staff/court-orders/alerts/{alert.pk}/resolve/", {"resolution": "x"}
+    ).status_code in {
+        403,
+        404,
+    }
+    assert outsider.get(f"/en/staff/requests/{waiting.reference}/court-orders/new/").status_code in {403, 404}
+    assert outsider.get(f"/en/requests/{waiting.reference}/proofs/").status_code == 404
+    assert outsider.get(f"/en/requests/{waiting.reference}/court-file.pdf").status_code == 404
+    proof = Proof.objects.filter(request=waiting).first()
+    assert outsider.get(f"/en/proofs/{proof.pk}/").status_code == 404
+
+
+def test_agents_see_orders_but_only_managers_record_them(world, waiting, django_user_model):
+    from .conftest import make_staff, verified_client
+
+    if court_orders.permissions._roles() is None:
+        pytest.skip("without the back office's roles, every staff member may record orders")
+    agent = verified_client(make_staff(django_user_model, "desk", world.prefecture, role="agent"))
+    assert agent.get("/en/staff/court-orders/").status_code == 200
+    assert agent.get(f"/en/staff/requests/{waiting.reference}/court-orders/new/").status_code == 403
 
 
 def test_staff_record_an_order_by_the_form(world, waiting, staff_client):

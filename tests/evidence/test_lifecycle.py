@@ -29,11 +29,15 @@ def file(world, **fields):
         **fields,
     }
     data = validation.validate_intake(raw, world.prefecture, channel="web")
-    return intake.file_request(data, prefecture=world.prefecture, channel="web", actor=audit.APPLICANT).request
+    return intake.file_request(
+        data, prefecture=world.prefecture, channel="web", actor=audit.APPLICANT
+    ).request
 
 
 def events(request) -> list[str]:
-    return list(Proof.objects.filter(request=request).order_by("issued_at", "id").values_list("event", flat=True))
+    return list(
+        Proof.objects.filter(request=request).order_by("issued_at", "id").values_list("event", flat=True)
+    )
 
 
 def test_received_offered_confirmed_checked_in_served(world):
@@ -72,7 +76,10 @@ def test_declined_then_cancelled_by_the_prefecture(world):
     offer = Offer.objects.get(request=request, status="pending")
     appointment = appointments.accept_offer(offer, audit.APPLICANT)
     appointments.cancel_appointment(
-        appointment, audit.Actor("staff", "agent"), by=CancelledBy.PREFECTURE, reason="Fermeture exceptionnelle"
+        appointment,
+        audit.Actor("staff", "agent"),
+        by=CancelledBy.PREFECTURE,
+        reason="Fermeture exceptionnelle",
     )
     got = events(request)
     assert got[:5] == ["received", "offer_made", "offer_declined", "offer_made", "appointment_confirmed"]

@@ -73,7 +73,9 @@ def applicant_page(view: Callable) -> Callable:
         request.applicant_request = found
         response = view(request, found, token, **kwargs)
         response.setdefault("Cache-Control", PRIVATE)
-        response.setdefault("Referrer-Policy", "no-referrer")
+        # The address carries the access key: never sent to another site. ("no-referrer" would also make
+        # the browser send "Origin: null" with our own forms, which CSRF protection refuses.)
+        response.setdefault("Referrer-Policy", "same-origin")
         return response
 
     return wrapper

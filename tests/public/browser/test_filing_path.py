@@ -124,3 +124,19 @@ def test_file_a_request_with_the_keyboard_alone(live_server, world, open_page, l
     assert filed.reference in page.locator("h1").inner_text()
     assert filed.status == RequestStatus.WAITING
     assert page.locator("#queue-title").count() == 1
+
+
+def test_accept_an_offer_and_get_the_convocation_with_the_keyboard_alone(live_server, scenario, open_page):
+    """Without JavaScript, in Arabic: the offer is accepted from its page and the appointment shows."""
+    offered = scenario.offered
+    page = open_page(javascript=False)
+    page.goto(live_server.url + offered.url(language="ar"))
+    tab_to(page, lambda e: e["tag"] == "button" and "/accept/" in page.evaluate(
+        "() => document.activeElement.form ? document.activeElement.form.getAttribute('action') : ''"
+    ))
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert offered.refresh().status == RequestStatus.SCHEDULED
+    assert page.url.endswith(offered.url("appointment", "ar"))
+    assert page.locator(f'a[href="{offered.url("convocation_pdf", "ar")}"]').count() == 1
+    assert page.locator(f'a[href="{offered.url("appointment_ics", "ar")}"]').count() == 1
