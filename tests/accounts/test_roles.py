@@ -88,7 +88,7 @@ def test_a_partner_account_cannot_become_staff(prefecture):
 
 def test_accounts_need_a_good_password_and_a_free_username(db):
     with pytest.raises(InvalidInput) as error:
-        services.create_account("bad name!", password="123")
+        services.create_account("bad name!", password="123")  # noqa: S106
     assert {"username", "password"} <= set(error.value.fields)
     services.create_account("jeanne", password=PASSWORD)
     with pytest.raises(InvalidInput):

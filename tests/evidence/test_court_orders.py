@@ -278,7 +278,7 @@ def test_met_at_risk_and_pending(world):
 
 
 def test_alerts_banner_and_staff_pages(world, waiting, client, staff_client, django_user_model):
-    from .conftest import make_staff, verified_client
+    from .conftest import verified_client
 
     order = record_court_order(waiting, **order_fields())
     # Anonymous: to the login page; an account that is nobody's staff: refused.

@@ -40,7 +40,7 @@ def _court_alerts(user) -> list:
         return []
     try:
         return list(court_order_alerts(user))
-    except Exception:  # noqa: BLE001 — a banner must never take a staff page down
+    except Exception:  # a banner must never take a staff page down
         return []
 
 
