@@ -252,7 +252,9 @@ def describe(payload: dict, *, french: bool = False) -> ProofContent:
     event = str(payload.get("event", ""))[:40]
     raw_details = payload.get("details") if isinstance(payload.get("details"), dict) else {}
     details = []
-    for key, value in raw_details.items():
+    # Signed JSON has its keys sorted; people read them in the order of DETAIL_LABELS (place, time…).
+    order = {key: index for index, key in enumerate(DETAIL_LABELS)}
+    for key, value in sorted(raw_details.items(), key=lambda item: (order.get(item[0], len(order)), item[0])):
         if key in HIDDEN_DETAILS or key.endswith("_local") or value in (None, "", [], {}):
             continue
         if key in payload and payload[key] == value:

@@ -45,6 +45,7 @@ def context_in(message: OutboxMessage, subjects: content.Subjects, language: str
     with translation.override(language):
         context = content.template_context(message, subjects)
         context["direction"] = "rtl" if translation.get_language_bidi() else "ltr"
+        context["partner_copy"] = bool(message.context.get("partner_copy"))
     return context
 
 

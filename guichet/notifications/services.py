@@ -77,10 +77,34 @@ def notify(request: AppointmentRequest, kind: str, context: dict | None = None) 
         )
         for channel, recipient in channels_for(request)
     ]
+    messages += _partner_copies(request, kind, context or {}, now)
     created = OutboxMessage.objects.bulk_create(messages)
     if created and settings.OUTBOX_ENQUEUE_ON_COMMIT:
         _enqueue_sender_on_commit()
     return created
+
+
+def _partner_copies(
+    request: AppointmentRequest, kind: str, context: dict, now: datetime.datetime
+) -> list[OutboxMessage]:
+    """A copy by email to each organisation acting for the person under a mandate, in French (the
+    organisations' working language), without the person's private link."""
+    from guichet.partners.services import partner_copies
+
+    shared = {key: value for key, value in context.items() if key not in SECRET_CONTEXT_KEYS}
+    return [
+        OutboxMessage(
+            request=request,
+            channel=MessageChannel.EMAIL,
+            kind=kind,
+            language=settings.LANGUAGE_CODE,
+            recipient=email,
+            context={**shared, "partner_copy": True},
+            next_attempt_at=now,
+        )
+        for email in partner_copies(request)
+        if email != request.email
+    ]
 
 
 def _enqueue_sender_on_commit() -> None:

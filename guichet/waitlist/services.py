@@ -345,6 +345,8 @@ def file_request(
                 {
                     "due_date": request.due_date.isoformat(),
                     "due_reason": request.due_reason,
+                    # The private link goes out in this one message; the sender erases it once sent.
+                    "access_token": token,
                     **({"filing_window": window.as_dict()} if window else {}),
                 },
             )

@@ -8,10 +8,13 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from guichet.accounts.demo import create_demo_staff
+from guichet.allocation.service import allocate
 from guichet.capacity.models import Slot
 from guichet.capacity.services import free_slots_query, generate_slots
 from guichet.catalog.demo import build_demo_prefecture
 from guichet.catalog.models import Counter, OpeningRule, Prefecture, Procedure, Site
+from guichet.waitlist.demo import file_synthetic_requests
 
 MAX_REQUESTS = 1_000_000
 
@@ -70,30 +73,19 @@ class Command(BaseCommand):
         self.stdout.write(f"  {report.summary()}")
 
     def staff(self, prefecture: Prefecture) -> None:
-        try:
-            from guichet.accounts.demo import create_demo_staff
-        except ImportError as error:
-            return self.skipped(f"staff accounts are not available ({error})")
         accounts = create_demo_staff(prefecture)
         width = max((len(username) for username, _password, _role in accounts), default=0)
         for username, password, role in accounts:
             self.stdout.write(f"  {username.ljust(width)}  {password}  ({role})")
+        self.stdout.write("  second factor: `python manage.py staff_totp <username>` prints the current code")
 
     def requests(self, prefecture: Prefecture, wanted: int, seed: int) -> None:
         if wanted == 0:
             return self.skipped("--requests 0")
-        try:
-            from guichet.waitlist.demo import file_synthetic_requests
-        except ImportError as error:
-            return self.skipped(f"synthetic requests are not available ({error})")
         filed = file_synthetic_requests(prefecture, wanted, seed)
         self.stdout.write(f"  {filed} requests filed")
 
     def allocate(self, prefecture: Prefecture) -> None:
-        try:
-            from guichet.allocation.service import allocate
-        except ImportError as error:
-            return self.skipped(f"allocation is not available ({error})")
         self.stdout.write(f"  {allocate(prefecture)}")
 
     def summary(self, prefecture: Prefecture) -> None:

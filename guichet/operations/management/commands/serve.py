@@ -60,11 +60,11 @@ class Command(BaseCommand):
             f"\nGuichet is running.\n  Applicants:   {base}/fr/\n  Staff:        {base}/fr/staff/"
         )
         self.stdout.write(f"  API (OpenAPI): {base}/api/v1/docs\n  Proofs:       {base}/fr/verify/")
-        staff = get_user_model().objects.filter(is_staff=True).order_by("username")
-        if staff.exists():
-            self.stdout.write(
-                "  Demo staff logins (password: see `manage.py demo` output, default 'guichet-demo-2026'):"
-            )
-            for user in staff[:10]:
-                self.stdout.write(f"    {user.username}")
+        staff = get_user_model().objects.filter(guichet__is_demo=True).order_by("username")
+        demo = [user.username for user in staff]
+        if demo:
+            self.stdout.write("  Demo staff logins: <username> / <username>-demo-password")
+            for username in demo:
+                self.stdout.write(f"    {username}")
+            self.stdout.write("  Second factor: `.venv/bin/python manage.py staff_totp <username>`")
         self.stdout.write("Press Ctrl-C to stop.\n")
