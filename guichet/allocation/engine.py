@@ -24,12 +24,13 @@ How it stays fast on a million requests (``bench/allocation.py``):
 from __future__ import annotations
 
 import datetime
+from array import array
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from itertools import chain, groupby, repeat
-from operator import attrgetter, itemgetter
+from itertools import chain, compress, groupby, repeat
+from operator import attrgetter, itemgetter, le
 
 __all__ = ["Assignment", "FreeSlot", "WaitingRequest", "allocate"]
 
@@ -80,6 +81,8 @@ _NOTHING_LEFT = datetime.datetime.min.replace(tzinfo=datetime.UTC)
 _EVERY_SITE = None
 
 _ID = attrgetter("id")
+_NOT_BEFORE = attrgetter("not_before")
+_PROCEDURE = attrgetter("procedure_id")
 _RECEIVED_AT = attrgetter("received_at")
 _STARTS_AT = attrgetter("starts_at")
 
@@ -113,7 +116,13 @@ def _serve(buckets: dict[datetime.date, list[WaitingRequest]], table: _SlotTable
     served: list[Assignment] = []
     for due_date in sorted(buckets):
         latest = table.latest_by_procedure()
-        hopeful = [r for r in buckets[due_date] if r.not_before <= latest[r.procedure_id]]
+        bucket = buckets[due_date]
+        # not_before <= latest[procedure_id], request by request, in C: this is the whole cost of the tail.
+        hopeful = list(
+            compress(
+                bucket, map(le, map(_NOT_BEFORE, bucket), map(latest.__getitem__, map(_PROCEDURE, bucket)))
+            )
+        )
         # Two stable sorts, id first, are cheaper than one on (received_at, id).
         hopeful.sort(key=_ID)
         hopeful.sort(key=_RECEIVED_AT)
@@ -143,7 +152,7 @@ def _earliest(pools: list[_Pool], request: WaitingRequest, table: _SlotTable) ->
         ranks = pool.ranks
         if pool.last < 0 or ranks[pool.last] < threshold:
             continue
-        pos = pool.first_free(bisect_left(ranks, threshold), taken)
+        pos = pool.first_at(threshold, taken)
         if blocked:
             pos = _skip_unavailable_days(pool, pos, request, table, best)
         if pos < len(ranks) and ranks[pos] < best:
@@ -181,16 +190,29 @@ def _skip_unavailable_days(
 class _Pool:
     """The slots one kind of request may take at one scope, as ascending global ranks."""
 
-    __slots__ = ("last", "ranks", "skip")
+    __slots__ = ("answers", "last", "ranks", "skip")
 
-    def __init__(self, ranks: list[int]) -> None:
+    def __init__(self, ranks: array[int]) -> None:
+        # A machine-int array rather than a list: bisect and indexing read it without chasing pointers.
         self.ranks = ranks
+        # The last answer of first_at for each threshold rank: answers only move forward.
+        self.answers: dict[int, int] = {}
         # Union-find over positions: skip[i] == 0 means "not known to be taken"; skip[i] = j > i means every
         # position in [i, j) is taken. Zero as the sentinel makes the array one C-level allocation. It is
         # allocated on the first search, as many pools are never searched.
         self.skip: list[int] | None = None
         # Upper bound of the last free position; it only decreases because slots are only ever taken.
         self.last = len(ranks) - 1
+
+    def first_at(self, threshold: int, taken: bytearray) -> int:
+        """The first free position whose rank is at least ``threshold``; ``len(ranks)`` when there is none."""
+        pos = self.answers.get(threshold)
+        if pos is None:
+            pos = bisect_left(self.ranks, threshold)
+        if pos < len(self.ranks) and taken[self.ranks[pos]]:
+            pos = self.first_free(pos, taken)
+        self.answers[threshold] = pos
+        return pos
 
     def first_free(self, pos: int, taken: bytearray) -> int:
         """The first free position at or after ``pos``; ``len(ranks)`` when there is none."""
@@ -222,7 +244,7 @@ class _Pool:
         return last
 
 
-def _next_free(ranks: list[int], pos: int, taken: bytearray) -> int:
+def _next_free(ranks: array[int], pos: int, taken: bytearray) -> int:
     """The first free position after ``pos`` (which is taken), or ``len(ranks)``.
 
     A slot is taken through whichever pool found it; the other pools holding it learn of it here. Slots are
@@ -232,6 +254,10 @@ def _next_free(ranks: list[int], pos: int, taken: bytearray) -> int:
     searches always find a zero.
     """
     end = len(ranks)
+    pos += 1
+    # Most often the slot just taken was the pool's first free one, and the next is free.
+    if pos == end or not taken[ranks[pos]]:
+        return pos
     pos = bisect_left(ranks, taken.find(0, ranks[pos]), pos + 1)
     if pos == end or not taken[ranks[pos]]:
         return pos
@@ -248,7 +274,7 @@ def _next_free(ranks: list[int], pos: int, taken: bytearray) -> int:
     return end
 
 
-def _previous_free(ranks: list[int], pos: int, taken: bytearray) -> int:
+def _previous_free(ranks: array[int], pos: int, taken: bytearray) -> int:
     """The last free position before ``pos`` (which is taken), or -1: ``_next_free`` backwards."""
     free_rank = taken.rfind(0, 0, ranks[pos])
     if free_rank < 0:
@@ -355,7 +381,7 @@ class _SlotTable:
                 and (step_free or not needs_step_free)
             ]
             # Sorted runs concatenated: timsort merges them in O(n log k).
-            self._pools[key] = _Pool(sorted(chain.from_iterable(parts))) if parts else None
+            self._pools[key] = _Pool(array("i", sorted(chain.from_iterable(parts)))) if parts else None
         return self._pools[key]
 
     def first_rank_at(self, moment: datetime.datetime) -> int:

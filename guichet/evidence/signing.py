@@ -18,6 +18,7 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
@@ -237,6 +238,11 @@ def normalise_input(text: str | bytes | None) -> str:
     return "".join(text.split())
 
 
+@lru_cache(maxsize=64)
+def _public_key(raw: bytes) -> Ed25519PublicKey:
+    return Ed25519PublicKey.from_public_bytes(raw)
+
+
 def parse_and_verify(token: str | bytes | None, public_keys: dict[str, bytes]) -> VerifiedToken:
     """Check a compact JWS against the published keys. Raises TokenError with a reason."""
     from django.utils.translation import gettext as _
@@ -297,7 +303,7 @@ def parse_and_verify(token: str | bytes | None, public_keys: dict[str, bytes]) -
         raise TokenError(
             "bad_signature", _("The signature is missing or incomplete: the token was cut or changed.")
         )
-    public_key = Ed25519PublicKey.from_public_bytes(public_keys[kid])
+    public_key = _public_key(public_keys[kid])
     try:
         public_key.verify(signature, f"{parts[0]}.{parts[1]}".encode("ascii"))
     except InvalidSignature:

@@ -13,6 +13,7 @@ import math
 import statistics
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.db.models import Q
 from django.utils import timezone
 
@@ -24,6 +25,9 @@ from guichet.waitlist.models import AppointmentRequest, RequestStatus
 RECENT_DAYS = 90
 CAPACITY_WEEKS = 4
 MIN_RECENT_APPOINTMENTS = 5
+# The figures move slowly (a few requests, slots and appointments a minute); pages reuse them this long, so
+# that a busy procedure page costs a cache read instead of six counting queries.
+CACHE_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -112,15 +116,45 @@ def expected_wait(
     return WaitEstimate(site, median, len(waits), waiting, per_week, weeks)
 
 
+def cached_expected_wait(procedure: Procedure, site: Site | None) -> WaitEstimate:
+    key = f"guichet:wait:{procedure.pk}:{site.pk if site else '*'}:{timezone.localdate().isoformat()}"
+    numbers = cache.get(key)
+    if numbers is None:
+        estimate = expected_wait(procedure, site)
+        numbers = (
+            estimate.recent_median_days,
+            estimate.recent_count,
+            estimate.waiting,
+            estimate.weekly_slots,
+            estimate.queue_weeks,
+        )
+        cache.set(key, numbers, CACHE_SECONDS)
+    return WaitEstimate(site, *numbers)
+
+
+def cached_weekly_slots(procedure: Procedure, sites: list[Site] | None) -> float:
+    site_ids = ",".join(str(site.pk) for site in sorted(sites, key=lambda site: site.pk)) if sites else "*"
+    key = f"guichet:weekly:{procedure.pk}:{site_ids}"
+    value = cache.get(key)
+    if value is None:
+        value = weekly_slots(procedure, sites)
+        cache.set(key, value, CACHE_SECONDS)
+    return value
+
+
 def turn_window(
-    request: AppointmentRequest, position: int | None, today: datetime.date | None = None
+    request: AppointmentRequest,
+    position: int | None,
+    today: datetime.date | None = None,
+    sites: list[Site] | None = None,
 ) -> TurnWindow | None:
     """The weeks in which `position` places in the queue should be served at the published capacity."""
     if not position or request.status != RequestStatus.WAITING:
         return None
     today = today or timezone.localdate()
-    sites = list(request.sites.all()) or None
-    per_week = weekly_slots(request.procedure, sites)
+    if sites is None:
+        sites = list(request.sites.all())
+    per_week = cached_weekly_slots(request.procedure, sites or None)
     if not per_week:
         return None
     weeks = position / per_week

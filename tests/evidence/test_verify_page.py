@@ -218,3 +218,11 @@ def test_page_and_api_never_answer_500(client, text):
     assert api.status_code == 200 and api.json()["valid"] is False
     raw = client.post(API, data=text.encode("utf-8", "surrogatepass"), content_type="application/json")
     assert raw.status_code in {200, 400, 422}
+
+
+def test_api_verify_needs_no_csrf_token_or_session(proof):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    response = strict.post(API, {"token": proof.token}, content_type="application/json")
+    assert response.status_code == 200 and response.json()["valid"] is True

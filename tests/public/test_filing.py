@@ -41,7 +41,10 @@ def test_the_form_is_grouped_labelled_and_autocompleted(client, world):
         ("phone", "tel"),
         ("postal_address", "street-address"),
     ]:
-        assert re.search(rf'<[^>]*name="{name}"[^>]*autocomplete="{autocomplete}"|<[^>]*autocomplete="{autocomplete}"[^>]*name="{name}"', body), name
+        assert re.search(
+            rf'<[^>]*name="{name}"[^>]*autocomplete="{autocomplete}"|<[^>]*autocomplete="{autocomplete}"[^>]*name="{name}"',
+            body,
+        ), name
         assert f'for="id_{name}"' in body
     # A first application has no current permit: the field is not asked.
     assert 'name="permit_expires_on"' not in body
@@ -57,7 +60,9 @@ def test_empty_form_is_refused_field_by_field_and_nothing_is_stored(client, worl
     for field in ("family_names", "birth_date", "nationality"):
         assert f'href="#id_{field}"' in summary
         assert f'id="id_{field}-error"' in body
-        assert re.search(rf'id="id_{field}"[^>]*aria-invalid="true"|aria-invalid="true"[^>]*id="id_{field}"', body)
+        assert re.search(
+            rf'id="id_{field}"[^>]*aria-invalid="true"|aria-invalid="true"[^>]*id="id_{field}"', body
+        )
         assert re.search(rf'aria-describedby="[^"]*id_{field}-error', body)
     assert "<title>Error:" in body
     assert AppointmentRequest.objects.count() == 0
@@ -78,12 +83,20 @@ def test_empty_form_is_refused_field_by_field_and_nothing_is_stored(client, worl
 def test_bad_input_gets_a_message_on_its_field(client, world, changes, field):
     response = client.post(form_url(world), valid(world, **changes))
     assert response.status_code == 200
-    assert f'id="id_{field}-error"' in response.content.decode() or f'href="#id_{field}' in response.content.decode()
+    assert (
+        f'id="id_{field}-error"' in response.content.decode()
+        or f'href="#id_{field}' in response.content.decode()
+    )
     assert AppointmentRequest.objects.count() == 0
 
 
 def test_names_in_any_script_are_filed(client, world):
-    for family, given in [("بن علي", "ياسمينة"), ("Шевченко", "Тарас"), ("王", "小明"), ("N'Diaye-Sow", "Aïssatou")]:
+    for family, given in [
+        ("بن علي", "ياسمينة"),
+        ("Шевченко", "Тарас"),
+        ("王", "小明"),
+        ("N'Diaye-Sow", "Aïssatou"),
+    ]:
         response = client.post(form_url(world), valid(world, family_names=family, given_names=given))
         assert response.status_code == 302, family
     assert AppointmentRequest.objects.count() == 4
@@ -114,7 +127,9 @@ def test_a_double_submission_gives_back_the_same_receipt(client, world):
 
 
 def test_a_second_request_of_the_same_person_is_not_created_and_its_reference_not_shown(client, world):
-    existing = scenarios.file(world, "first", family_names="Diallo", given_names="Mariam", birth_date="1992-07-14")
+    existing = scenarios.file(
+        world, "first", family_names="Diallo", given_names="Mariam", birth_date="1992-07-14"
+    )
     response = client.post(
         form_url(world), valid(world, family_names="DIALLO", given_names="mariam", birth_date="1992-07-14")
     )

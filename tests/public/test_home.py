@@ -1,10 +1,8 @@
-"""The pages that explain: home, procedures, a procedure with its documents and its honest wait, statements."""
+"""The pages that explain: home, procedures, a procedure (documents, an honest wait), the statements."""
 
-import datetime
 import re
 
 import pytest
-from django.utils import timezone
 
 from guichet.appointments.models import Appointment
 from guichet.public import estimates

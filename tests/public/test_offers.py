@@ -73,7 +73,8 @@ def test_someone_elses_offer_is_404(client, scenario):
 
 def test_an_expired_offer_cannot_be_accepted(client, scenario):
     Offer.objects.filter(pk=scenario.offer.pk).update(
-        created_at=timezone.now() - datetime.timedelta(days=3), expires_at=timezone.now() - datetime.timedelta(hours=1)
+        created_at=timezone.now() - datetime.timedelta(days=3),
+        expires_at=timezone.now() - datetime.timedelta(hours=1),
     )
     response = client.post(scenario.offered.url("offer_accept", "en", offer_id=scenario.offer.pk))
     assert response.status_code == 302 and response["Location"] == scenario.offered.url(language="en")

@@ -47,7 +47,9 @@ def css_images(path: str, css: str) -> set[str]:
     for _quote, url in URL.findall(FONT_FACE.sub("", css)):
         if url.startswith(("data:", "#", "http")):
             continue
-        found.add(posixpath.normpath(posixpath.join(posixpath.dirname(path), url.split("?")[0].split("#")[0])))
+        found.add(
+            posixpath.normpath(posixpath.join(posixpath.dirname(path), url.split("?")[0].split("#")[0]))
+        )
     return found
 
 

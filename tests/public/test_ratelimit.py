@@ -59,7 +59,9 @@ def test_filing_is_limited_per_identity(client, world, limits):
 
 def test_filing_is_limited_per_address(client, world, limits):
     for number in range(4):
-        client.post(form_url(world), valid(world, family_names=f"Person {'abcd'[number]}", submission=str(number)))
+        client.post(
+            form_url(world), valid(world, family_names=f"Person {'abcd'[number]}", submission=str(number))
+        )
     response = client.post(form_url(world), valid(world, family_names="Someone Else", submission="x"))
     assert response.status_code == 429
     # Another address is not concerned.
@@ -72,10 +74,16 @@ def test_filing_is_limited_per_address(client, world, limits):
 def test_lookups_are_limited_per_reference_from_any_address(client, world, limits):
     filed = scenarios.file(world)
     for number in range(2):
-        client.post("/en/status/", {"reference": filed.reference, "birth_date": "1970-01-01"}, REMOTE_ADDR=f"192.0.2.{number}")
+        client.post(
+            "/en/status/",
+            {"reference": filed.reference, "birth_date": "1970-01-01"},
+            REMOTE_ADDR=f"192.0.2.{number}",
+        )
     # Even the right birth date waits now: otherwise the limit would not stop guessing.
     response = client.post(
-        "/en/status/", {"reference": filed.reference, "birth_date": scenarios.BIRTH_DATE}, REMOTE_ADDR="192.0.2.99"
+        "/en/status/",
+        {"reference": filed.reference, "birth_date": scenarios.BIRTH_DATE},
+        REMOTE_ADDR="192.0.2.99",
     )
     assert response.status_code == 429
     assert client.get(filed.url(language="en"), REMOTE_ADDR="192.0.2.99").status_code == 429
@@ -94,7 +102,9 @@ def test_successful_lookups_are_not_counted(client, world, limits):
     filed = scenarios.file(world)
     for _ in range(10):
         assert client.get(filed.url(language="en")).status_code == 200
-        response = client.post("/en/status/", {"reference": filed.reference, "birth_date": scenarios.BIRTH_DATE})
+        response = client.post(
+            "/en/status/", {"reference": filed.reference, "birth_date": scenarios.BIRTH_DATE}
+        )
         assert response.status_code == 302
 
 

@@ -51,7 +51,11 @@ def test_unknown_reference_and_wrong_birth_date_get_the_same_answer(client, file
 
     def message(response):
         body = response.content.decode()
-        return re.sub(r"\s+", " ", body[body.index("data-error-summary") : body.index("</ul>", body.index("data-error-summary"))])
+        return re.sub(
+            r"\s+",
+            " ",
+            body[body.index("data-error-summary") : body.index("</ul>", body.index("data-error-summary"))],
+        )
 
     assert message(wrong_date) == message(unknown_answer)
 
@@ -157,7 +161,9 @@ def test_update_contact(client, filed):
     response = client.post(url, {"email": "", "phone": "", "postal_address": "", "language": "es"})
     assert response.status_code == 200 and "data-error-summary" in response.content.decode()
     assert filed.refresh().email == "amina@example.org"
-    response = client.post(url, {"email": "not-an-email", "phone": "", "postal_address": "", "language": "es"})
+    response = client.post(
+        url, {"email": "not-an-email", "phone": "", "postal_address": "", "language": "es"}
+    )
     assert 'href="#id_email"' in response.content.decode()
     response = client.post(url, {"email": "new@example.org", "phone": "06 12 34 56 78", "language": "es"})
     assert response.status_code == 302

@@ -1,4 +1,4 @@
-"""“Is this convocation genuine?” — by its QR code or by reference and birth date; non-sensitive facts only."""
+"""“Is this convocation genuine?”: by its QR code, or reference and birth date; non-sensitive facts only."""
 
 import re
 

@@ -163,13 +163,13 @@ def history(found: AppointmentRequest, token: str) -> list[dict]:
     ]
 
 
-def queue_facts(found: AppointmentRequest) -> dict:
+def queue_facts(found: AppointmentRequest, sites: list) -> dict:
     if found.status != RequestStatus.WAITING:
         return {}
     from guichet.waitlist.services import queue_position
 
     position = queue_position(found)
-    return {"position": position, "window": estimates.turn_window(found, position)}
+    return {"position": position, "window": estimates.turn_window(found, position, sites=sites)}
 
 
 def court_file_url(found: AppointmentRequest, token: str) -> str | None:
@@ -193,6 +193,7 @@ def can_pick_slot(found: AppointmentRequest) -> bool:
 @applicant_page
 def request_page(request: HttpRequest, found: AppointmentRequest, token: str) -> HttpResponse:
     offer = pending_offer(found) if found.status == RequestStatus.OFFERED else None
+    sites = list(found.sites.all())
     context = page_context(
         found,
         token,
@@ -204,11 +205,11 @@ def request_page(request: HttpRequest, found: AppointmentRequest, token: str) ->
         proofs=proof_links(found, token),
         court_file_url=court_file_url(found, token),
         can_pick_slot=can_pick_slot(found),
-        sites=list(found.sites.all()),
+        sites=sites,
         language_differs=found.language != get_language(),
         language_name=dict(settings.LANGUAGES).get(found.language, found.language),
         signed_access=access.is_signed_key(token),
-        **queue_facts(found),
+        **queue_facts(found, sites),
     )
     return render(request, "public/request.html", context)
 

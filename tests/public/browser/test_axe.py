@@ -11,7 +11,6 @@ stylesheets are the same links, so nothing renders differently; the test waits u
 form with errors is a real submission. This keeps the whole run to a few seconds per language.
 """
 
-import json
 from urllib.parse import urlsplit
 
 import pytest
@@ -35,10 +34,15 @@ SWAP = """async (url) => {
   const next = new DOMParser().parseFromString(await response.text(), "text/html");
   const root = document.documentElement;
   for (const attribute of [...root.attributes]) { root.removeAttribute(attribute.name); }
-  for (const attribute of next.documentElement.attributes) { root.setAttribute(attribute.name, attribute.value); }
+  for (const attribute of next.documentElement.attributes) {
+    root.setAttribute(attribute.name, attribute.value);
+  }
   const head = document.adoptNode(next.head);
   const loaded = [...head.querySelectorAll('link[rel="stylesheet"]')].map(
-    (link) => new Promise((resolve) => { link.addEventListener("load", resolve); link.addEventListener("error", resolve); }));
+    (link) => new Promise((resolve) => {
+      link.addEventListener("load", resolve);
+      link.addEventListener("error", resolve);
+    }));
   document.head.replaceWith(head);
   document.body.replaceWith(document.adoptNode(next.body));
   await Promise.all(loaded);
@@ -51,7 +55,9 @@ def _describe(label: str, violations: list[dict]) -> list[str]:
     problems = []
     for violation in violations:
         targets = [" ".join(node["target"]) for node in violation["nodes"]][:3]
-        problems.append(f"{label}: {violation['id']} ({violation['impact']}) {violation['help']} at {targets}")
+        problems.append(
+            f"{label}: {violation['id']} ({violation['impact']}) {violation['help']} at {targets}"
+        )
     return problems
 
 

@@ -19,7 +19,8 @@ MAX_TABS = 400
 def focused(page) -> dict:
     return page.evaluate(
         """() => { const e = document.activeElement; return {
-            tag: e.tagName.toLowerCase(), name: e.getAttribute("name") || "", href: e.getAttribute("href") || "",
+            tag: e.tagName.toLowerCase(), name: e.getAttribute("name") || "",
+            href: e.getAttribute("href") || "",
             type: e.getAttribute("type") || "", summary: e.hasAttribute("data-error-summary"),
             value: e.value === undefined ? "" : e.value, text: (e.textContent || "").trim() }; }"""
     )
@@ -131,9 +132,16 @@ def test_accept_an_offer_and_get_the_convocation_with_the_keyboard_alone(live_se
     offered = scenario.offered
     page = open_page(javascript=False)
     page.goto(live_server.url + offered.url(language="ar"))
-    tab_to(page, lambda e: e["tag"] == "button" and "/accept/" in page.evaluate(
-        "() => document.activeElement.form ? document.activeElement.form.getAttribute('action') : ''"
-    ))
+    tab_to(
+        page,
+        lambda e: (
+            e["tag"] == "button"
+            and "/accept/"
+            in page.evaluate(
+                "() => document.activeElement.form ? document.activeElement.form.getAttribute('action') : ''"
+            )
+        ),
+    )
     with page.expect_navigation():
         page.keyboard.press("Enter")
     assert offered.refresh().status == RequestStatus.SCHEDULED
