@@ -166,6 +166,7 @@ STORAGES = {
         )
     },
 }
+WHITENOISE_USE_FINDERS = DEBUG or TESTING
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var" / "media"))
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

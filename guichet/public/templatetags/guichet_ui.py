@@ -7,6 +7,7 @@ from django.templatetags.static import static
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, get_language_info
+from django.utils.translation import gettext as _
 
 from guichet.public import skins
 
@@ -165,21 +166,48 @@ def render_widget(field, **extra):
 def _select_html(field, attrs: dict):
     """A plain <select> written directly: Django renders each <option> through a template, which costs
     tens of milliseconds for the 250 nationalities. None for grouped choices (left to Django)."""
-    choices = list(field.field.widget.choices)
-    if any(isinstance(label, (list, tuple)) for _value, label in choices):
-        return None
+    choices = field.field.widget.choices
     widget = field.field.widget
     final = widget.build_attrs(widget.attrs, {**attrs, "name": field.html_name, "id": field.auto_id})
     value = field.value()
     values = value if isinstance(value, (list, tuple)) else [value]
-    selected = {str(item) for item in values if item is not None}
+    selected = tuple(sorted(str(item) for item in values if item is not None))
+    options = _options_html(field.html_name, get_language(), selected, choices)
+    if options is None:
+        return None
+    return format_html("<select{}>{}</select>", flatatt(final), options)
+
+
+_OPTIONS_CACHE: dict[tuple, str] = {}
+
+
+def _options_html(name: str, language: str, selected: tuple, choices) -> str | None:
+    # Long lists (countries) are the same on every page in a language: written once per language and
+    # selected value. The key includes the choices' size and ends so that another list never matches.
+    choices = list(choices)
+    if any(isinstance(label, (list, tuple)) for _value, label in choices):
+        return None
+    signature = (
+        name,
+        language,
+        selected,
+        len(choices),
+        str(choices[0][0]) if choices else "",
+        str(choices[-1][0]) if choices else "",
+    )
+    if len(choices) >= 50 and signature in _OPTIONS_CACHE:
+        return _OPTIONS_CACHE[signature]
     chosen = mark_safe(" selected")
-    options = format_html_join(
+    html = format_html_join(
         "",
         '<option value="{}"{}>{}</option>',
         ((choice, chosen if str(choice) in selected else "", label) for choice, label in choices),
     )
-    return format_html("<select{}>{}</select>", flatatt(final), options)
+    if len(choices) >= 50:
+        if len(_OPTIONS_CACHE) > 500:
+            _OPTIONS_CACHE.clear()
+        _OPTIONS_CACHE[signature] = html
+    return html
 
 
 @register.simple_tag
@@ -227,3 +255,99 @@ def time_of_day(value) -> str:
     from django.utils.dateformat import format as date_format
 
     return date_format(value, "H:i") if value else ""
+
+
+def _choice_input(subwidget) -> str:
+    data = subwidget.data
+    attrs = {key: value for key, value in data["attrs"].items() if value is not False}
+    return format_html(
+        '<input type="{}" name="{}" value="{}"{}>', data["type"], data["name"], data["value"], flatatt(attrs)
+    )
+
+
+@register.simple_tag
+def render_field(field, optional_marks: bool = False):
+    """A whole field in the skin's markup: label with its hint, the widget, the error tied by
+    aria-describedby; radio buttons and checkbox lists in a fieldset whose legend is the label.
+
+    Written in Python rather than as an included template: the intake form has twenty fields, and the
+    template version cost more than the rest of the page.
+    """
+    kind = widget_kind(field)
+    if kind == "hidden":
+        return field.as_widget()
+    classes = skins.CLASSES[skins.current()]
+    hint = (
+        format_html(
+            '<span class="{}" id="{}-hint">{}</span>', classes["hint"], field.auto_id, field.help_text
+        )
+        if field.help_text
+        else ""
+    )
+    error = (
+        format_html(
+            '<p class="{}" id="{}-error">{}</p>', classes["error_text"], field.auto_id, " ".join(field.errors)
+        )
+        if field.errors
+        else ""
+    )
+    optional = format_html(' <span class="optional">{}</span>', _("(optional)"))
+    if kind in {"radios", "checkboxes"}:
+        describedby = _describedby(field)
+        items = format_html_join(
+            "\n",
+            '<div class="{}"><div class="{}">{}\n<label class="{}" for="{}">{}</label></div></div>',
+            (
+                (
+                    classes["fieldset_element"],
+                    classes["radio" if kind == "radios" else "checkbox"],
+                    _choice_input(subwidget),
+                    classes["label"],
+                    subwidget.id_for_label,
+                    subwidget.choice_label,
+                )
+                for subwidget in field.subwidgets
+            ),
+        )
+        return format_html(
+            '<fieldset class="{}" id="{}-group"{}>\n<legend class="{}">{}{}{}</legend>\n{}\n{}</fieldset>',
+            classes["fieldset_error" if field.errors else "fieldset"],
+            field.auto_id,
+            format_html(' aria-describedby="{}"', describedby) if describedby else "",
+            classes["legend"],
+            field.label,
+            optional if kind == "radios" and not field.field.required else "",
+            hint,
+            items,
+            error,
+        )
+    if kind == "checkbox":
+        return format_html(
+            '<div class="{}"><div class="{}">{}\n<label class="{}" for="{}">{}{}</label></div>\n{}</div>',
+            classes["fieldset_error" if field.errors else "fieldset"],
+            classes["checkbox"],
+            render_widget(field),
+            classes["label"],
+            field.id_for_label,
+            field.label,
+            hint,
+            error,
+        )
+    if kind == "select":
+        group = classes["select_field_error" if field.errors else "select_field"]
+    else:
+        group = classes["field_error" if field.errors else "field"]
+    marked_optional = (
+        optional_marks and not field.field.required and not field.field.widget.attrs.get("required")
+    )
+    return format_html(
+        '<div class="{}">\n<label class="{}" for="{}">{}{}{}</label>\n{}\n{}</div>',
+        group,
+        classes["label"],
+        field.id_for_label,
+        field.label,
+        optional if marked_optional else "",
+        hint,
+        render_widget(field),
+        error,
+    )
