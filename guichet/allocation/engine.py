@@ -24,10 +24,12 @@ How it stays fast on a million requests (``bench/allocation.py``):
 from __future__ import annotations
 
 import datetime
+import gc
 from array import array
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import chain, compress, groupby, repeat
 from operator import attrgetter, itemgetter, le
@@ -91,10 +93,28 @@ _GroupKey = tuple[int, frozenset[int] | None, str | None, bool]
 
 def allocate(requests: Iterable[WaitingRequest], slots: Iterable[FreeSlot]) -> list[Assignment]:
     """Serve the queue in order of due date; return the assignments in serving order."""
-    table = _SlotTable(slots)
-    if not table.ids:
-        return []
-    return _serve(_by_due_date(requests), table)
+    with _cyclic_gc_paused():
+        table = _SlotTable(slots)
+        if not table.ids:
+            return []
+        return _serve(_by_due_date(requests), table)
+
+
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector, as batch loaders do.
+
+    The engine makes no reference cycles, but it allocates one tracked object per assignment, and every
+    young-generation collection walks the large young containers (the queue's buckets, the pools' skip
+    arrays): about a fifth of the run time on the bench. Reference counting still frees everything.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _by_due_date(requests: Iterable[WaitingRequest]) -> dict[datetime.date, list[WaitingRequest]]:

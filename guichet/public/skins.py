@@ -140,4 +140,4 @@ def current() -> str:
 
 
 def css_class(role: str) -> str:
-    return CLASSES[current()][role]
+    return CLASSES[current()].get(role, "")

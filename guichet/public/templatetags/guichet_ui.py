@@ -160,7 +160,42 @@ def render_widget(field, **extra):
         fast = _select_html(field, attrs)
         if fast is not None:
             return fast
+    if kind == "input" and field.field.widget.template_name in _PLAIN_TEMPLATES:
+        return _input_html(field, attrs)
     return field.as_widget(attrs=attrs)
+
+
+# Widgets whose template is Django's plain <input> or <textarea>: written directly (see _select_html).
+_PLAIN_TEMPLATES = {
+    "django/forms/widgets/input.html",
+    "django/forms/widgets/text.html",
+    "django/forms/widgets/email.html",
+    "django/forms/widgets/date.html",
+    "django/forms/widgets/textarea.html",
+    "django/forms/widgets/number.html",
+    "django/forms/widgets/url.html",
+    "django/forms/widgets/password.html",
+}
+
+
+def _input_html(field, attrs: dict):
+    widget = field.field.widget
+    context = widget.get_context(field.html_name, field.value(), field.build_widget_attrs(attrs, widget))[
+        "widget"
+    ]
+    final = {"id": field.auto_id, **context["attrs"]} if field.auto_id else context["attrs"]
+    if widget.template_name.endswith("textarea.html"):
+        value = context["value"] if context["value"] is not None else ""
+        return format_html('<textarea name="{}"{}>\n{}</textarea>', context["name"], flatatt(final), value)
+    if context["value"] is None:
+        return format_html('<input type="{}" name="{}"{}>', context["type"], context["name"], flatatt(final))
+    return format_html(
+        '<input type="{}" name="{}" value="{}"{}>',
+        context["type"],
+        context["name"],
+        context["value"],
+        flatatt(final),
+    )
 
 
 def _select_html(field, attrs: dict):
