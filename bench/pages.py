@@ -17,12 +17,13 @@ baseline's. Target: every page at most 50 ms at p95. The last line is the summar
 from __future__ import annotations
 
 import argparse
+import io
 import os
-from importlib import import_module
 import platform
 import statistics
 import sys
 import time
+from importlib import import_module
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -64,7 +65,7 @@ def fill(args: argparse.Namespace) -> None:
 
     call_command("migrate", verbosity=0)
     if not args.no_demo:
-        call_command("demo", requests=args.requests, stdout=open(os.devnull, "w"))  # noqa: SIM115
+        call_command("demo", requests=args.requests, stdout=io.StringIO())
 
 
 def pick_requests():

@@ -84,7 +84,6 @@ _EVERY_SITE = None
 
 _ID = attrgetter("id")
 _NOT_BEFORE = attrgetter("not_before")
-_PROCEDURE = attrgetter("procedure_id")
 _RECEIVED_AT = attrgetter("received_at")
 _STARTS_AT = attrgetter("starts_at")
 
@@ -97,7 +96,7 @@ def allocate(requests: Iterable[WaitingRequest], slots: Iterable[FreeSlot]) -> l
         table = _SlotTable(slots)
         if not table.ids:
             return []
-        return _serve(_by_due_date(requests), table)
+        return _serve(_Queue(requests), table)
 
 
 @contextmanager
@@ -117,35 +116,53 @@ def _cyclic_gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _by_due_date(requests: Iterable[WaitingRequest]) -> dict[datetime.date, list[WaitingRequest]]:
-    buckets: defaultdict[datetime.date, list[WaitingRequest]] = defaultdict(list)
-    for request in requests:
-        buckets[request.due_date].append(request)
-    return buckets
+class _Queue:
+    """The waiting requests by due date, then by procedure."""
+
+    def __init__(self, requests: Iterable[WaitingRequest]) -> None:
+        self.by_due_date: dict[datetime.date, defaultdict[int, list[WaitingRequest]]] = {}
+        # The earliest not_before of each procedure's requests: once a procedure's latest free slot starts
+        # before it, none of them can be served and they are not looked at again.
+        self.earliest: dict[int, datetime.datetime] = {}
+        # One pass in memory order, which matters more than the interpreter on a million objects: each
+        # request is read once, while it is in the CPU cache.
+        for request in requests:
+            same_day = self.by_due_date.get(request.due_date)
+            if same_day is None:
+                same_day = self.by_due_date[request.due_date] = defaultdict(list)
+            procedure_id = request.procedure_id
+            same_day[procedure_id].append(request)
+            earliest = self.earliest.get(procedure_id)
+            if earliest is None or request.not_before < earliest:
+                self.earliest[procedure_id] = request.not_before
+
+    def hopeful(self, due_date: datetime.date, latest: dict[int, datetime.datetime]) -> list[WaitingRequest]:
+        """The requests due that day that may still get a slot, in serving order.
+
+        Dropping the others changes nothing: a request with no compatible free slot now will not have one
+        later, as slots are only ever taken. ``latest`` maps a procedure to the start of its latest free slot.
+        """
+        hopeful: list[WaitingRequest] = []
+        for procedure_id, same_day in self.by_due_date[due_date].items():
+            bound = latest.get(procedure_id)
+            if bound is None or bound < self.earliest[procedure_id]:
+                continue
+            # not_before <= bound, request by request, in C.
+            hopeful.extend(compress(same_day, map(le, map(_NOT_BEFORE, same_day), repeat(bound))))
+        # Two stable sorts, id first, are cheaper than one on (received_at, id).
+        hopeful.sort(key=_ID)
+        hopeful.sort(key=_RECEIVED_AT)
+        return hopeful
 
 
-def _serve(buckets: dict[datetime.date, list[WaitingRequest]], table: _SlotTable) -> list[Assignment]:
-    """Serve the queue one due date at a time; return the assignments in serving order.
-
-    Within a due date, the requests that cannot get a slot any more are dropped before sorting. That changes
-    nothing: a request with no compatible free slot now will not have one later, as slots are only taken.
-    """
+def _serve(queue: _Queue, table: _SlotTable) -> list[Assignment]:
+    """Serve the queue one due date at a time; return the assignments in serving order."""
     groups: dict[_GroupKey, _Group] = {}
     slot_ids = table.ids
     taken = table.taken
     served: list[Assignment] = []
-    for due_date in sorted(buckets):
-        latest = table.latest_by_procedure()
-        bucket = buckets[due_date]
-        # not_before <= latest[procedure_id], request by request, in C: this is the whole cost of the tail.
-        hopeful = list(
-            compress(
-                bucket, map(le, map(_NOT_BEFORE, bucket), map(latest.__getitem__, map(_PROCEDURE, bucket)))
-            )
-        )
-        # Two stable sorts, id first, are cheaper than one on (received_at, id).
-        hopeful.sort(key=_ID)
-        hopeful.sort(key=_RECEIVED_AT)
+    for due_date in sorted(queue.by_due_date):
+        hopeful = queue.hopeful(due_date, table.latest_by_procedure())
         for request in hopeful:
             key = (request.procedure_id, request.site_ids, request.language, request.needs_step_free)
             group = groups.get(key)
@@ -226,11 +243,16 @@ class _Pool:
 
     def first_at(self, threshold: int, taken: bytearray) -> int:
         """The first free position whose rank is at least ``threshold``; ``len(ranks)`` when there is none."""
+        ranks = self.ranks
+        end = len(ranks)
         pos = self.answers.get(threshold)
         if pos is None:
-            pos = bisect_left(self.ranks, threshold)
-        if pos < len(self.ranks) and taken[self.ranks[pos]]:
-            pos = self.first_free(pos, taken)
+            pos = bisect_left(ranks, threshold)
+        if pos < end and taken[ranks[pos]]:
+            # Most often the last answer was just taken by the last request, and the next slot is free.
+            pos += 1
+            if pos < end and taken[ranks[pos]]:
+                pos = self.first_free(pos, taken)
         self.answers[threshold] = pos
         return pos
 
@@ -274,10 +296,6 @@ def _next_free(ranks: array[int], pos: int, taken: bytearray) -> int:
     searches always find a zero.
     """
     end = len(ranks)
-    pos += 1
-    # Most often the slot just taken was the pool's first free one, and the next is free.
-    if pos == end or not taken[ranks[pos]]:
-        return pos
     pos = bisect_left(ranks, taken.find(0, ranks[pos]), pos + 1)
     if pos == end or not taken[ranks[pos]]:
         return pos
@@ -411,9 +429,9 @@ class _SlotTable:
             rank = self._first_rank_at[moment] = bisect_left(self.starts, moment)
         return rank
 
-    def latest_by_procedure(self) -> defaultdict[int, datetime.datetime]:
-        """For each procedure, the start of its latest free slot, exact now: a cheap first filter."""
-        latest: defaultdict[int, datetime.datetime] = defaultdict(lambda: _NOTHING_LEFT)
+    def latest_by_procedure(self) -> dict[int, datetime.datetime]:
+        """For each procedure that has a free slot, the start of its latest one, exact now."""
+        latest: dict[int, datetime.datetime] = {}
         for procedure_id in self._procedure_ids:
             pool = self._pool(_EVERY_SITE, procedure_id, None, False)
             last = pool.shrink_last(self.taken) if pool is not None else -1

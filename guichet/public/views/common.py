@@ -57,18 +57,20 @@ def normalise_reference(text: str) -> str:
 def applicant_page(view: Callable) -> Callable:
     """A page of one request, opened by r/<reference>/<token>/. Unknown reference or wrong token: 404.
 
-    Failed attempts count against the look-up limits of the address and of the reference; once those are
-    used up, even a right token waits (otherwise the limit would not stop guessing).
+    Failed attempts count against the look-up limit of the client's address; once it is used up, even a
+    right key waits (otherwise the limit would not stop scanning). The reference's own limit is not applied
+    here: a key cannot be guessed (a 32-character token, or a signature), and someone trying birth dates
+    against a reference must not lock its owner out of their own link.
     """
 
     @guarded
     @never_cache
     @functools.wraps(view)
     def wrapper(request: HttpRequest, reference: str, token: str, **kwargs) -> HttpResponse:
-        ratelimit.ensure_allowed(request, "lookup", reference)
+        ratelimit.ensure_allowed(request, "lookup")
         found = access.resolve(reference, token)
         if found is None:
-            ratelimit.check(request, "lookup", reference)
+            ratelimit.check(request, "lookup")
             raise Http404("no such request")
         request.applicant_request = found
         response = view(request, found, token, **kwargs)

@@ -32,7 +32,8 @@ SWAP = """async (url) => {
   const response = await fetch(url, {credentials: "same-origin"});
   if (!response.ok) { throw new Error(url + " answered " + response.status); }
   const next = new DOMParser().parseFromString(await response.text(), "text/html");
-  const sheets = (doc) => [...doc.querySelectorAll('head link[rel="stylesheet"]')].map((l) => l.href).join(" ");
+  const sheets = (doc) => [...doc.querySelectorAll('head link[rel="stylesheet"]')]
+    .map((link) => link.href).join(" ");
   if (sheets(next) !== sheets(document)) { throw new Error(url + " links other stylesheets"); }
   const root = document.documentElement;
   for (const attribute of [...root.attributes]) { root.removeAttribute(attribute.name); }
