@@ -22,13 +22,12 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Q, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from guichet import locking
+from guichet import bulk, locking
 from guichet.appointments import rules
 from guichet.appointments.models import (
     Appointment,
@@ -42,10 +41,10 @@ from guichet.capacity.models import Hold, Slot
 from guichet.catalog.models import Closure, Counter, OpeningRule, Prefecture, Procedure, Site
 from guichet.evidence.audit import SYSTEM
 from guichet.evidence.services import record_events
-from guichet.notifications.models import OutboxMessage
+from guichet.notifications.services import notify_many
 from guichet.waitlist.models import AppointmentRequest, RequestStatus
 
-from . import bulk, engine
+from . import engine
 
 # Rounds of "run the engine, lock what it chose" before leaving the rest to the next run.
 MAX_ROUNDS = 4
@@ -581,31 +580,3 @@ def _requests_for_evidence(world: _World, ids: list[int]) -> dict[int, Appointme
             request.procedure = world.procedures[request.procedure_id]
             found[request.pk] = request
     return found
-
-
-def notify_many(items: list[tuple[AppointmentRequest, str, dict]]) -> int:
-    """guichet.notifications.services.notify for many events at once; returns how many messages were queued.
-
-    notify() writes one INSERT per person: 40,000 round trips in a large run. This writes the same rows
-    (same channels_for, same fields) in one COPY, and wakes the sender once, as notify() does.
-    """
-    from guichet.notifications import services as outbox
-
-    now = timezone.now()
-    rows = [
-        {
-            "request_id": request.pk,
-            "channel": channel,
-            "kind": kind,
-            "language": request.language,
-            "recipient": recipient,
-            "context": context,
-            "next_attempt_at": now,
-        }
-        for request, kind, context in items
-        for channel, recipient in outbox.channels_for(request)
-    ]
-    bulk.insert(OutboxMessage, rows)
-    if rows and settings.OUTBOX_ENQUEUE_ON_COMMIT:
-        outbox._enqueue_sender_on_commit()
-    return len(rows)

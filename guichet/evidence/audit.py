@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
+from guichet import bulk
+
 from .models import AuditChainHead, AuditEntry
 from .signing import canonical_json, utc_iso
 
@@ -111,6 +113,15 @@ def lock_chain(chain: str) -> AuditChainHead:
 
 def append(chain: str, changes: Iterable[Change], at: datetime.datetime | None = None) -> list[AuditEntry]:
     """Append changes to a chain in order. Must run inside the transaction that made the changes."""
+    return _append(chain, changes, at, data_is_stored=False)
+
+
+def _append(
+    chain: str, changes: Iterable[Change], at: datetime.datetime | None, *, data_is_stored: bool
+) -> list[AuditEntry]:
+    """append(); with data_is_stored, each change's data is already what the JSON column gives back
+    (plain JSON values, string keys: guichet.evidence.services.normalise_details' output), so it is not
+    run through storable() again."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit entries are written in the transaction of the change they record")
     at = (at or timezone.now()).replace(microsecond=0)
@@ -118,41 +129,52 @@ def append(chain: str, changes: Iterable[Change], at: datetime.datetime | None =
     if not changes:
         return []
     head = _locked_head(chain)
-    entries = []
+    # The hash covers canonical_json(body) (see entry_hash); the body's keys sort as
+    # action, actor, at, chain, data, object_id, object_type, request, seq, so the canonical text is
+    # built around the data's canonical text, which is also what the JSON column is written from.
+    at_text = utc_iso(at)
+    rows = []
     seq, prev = head.last_seq, head.last_hash
     for change in changes:
         seq += 1
-        data = storable(change.data)
-        digest = entry_hash(
-            chain=chain,
-            seq=seq,
-            at=at,
-            actor=str(change.actor),
-            action=change.action,
-            object_type=change.object_type,
-            object_id=str(change.object_id),
-            request_id=change.request_id,
-            data=data,
-            prev_hash=prev,
+        data = change.data if data_is_stored else storable(change.data)
+        data_text = canonical_json(data)
+        actor = str(change.actor)
+        object_id = str(change.object_id)
+        before = canonical_json({"action": change.action, "actor": actor, "at": at_text, "chain": chain})
+        after = canonical_json(
+            {
+                "object_id": object_id,
+                "object_type": change.object_type,
+                "request": change.request_id,
+                "seq": seq,
+            }
         )
-        entries.append(
-            AuditEntry(
-                chain=chain,
-                seq=seq,
-                at=at,
-                actor=str(change.actor),
-                action=change.action,
-                object_type=change.object_type,
-                object_id=str(change.object_id),
-                request_id=change.request_id,
-                data=data,
-                prev_hash=prev,
-                hash=digest,
-            )
+        digest = hashlib.sha256(
+            prev.encode("ascii") + before[:-1] + b',"data":' + data_text + b"," + after[1:]
+        ).hexdigest()
+        rows.append(
+            {
+                "chain": chain,
+                "seq": seq,
+                "at": at,
+                "actor": actor,
+                "action": change.action,
+                "object_type": change.object_type,
+                "object_id": object_id,
+                "request_id": change.request_id,
+                "data": bulk.Encoded(data, data_text.decode("utf-8")),
+                "prev_hash": prev,
+                "hash": digest,
+            }
         )
         prev = digest
-    AuditEntry.objects.bulk_create(entries, batch_size=2000)
+    ids = bulk.insert(AuditEntry, rows, with_ids=True)
     AuditChainHead.objects.filter(chain=chain).update(last_seq=seq, last_hash=prev)
+    entries = []
+    for row, pk in zip(rows, ids, strict=True):
+        row["data"] = row["data"].value
+        entries.append(AuditEntry(pk=pk, **row))
     return entries
 
 

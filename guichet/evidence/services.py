@@ -19,6 +19,7 @@ from django.db import models, transaction
 from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone
 
+from guichet import bulk
 from guichet.waitlist.models import AppointmentRequest, RequestStatus
 
 from . import audit, signing
@@ -237,29 +238,70 @@ def record_events(
     actor: Actor,
     at: datetime.datetime | None = None,
 ) -> list[Proof]:
-    """Many events at once (an allocation run): one bulk insert of proofs, one append per chain."""
+    """Many events at once (an allocation run): one bulk insert of proofs, one append per chain.
+
+    Writes exactly what record_event would for each (same payloads, tokens and audit entries), with COPY
+    on PostgreSQL; what all the events share (the time and its local forms, the token header, the
+    prefecture and procedure fields) is computed once.
+    """
     _require_transaction()
     if not events:
         return []
     at = (at or timezone.now()).replace(microsecond=0)
     key = signing_key()
-    normalised = [
-        (request, event, normalise_details(details, request.prefecture.tzinfo))
-        for request, event, details in events
-    ]
-    proofs = [
-        Proof(
-            request=request,
-            event=event,
-            issued_at=at,
-            kid=key.kid,
-            token=signing.sign(proof_payload(request, event, at, details), key),
+    sign = key.private_key.sign
+    header = signing.b64url(signing.canonical_json({"alg": "EdDSA", "kid": key.kid, "typ": "JWT"}))
+    at_utc = signing.utc_iso(at)
+    shared: dict[tuple[int, int], dict] = {}
+    tzinfo: dict[int, object] = {}
+    normalised = []
+    proof_rows = []
+    for request, event, details in events:
+        prefecture, procedure = request.prefecture, request.procedure
+        tz = tzinfo.get(prefecture.pk)
+        if tz is None:
+            tz = tzinfo[prefecture.pk] = prefecture.tzinfo
+        details = normalise_details(details, tz)
+        normalised.append((request, event, details))
+        common = shared.get((prefecture.pk, procedure.pk))
+        if common is None:
+            # Key order as in proof_payload (canonical_json sorts them anyway).
+            common = shared[(prefecture.pk, procedure.pk)] = {
+                "iss": settings.SITE_URL,
+                "typ": PROOF_TYPE,
+                "at": at_utc,
+                "at_local": at.astimezone(tz).isoformat(timespec="seconds"),
+                "tz": prefecture.timezone,
+                "prefecture": prefecture.code,
+                "prefecture_name": prefecture.name,
+                "procedure": procedure.code,
+                "procedure_name": procedure.name,
+            }
+        payload = {
+            **common,
+            "event": event,
+            "ref": request.reference,
+            "channel": request.channel,
+            "received_at": signing.utc_iso(request.received_at),
+            "due_date": request.due_date.isoformat(),
+            "due_reason": request.due_reason,
+            "status": request.status,
+            "name": {"family": request.family_names, "given": request.given_names},
+            "birth_date": request.birth_date.isoformat(),
+            **({"details": details} if details else {}),
+        }
+        signing_input = f"{header}.{signing.b64url(signing.canonical_json(payload))}"
+        token = f"{signing_input}.{signing.b64url(sign(signing_input.encode('ascii')))}"
+        proof_rows.append(
+            {"request_id": request.pk, "event": event, "issued_at": at, "kid": key.kid, "token": token}
         )
-        for request, event, details in normalised
-    ]
-    Proof.objects.bulk_create(proofs, batch_size=2000)
+    proof_ids = bulk.insert(Proof, proof_rows, with_ids=True)
+    proofs = []
     by_chain: dict[str, list[Change]] = {}
-    for (request, event, details), issued in zip(normalised, proofs, strict=True):
+    for (request, event, details), row, pk in zip(normalised, proof_rows, proof_ids, strict=True):
+        issued = Proof(pk=pk, **row)
+        issued.request = request
+        proofs.append(issued)
         by_chain.setdefault(chain_for(request), []).append(
             Change(
                 action=f"request.{event}",
@@ -267,11 +309,12 @@ def record_events(
                 object_id=request.reference,
                 actor=actor,
                 request_id=request.pk,
-                data={**details, "proof": issued.pk},
+                data={**details, "proof": pk},
             )
         )
     for chain in sorted(by_chain):
-        audit.append(chain, by_chain[chain], at=at)
+        # The data is normalise_details' output plus an id: already what the JSON column gives back.
+        audit._append(chain, by_chain[chain], at, data_is_stored=True)
     return proofs
 
 

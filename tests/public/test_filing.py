@@ -156,3 +156,12 @@ def test_a_late_renewal_is_accepted_with_a_warning(client, world):
     assert response.status_code == 302
     body = client.get(response["Location"]).content.decode()
     assert "late fee" in body
+
+
+def test_checkbox_lists_are_checkboxes_in_both_skins(client, world, skin):
+    body = client.get(form_url(world)).content.decode()
+    group = "fr-checkbox-group" if skin == "dsfr" else "choice"
+    weekdays = body[body.index('id="id_unavailable_weekdays-group"') :]
+    weekdays = weekdays[: weekdays.index("</fieldset>")]
+    assert f'<div class="{group}"><input type="checkbox" name="unavailable_weekdays"' in weekdays
+    assert "fr-radio-group" not in weekdays

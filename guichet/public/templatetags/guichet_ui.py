@@ -105,10 +105,11 @@ def current_language_name() -> str:
 @register.filter
 def widget_kind(field) -> str:
     widget = field.field.widget
-    if isinstance(widget, forms.RadioSelect):
-        return "radios"
+    # CheckboxSelectMultiple is a subclass of RadioSelect: test it first.
     if isinstance(widget, forms.CheckboxSelectMultiple):
         return "checkboxes"
+    if isinstance(widget, forms.RadioSelect):
+        return "radios"
     if isinstance(widget, forms.CheckboxInput):
         return "checkbox"
     if isinstance(widget, forms.MultiWidget):
