@@ -28,7 +28,7 @@ def test_a_partner_gets_a_copy_without_the_private_link(world, settings, tmp_pat
     assert "access_token" not in copy.context
     rendered = render_email(copy)
     assert "secret-token" not in rendered.text
-    assert "mandat" in rendered.text
+    assert "Copie pour la structure partenaire qui agit pour cette personne avec un mandat." in rendered.text
     own = OutboxMessage.objects.filter(request=request, recipient=request.email).latest("id")
     assert own.context["access_token"] == "secret-token"  # noqa: S105 (a test value)
 
