@@ -169,7 +169,7 @@ def _serve(queue: _Queue, table: _SlotTable) -> list[Assignment]:
             group = groups.get(key)
             if group is None:
                 group = groups[key] = table.group(key)
-            if request.not_before >= group.latest:
+            if request.not_before > group.latest:
                 continue
             rank = _earliest(group.pools, request, table)
             if rank < 0:
@@ -188,7 +188,7 @@ def _earliest(pools: list[_Pool], request: WaitingRequest, table: _SlotTable) ->
     best = len(taken)
     for pool in pools:
         ranks = pool.ranks
-        if pool.last < 0 or ranks[pool.last] < threshold:
+        if pool.last < 0 or ranks[pool.last] <= threshold:
             continue
         pos = pool.first_at(threshold, taken)
         if blocked:
