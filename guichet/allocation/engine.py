@@ -188,7 +188,7 @@ def _earliest(pools: list[_Pool], request: WaitingRequest, table: _SlotTable) ->
     best = len(taken)
     for pool in pools:
         ranks = pool.ranks
-        if pool.last < 0 or ranks[pool.last] <= threshold:
+        if pool.last < 0 or ranks[pool.last] < threshold:
             continue
         pos = pool.first_at(threshold, taken)
         if blocked:
@@ -252,7 +252,7 @@ class _Pool:
             pos += 1
             if pos < end and taken[ranks[pos]]:
                 pos = _next_free(ranks, pos, taken)
-        self.answers[threshold] = pos
+        self.answers[threshold + 1] = pos
         return pos
 
     def first_free(self, pos: int, taken: bytearray) -> int:

@@ -58,7 +58,11 @@ _ARABIC_OPTIONAL = re.compile(
 
 
 def _is_latin_base(char: str) -> bool:
-    return char < "\u0250" or "\u1e00" <= char <= "\u1eff"
+    # By name, not by code point range: the micro sign (U+00B5) sits among Latin letters but case-folds to
+    # Greek mu, and must keep its marks as mu does, or upper and lower case would fold apart.
+    if not unicodedata.category(char).startswith("L"):
+        return True
+    return unicodedata.name(char, "").startswith("LATIN")
 
 
 def _strip_latin_marks(text: str) -> str:
