@@ -228,16 +228,18 @@ def _skip_unavailable_days(
 class _Pool:
     """The slots one kind of request may take at one scope, as ascending global ranks."""
 
-    __slots__ = ("answers", "last", "ranks")
+    __slots__ = ("answers", "last", "ranks", "skip")
 
     def __init__(self, ranks: array[int]) -> None:
         # A machine-int array rather than a list: bisect and indexing read it without chasing pointers.
         self.ranks = ranks
-        # The last answer of first_at for each threshold rank. Answers only move forward, as slots are only
-        # ever taken, so each search resumes where the last one with the same threshold stopped: a skip
-        # list per start. Requests share few thresholds, so there are few starts per pool.
+        # The last answer of first_at for each threshold rank: answers only move forward, as slots are only
+        # ever taken, and requests share few thresholds, so most searches resume where the last one stopped.
         self.answers: dict[int, int] = {}
-        # Upper bound of the last free position; it only decreases for the same reason.
+        # Union-find over positions: skip[i] == 0 means "not known to be taken"; skip[i] = j > i means every
+        # position in [i, j) is taken. Allocated on the first search that needs it: many pools never do.
+        self.skip: array[int] | None = None
+        # Upper bound of the last free position; it only decreases, for the same reason as answers.
         self.last = len(ranks) - 1
 
     def first_at(self, threshold: int, taken: bytearray) -> int:
@@ -251,15 +253,30 @@ class _Pool:
             # Most often the last answer was just taken by the last request, and the next slot is free.
             pos += 1
             if pos < end and taken[ranks[pos]]:
-                pos = _next_free(ranks, pos, taken)
-        self.answers[threshold + 1] = pos
+                pos = self.first_free(pos, taken)
+        self.answers[threshold] = pos
         return pos
 
     def first_free(self, pos: int, taken: bytearray) -> int:
         """The first free position at or after ``pos``; ``len(ranks)`` when there is none."""
-        if pos < len(self.ranks) and taken[self.ranks[pos]]:
-            pos = _next_free(self.ranks, pos, taken)
-        return pos
+        ranks = self.ranks
+        end = len(ranks)
+        skip = self.skip
+        if skip is None:
+            skip = self.skip = array("i", (0,)) * end
+        free = pos
+        while free < end:
+            jump = skip[free]
+            if not jump:
+                if not taken[ranks[free]]:
+                    break
+                jump = _next_free(ranks, free, taken)
+                # Path compression of the whole run at once, in C.
+                skip[free:jump] = array("i", (jump,)) * (jump - free)
+            free = jump
+        if free != pos:
+            skip[pos] = free
+        return free
 
     def shrink_last(self, taken: bytearray) -> int:
         """Make ``last`` exact and return it (-1 once the pool is exhausted)."""
