@@ -17,8 +17,9 @@ How it stays fast on a million requests (``bench/allocation.py``):
 * A slot belongs to many pools, so taking it only sets ``taken[rank]``; each pool skips taken slots lazily,
   with a union-find "next possibly free position" array whose runs are found and compressed in C.
 * The queue is never sorted as a whole, which would cost more than the rule itself: it is served one due
-  date at a time, and only the requests that may still get a slot are sorted and searched for. Once
-  capacity runs out, the long tail of the queue costs one comparison per request.
+  date at a time, and only the requests that may still get a slot are sorted and searched for. Once a
+  procedure's capacity runs out, the rest of its queue is skipped whole, so the long tail costs next to
+  nothing.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 import random
 from collections.abc import Iterable
+from typing import TypeVar
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -16,6 +17,7 @@ from hypothesis import strategies as st
 from guichet.allocation.engine import Assignment, FreeSlot, WaitingRequest, allocate
 
 UTC = datetime.UTC
+T = TypeVar("T")
 MONDAY = datetime.date(2025, 1, 6)
 NOW = datetime.datetime(2025, 1, 6, 6, 0, tzinfo=UTC)
 
@@ -320,10 +322,10 @@ class Choices:
     def below(self, bound: int) -> int:
         return next(self._data, 0) % bound
 
-    def among(self, options: tuple) -> object:
+    def among(self, options: tuple[T, ...]) -> T:
         return options[self.below(len(options))]
 
-    def subset(self, options: tuple, min_size: int = 0) -> frozenset:
+    def subset(self, options: tuple[T, ...], min_size: int = 0) -> frozenset[T]:
         bits = self.below(2 ** len(options) - min_size) + min_size
         return frozenset(option for i, option in enumerate(options) if bits >> i & 1)
 
