@@ -25,7 +25,8 @@ demo: migrate
 
 run: demo
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
-	$(BIN)/python manage.py serve --host $(HOST) --port $(PORT)
+	# Links in proofs, QR codes and messages point at the address actually served.
+	SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)} $(BIN)/python manage.py serve --host $(HOST) --port $(PORT)
 
 lint: venv
 	$(BIN)/ruff check .

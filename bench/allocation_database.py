@@ -377,10 +377,10 @@ def rolled_back(action):
 
 @contextmanager
 def evidence_by_copy():
-    """What-if: proofs and audit entries written by COPY (guichet.allocation.bulk) instead of bulk_create."""
+    """What-if: proofs and audit entries written by COPY (guichet.bulk) instead of bulk_create."""
     from django.db.models.query import QuerySet
 
-    from guichet.allocation import bulk
+    from guichet import bulk
     from guichet.evidence.models import AuditEntry, Proof
 
     original = QuerySet.bulk_create

@@ -6,7 +6,7 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from guichet.allocation import bulk
+from guichet import bulk
 from guichet.appointments.models import Offer
 from guichet.notifications.models import OutboxMessage
 from tests.appointments import builders
