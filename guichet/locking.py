@@ -34,7 +34,8 @@ if TYPE_CHECKING:
     from guichet.capacity.models import Slot
     from guichet.waitlist.models import AppointmentRequest
 
-# PostgreSQL binds every id of an IN list as one parameter; keep statements well under its limits.
+# Ids go to the database as one array (`__any`, guichet/lookups.py); chunks keep each statement, and
+# SQLite's IN list, to a bounded size.
 CHUNK = 5000
 
 
@@ -111,7 +112,7 @@ def requests(ids: Iterable[int], *, skip_locked: bool = False, status: str | Non
     _note(Level.REQUEST)
     locked: list[int] = []
     for chunk in _chunks(sorted(set(ids))):
-        rows = AppointmentRequest.objects.filter(pk__in=chunk)
+        rows = AppointmentRequest.objects.filter(pk__any=chunk)
         if status is not None:
             rows = rows.filter(status=status)
         locked.extend(
@@ -136,7 +137,7 @@ def slots(ids: Iterable[int], *, skip_locked: bool = False) -> list[int]:
     locked: list[int] = []
     for chunk in _chunks(sorted(set(ids))):
         locked.extend(
-            Slot.objects.filter(pk__in=chunk)
+            Slot.objects.filter(pk__any=chunk)
             .select_for_update(skip_locked=skip_locked)
             .order_by("pk")
             .values_list("pk", flat=True)
@@ -157,7 +158,7 @@ def offers(ids: Iterable[int]) -> list[Offer]:
     _note(Level.OFFER)
     found: list[Offer] = []
     for chunk in _chunks(sorted(set(ids))):
-        found.extend(Offer.objects.select_for_update().filter(pk__in=chunk).order_by("pk"))
+        found.extend(Offer.objects.select_for_update().filter(pk__any=chunk).order_by("pk"))
     return found
 
 

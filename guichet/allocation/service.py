@@ -42,6 +42,7 @@ from guichet.catalog.models import Closure, Counter, OpeningRule, Prefecture, Pr
 from guichet.evidence.audit import SYSTEM
 from guichet.evidence.services import record_events
 from guichet.notifications.services import notify_many
+from guichet.waitlist.facts import load_facts
 from guichet.waitlist.models import AppointmentRequest, RequestStatus
 
 from . import engine
@@ -442,7 +443,7 @@ def _assign_and_lock(
             # Held since we read: taken by a transaction that has committed (lock gone, hold not).
             held = set()
             for chunk in _chunks(sorted(got)):
-                held.update(Hold.objects.filter(slot_id__in=chunk).values_list("slot_id", flat=True))
+                held.update(Hold.objects.filter(slot_id__any=chunk).values_list("slot_id", flat=True))
             got -= held
             locked_slots |= got
             lost_slots = new_slots - got
@@ -513,12 +514,12 @@ def _write(world: _World, assignments: list[engine.Assignment], run: PrefectureR
         if status == RequestStatus.SCHEDULED:
             changes["consecutive_lapses"] = 0
         for chunk in _chunks(sorted(a.request_id for a in group)):
-            AppointmentRequest.objects.filter(pk__in=chunk).update(**changes)
+            AppointmentRequest.objects.filter(pk__any=chunk).update(**changes)
     run.offers, run.confirmed = len(offer_rows), len(appointment_rows)
     clock.lap("write")
 
-    # Proofs and messages need the requests as objects; only the assigned ones are loaded.
-    request_rows = _requests_for_evidence(world, [a.request_id for a in assignments])
+    # Proofs and messages state who the requests are: only the assigned ones are read, as plain values.
+    request_rows = load_facts([a.request_id for a in assignments], world.prefecture, world.procedures)
     clock.lap("load_requests")
     events = []
     messages = []
@@ -551,32 +552,3 @@ def _slot_details(world: _World, slot_id: int) -> dict:
         "counter": world.counter_names[facts.counter_id],
         "starts_at": facts.starts_at,
     }
-
-
-def _requests_for_evidence(world: _World, ids: list[int]) -> dict[int, AppointmentRequest]:
-    """The assigned requests as model objects (proofs and messages need them), catalogue attached."""
-    found: dict[int, AppointmentRequest] = {}
-    fields = (
-        "id",
-        "prefecture_id",
-        "procedure_id",
-        "reference",
-        "family_names",
-        "given_names",
-        "birth_date",
-        "channel",
-        "received_at",
-        "due_date",
-        "due_reason",
-        "status",
-        "email",
-        "phone",
-        "postal_address",
-        "language",
-    )
-    for chunk in _chunks(sorted(ids)):
-        for request in AppointmentRequest.objects.filter(pk__in=chunk).only(*fields):
-            request.prefecture = world.prefecture
-            request.procedure = world.procedures[request.procedure_id]
-            found[request.pk] = request
-    return found

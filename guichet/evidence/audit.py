@@ -113,27 +113,41 @@ def lock_chain(chain: str) -> AuditChainHead:
 
 def append(chain: str, changes: Iterable[Change], at: datetime.datetime | None = None) -> list[AuditEntry]:
     """Append changes to a chain in order. Must run inside the transaction that made the changes."""
-    return _append(chain, changes, at, data_is_stored=False)
+    rows, ids = _append(chain, changes, at, data_is_stored=False)
+    entries = []
+    for row, pk in zip(rows, ids, strict=True):
+        entries.append(AuditEntry(pk=pk, **{**row, "data": row["data"].value}))
+    return entries
+
+
+def write_entries(
+    chain: str, changes: list[Change], at: datetime.datetime | None, *, data_is_stored: bool
+) -> list[int]:
+    """append() for the bulk paths: the same entries, without building model objects; returns their ids.
+
+    With data_is_stored, each change's data is already what the JSON column gives back (plain JSON values,
+    string keys: guichet.evidence.services.normalise_details' output), so it is not run through
+    storable() again.
+    """
+    return _append(chain, changes, at, data_is_stored=data_is_stored)[1]
 
 
 def _append(
     chain: str, changes: Iterable[Change], at: datetime.datetime | None, *, data_is_stored: bool
-) -> list[AuditEntry]:
-    """append(); with data_is_stored, each change's data is already what the JSON column gives back
-    (plain JSON values, string keys: guichet.evidence.services.normalise_details' output), so it is not
-    run through storable() again."""
+) -> tuple[list[dict], list[int]]:
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit entries are written in the transaction of the change they record")
     at = (at or timezone.now()).replace(microsecond=0)
     changes = list(changes)
     if not changes:
-        return []
+        return [], []
     head = _locked_head(chain)
     # The hash covers canonical_json(body) (see entry_hash); the body's keys sort as
     # action, actor, at, chain, data, object_id, object_type, request, seq, so the canonical text is
     # built around the data's canonical text, which is also what the JSON column is written from.
     at_text = utc_iso(at)
     rows = []
+    openings: dict[tuple[str, str], bytes] = {}  # the text before the data, the same for one action and actor
     seq, prev = head.last_seq, head.last_hash
     for change in changes:
         seq += 1
@@ -141,7 +155,12 @@ def _append(
         data_text = canonical_json(data)
         actor = str(change.actor)
         object_id = str(change.object_id)
-        before = canonical_json({"action": change.action, "actor": actor, "at": at_text, "chain": chain})
+        before = openings.get((change.action, actor))
+        if before is None:
+            before = openings[(change.action, actor)] = (
+                canonical_json({"action": change.action, "actor": actor, "at": at_text, "chain": chain})[:-1]
+                + b',"data":'
+            )
         after = canonical_json(
             {
                 "object_id": object_id,
@@ -150,9 +169,7 @@ def _append(
                 "seq": seq,
             }
         )
-        digest = hashlib.sha256(
-            prev.encode("ascii") + before[:-1] + b',"data":' + data_text + b"," + after[1:]
-        ).hexdigest()
+        digest = hashlib.sha256(prev.encode("ascii") + before + data_text + b"," + after[1:]).hexdigest()
         rows.append(
             {
                 "chain": chain,
@@ -171,11 +188,7 @@ def _append(
         prev = digest
     ids = bulk.insert(AuditEntry, rows, with_ids=True)
     AuditChainHead.objects.filter(chain=chain).update(last_seq=seq, last_hash=prev)
-    entries = []
-    for row, pk in zip(rows, ids, strict=True):
-        row["data"] = row["data"].value
-        entries.append(AuditEntry(pk=pk, **row))
-    return entries
+    return rows, ids
 
 
 def record(chain: str, change: Change) -> AuditEntry:

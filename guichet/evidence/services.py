@@ -20,6 +20,7 @@ from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone
 
 from guichet import bulk
+from guichet.waitlist.facts import RequestFacts
 from guichet.waitlist.models import AppointmentRequest, RequestStatus
 
 from . import audit, signing
@@ -234,15 +235,16 @@ def record_event(
 
 
 def record_events(
-    events: list[tuple[AppointmentRequest, str, dict]],
+    events: list[tuple[AppointmentRequest | RequestFacts, str, dict]],
     actor: Actor,
     at: datetime.datetime | None = None,
-) -> list[Proof]:
+) -> list[int]:
     """Many events at once (an allocation run): one bulk insert of proofs, one append per chain.
 
     Writes exactly what record_event would for each (same payloads, tokens and audit entries), with COPY
     on PostgreSQL; what all the events share (the time and its local forms, the token header, the
-    prefecture and procedure fields) is computed once.
+    prefecture and procedure fields) is computed once. Requests may be given as RequestFacts (plain
+    values). Returns the ids of the proofs, in the order of the events.
     """
     _require_transaction()
     if not events:
@@ -296,12 +298,8 @@ def record_events(
             {"request_id": request.pk, "event": event, "issued_at": at, "kid": key.kid, "token": token}
         )
     proof_ids = bulk.insert(Proof, proof_rows, with_ids=True)
-    proofs = []
     by_chain: dict[str, list[Change]] = {}
-    for (request, event, details), row, pk in zip(normalised, proof_rows, proof_ids, strict=True):
-        issued = Proof(pk=pk, **row)
-        issued.request = request
-        proofs.append(issued)
+    for (request, event, details), pk in zip(normalised, proof_ids, strict=True):
         by_chain.setdefault(chain_for(request), []).append(
             Change(
                 action=f"request.{event}",
@@ -314,8 +312,8 @@ def record_events(
         )
     for chain in sorted(by_chain):
         # The data is normalise_details' output plus an id: already what the JSON column gives back.
-        audit._append(chain, by_chain[chain], at, data_is_stored=True)
-    return proofs
+        audit.write_entries(chain, by_chain[chain], at, data_is_stored=True)
+    return proof_ids
 
 
 def record_change(chain: str, change: Change) -> None:

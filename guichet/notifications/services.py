@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from guichet import bulk
 from guichet.appointments.models import Appointment, AppointmentStatus, Offer, OfferStatus
+from guichet.waitlist.facts import RequestFacts
 from guichet.waitlist.models import AppointmentRequest
 
 from . import content, sms
@@ -47,7 +48,7 @@ SMS_LIMIT_EXEMPT_KINDS = {"appointment_confirmed", "appointment_changed", "appoi
 SECRET_CONTEXT_KEYS = ("access_token", "status_url")
 
 
-def channels_for(request: AppointmentRequest) -> list[tuple[str, str]]:
+def channels_for(request: AppointmentRequest | RequestFacts) -> list[tuple[str, str]]:
     """Where to reach this person: email and SMS when given, a letter when post is the only way."""
     found = []
     if request.email:
@@ -108,52 +109,51 @@ def _partner_copies(
     ]
 
 
-def notify_many(items: list[tuple[AppointmentRequest, str, dict]]) -> list[OutboxMessage]:
+def notify_many(items: list[tuple[AppointmentRequest | RequestFacts, str, dict]]) -> list[int]:
     """notify() for many events at once (an allocation run): the same messages, partner copies included,
     written in one bulk insert (COPY on PostgreSQL) instead of one INSERT per person, and one wake-up of
-    the sender. Returns the messages queued (with their ids)."""
+    the sender. Requests may be given as RequestFacts (plain values). Returns the ids of the messages
+    queued."""
     if not items:
         return []
     now = timezone.now()
     copies = _partner_copies_many([request.pk for request, _, _ in items])
-    messages: list[OutboxMessage] = []
+    rows: list[dict] = []
+
+    def add(request_id: int, channel: str, kind: str, language: str, recipient: str, context: dict) -> None:
+        rows.append(
+            {
+                "request_id": request_id,
+                "channel": channel,
+                "kind": kind,
+                "language": language,
+                "recipient": recipient,
+                "context": context,
+                "next_attempt_at": now,
+                "created_at": now,
+            }
+        )
+
     for request, kind, context in items:
         context = context or {}
         for channel, recipient in channels_for(request):
-            messages.append(
-                OutboxMessage(
-                    request=request,
-                    channel=channel,
-                    kind=kind,
-                    language=request.language,
-                    recipient=recipient,
-                    context=context,
-                    next_attempt_at=now,
-                )
-            )
+            add(request.pk, channel, kind, request.language, recipient, context)
         emails = [email for email in copies.get(request.pk, ()) if email != request.email]
         if emails:
             shared = {key: value for key, value in context.items() if key not in SECRET_CONTEXT_KEYS}
-            messages += [
-                OutboxMessage(
-                    request=request,
-                    channel=MessageChannel.EMAIL,
-                    kind=kind,
-                    language=settings.LANGUAGE_CODE,
-                    recipient=email,
-                    context={**shared, "partner_copy": True},
-                    next_attempt_at=now,
+            for email in emails:
+                add(
+                    request.pk,
+                    MessageChannel.EMAIL,
+                    kind,
+                    settings.LANGUAGE_CODE,
+                    email,
+                    {**shared, "partner_copy": True},
                 )
-                for email in emails
-            ]
-    given = ("request_id", "channel", "kind", "language", "recipient", "context", "next_attempt_at")
-    rows = [{**{name: getattr(m, name) for name in given}, "created_at": now} for m in messages]
     ids = bulk.insert(OutboxMessage, rows, with_ids=True)
-    for message, pk in zip(messages, ids, strict=True):
-        message.pk, message.created_at = pk, now
-    if messages and settings.OUTBOX_ENQUEUE_ON_COMMIT:
+    if ids and settings.OUTBOX_ENQUEUE_ON_COMMIT:
         _enqueue_sender_on_commit()
-    return messages
+    return ids
 
 
 def _partner_copies_many(request_ids: list[int]) -> dict[int, list[str]]:
@@ -164,7 +164,7 @@ def _partner_copies_many(request_ids: list[int]) -> dict[int, list[str]]:
     ids = sorted(set(request_ids))
     for start in range(0, len(ids), bulk.BATCH * 2):
         rows = Mandate.objects.filter(
-            request_id__in=ids[start : start + bulk.BATCH * 2],
+            request_id__any=ids[start : start + bulk.BATCH * 2],
             status=MandateStatus.ACTIVE,
             organisation__status=OrganisationStatus.APPROVED,
             organisation__receives_copies=True,

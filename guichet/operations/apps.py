@@ -6,3 +6,9 @@ class OperationsConfig(AppConfig):
 
     name = "guichet.operations"
     label = "operations"
+
+    def ready(self) -> None:
+        # Project-wide: `field__any=ids` (guichet/lookups.py), used wherever thousands of ids are sent.
+        from guichet import lookups
+
+        lookups.register()

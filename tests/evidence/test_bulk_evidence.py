@@ -28,9 +28,12 @@ def test_bulk_tokens_and_audit_data_are_those_of_one_by_one(world):
     at = timezone.now().replace(microsecond=0) + datetime.timedelta(days=1)
     requests = [make_request(world, family_names=f"Nom {i}")[0] for i in range(3)]
     with transaction.atomic():
-        bulk = services.record_events(
-            [(r, "offer_made", _details(at)) for r in requests], audit.SYSTEM, at=at
-        )
+        ids = services.record_events([(r, "offer_made", _details(at)) for r in requests], audit.SYSTEM, at=at)
+    # One proof per event, ids ascending in the order of the events.
+    assert ids == sorted(ids) and len(set(ids)) == 3
+    stored = {p.pk: p for p in Proof.objects.filter(pk__in=ids)}
+    bulk = [stored[pk] for pk in ids]
+    assert [p.request_id for p in bulk] == [r.pk for r in requests]
     with transaction.atomic():
         single = [
             services.record_event(r, "offer_made", audit.SYSTEM, details=_details(at), at=at)
@@ -38,11 +41,6 @@ def test_bulk_tokens_and_audit_data_are_those_of_one_by_one(world):
         ]
     # Ed25519 is deterministic: the same payload under the same key gives the same token.
     assert [p.token for p in bulk] == [p.token for p in single]
-    assert [p.pk for p in bulk] == list(
-        Proof.objects.filter(pk__in=[p.pk for p in bulk]).order_by("pk").values_list("pk", flat=True)
-    )
-    stored = {p.pk: p for p in Proof.objects.filter(pk__in=[p.pk for p in bulk])}
-    assert [stored[p.pk].token for p in bulk] == [p.token for p in bulk]
     chain = services.chain_for(requests[0])
     entries = list(AuditEntry.objects.filter(chain=chain, action="request.offer_made").order_by("seq"))
     assert len(entries) == 6
@@ -63,3 +61,38 @@ def test_bulk_append_hashes_as_entry_hash_and_tampering_shows(world):
     assert audit._recompute(entry) == entry.hash
     entry.data = {**entry.data, "site": "Ailleurs"}
     assert audit._recompute(entry) != entry.hash
+
+
+def test_requests_as_plain_facts_give_the_same_proofs_and_messages(world):
+    """Allocation runs pass RequestFacts (plain values) instead of model instances: same tokens, same rows."""
+    from guichet.catalog.models import Procedure
+    from guichet.notifications.models import OutboxMessage
+    from guichet.notifications.services import notify_many
+    from guichet.waitlist.facts import load_facts
+
+    at = timezone.now().replace(microsecond=0) + datetime.timedelta(days=1)
+    requests = [make_request(world, family_names=name)[0] for name in ("Nom", "Иванова", "王")]
+    procedures = {p.pk: p for p in Procedure.objects.filter(prefecture=world.prefecture)}
+    facts = load_facts([r.pk for r in requests], world.prefecture, procedures)
+    assert sorted(facts) == sorted(r.pk for r in requests)
+    with transaction.atomic():
+        from_models = services.record_events(
+            [(r, "offer_made", _details(at)) for r in requests], audit.SYSTEM, at=at
+        )
+        from_facts = services.record_events(
+            [(facts[r.pk], "offer_made", _details(at)) for r in requests], audit.SYSTEM, at=at
+        )
+        messages_from_models = notify_many([(r, "offer_made", {"offer_id": 7}) for r in requests])
+        messages_from_facts = notify_many([(facts[r.pk], "offer_made", {"offer_id": 7}) for r in requests])
+    tokens = dict(Proof.objects.filter(pk__in=from_models + from_facts).values_list("pk", "token"))
+    assert [tokens[pk] for pk in from_models] == [tokens[pk] for pk in from_facts]
+    fields = ("request_id", "channel", "kind", "language", "recipient", "context")
+
+    by_models = list(
+        OutboxMessage.objects.filter(pk__in=messages_from_models).order_by("pk").values_list(*fields)
+    )
+    by_facts = list(
+        OutboxMessage.objects.filter(pk__in=messages_from_facts).order_by("pk").values_list(*fields)
+    )
+    assert by_models == by_facts and len(by_models) >= 3
+    assert audit.verify_chain(services.chain_for(requests[0])) == []

@@ -151,10 +151,11 @@ def test_record_events_in_bulk_is_atomic_too(world):
         1 / 0  # noqa: B018
     assert not Proof.objects.exists()
     with transaction.atomic():
-        proofs = services.record_events(
+        ids = services.record_events(
             [(first, "offer_made", {"position": 1}), (second, "offer_made", {})], audit.SYSTEM
         )
-    assert [services.verify_token(p.token).payload["ref"] for p in proofs] == [
+    tokens = [Proof.objects.get(pk=pk).token for pk in ids]
+    assert [services.verify_token(token).payload["ref"] for token in tokens] == [
         first.reference,
         second.reference,
     ]
