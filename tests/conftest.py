@@ -1,8 +1,17 @@
 """Fixtures shared by every test package: a small prefecture with sites, counters, procedures, rules."""
 
 import pytest
+from django.core.cache import cache
 
 from tests import factories
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    # Rate-limit counters and cached figures live in the cache: each test starts with none.
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

@@ -63,3 +63,16 @@ def install_domain_error_handler(api: NinjaAPI) -> None:
     def domain_error(request, exc: DomainError):
         fields = {name: [str(m) for m in messages] for name, messages in exc.fields.items()}
         return api.create_response(request, error_body(exc.code, exc.message, fields), status=exc.status)
+
+
+def install_rate_limit_handler(api: NinjaAPI) -> None:
+    """The public pages' limits apply to the API alike: 429, the same words, and when to try again."""
+    from guichet.public import ratelimit
+
+    @api.exception_handler(ratelimit.RateLimited)
+    def rate_limited(request, exc: ratelimit.RateLimited):
+        response = api.create_response(
+            request, error_body("rate_limited", exc.explained or ratelimit.explain(exc)), status=429
+        )
+        response["Retry-After"] = str(exc.retry_after)
+        return response

@@ -25,6 +25,7 @@ from guichet.appointments.models import ACTIVE_APPOINTMENT_STATUSES, Appointment
 from guichet.catalog.models import Prefecture, Procedure, Site
 from guichet.errors import DomainError, InvalidInput, NotFound
 from guichet.evidence.audit import Actor
+from guichet.public import ratelimit
 from guichet.waitlist import services
 from guichet.waitlist.due_dates import FilingWindow, filing_window
 from guichet.waitlist.models import AppointmentRequest, Channel, RequestStatus
@@ -80,14 +81,18 @@ class FilingWindowOut(Schema):
 
 
 class RequestCreatedOut(Schema):
-    reference: str
+    """A new request (201), or the answer to someone who already has one (200, `created: false`): then
+    nothing about that request is given, since names and a birth date are not secret; its reference is in
+    the receipt its owner received."""
+
+    reference: str | None
     access_token: str | None
     created: bool
     message: str
-    status: str
-    due_date: datetime.date
-    due_reason: str
-    due_reason_label: str
+    status: str | None
+    due_date: datetime.date | None
+    due_reason: str | None
+    due_reason_label: str | None
     filing_window: FilingWindowOut | None
 
 
@@ -168,6 +173,7 @@ class SiteOut(Schema):
 
 
 ERRORS = {400: ErrorOut, 401: ErrorOut, 404: ErrorOut, 413: ErrorOut, 422: ErrorOut}
+FILING_ERRORS = {**ERRORS, 429: ErrorOut}
 
 
 # --- helpers -----------------------------------------------------------------------------------------------
@@ -237,12 +243,14 @@ def _site_ref(site: Site) -> dict:
 
 @router.post(
     "/requests",
-    response={201: RequestCreatedOut, 200: RequestCreatedOut, **ERRORS},
+    response={201: RequestCreatedOut, 200: RequestCreatedOut, **FILING_ERRORS},
     summary="File a request",
     description=(
         "Puts a request in the queue of a prefecture and returns its reference and, once, its access token. "
         "If the person already has an active request for this procedure, answers 200 with `created: false` "
-        "and that request's reference: nothing new is created."
+        "and a message: nothing new is created, and nothing about the existing request is disclosed (its "
+        "reference is in its receipt). Filings are limited per client address and per identity, as on the "
+        "filing page: 429 with Retry-After beyond."
     ),
     openapi_extra={
         "requestBody": {
@@ -256,9 +264,16 @@ def create_request(request: HttpRequest):
     with _language_of(body):
         if not isinstance(body, dict):
             raise InvalidInput("invalid", gettext("The request must be an object of named fields."))
+        try:
+            ratelimit.check(request, "filing", ratelimit.filing_identity(body))
+        except ratelimit.RateLimited as error:
+            error.explained = ratelimit.explain(error)
+            raise
         prefecture = _prefecture(body.get("prefecture"))
         data = validate_intake(body, prefecture, channel=Channel.WEB)
         result = services.file_request(data, prefecture=prefecture, channel=Channel.WEB, actor=API_APPLICANT)
+        if not result.created:
+            return Status(200, _already_filed())
         filed = result.request
         answer = {
             "reference": filed.reference,
@@ -271,7 +286,25 @@ def create_request(request: HttpRequest):
             "due_reason_label": services.due_reason_label(filed.due_reason),
             "filing_window": _window_out(result.filing_window),
         }
-    return Status(201 if result.created else 200, answer)
+    return Status(201, answer)
+
+
+def _already_filed() -> dict:
+    """What the page "You have already asked" says, and nothing about the request itself."""
+    message = " ".join(
+        (
+            gettext(
+                "A request for this procedure already exists in your name. We did not create a second one: "
+                "your place in the queue and your due date are kept."
+            ),
+            gettext(
+                "Your reference is in the receipt we sent you (email, SMS or letter). With it and your birth "
+                "date, you can follow your request, answer an offer or change your contact details."
+            ),
+        )
+    )
+    empty = ("reference", "access_token", "status", "due_date", "due_reason", "due_reason_label")
+    return {**dict.fromkeys(empty), "created": False, "message": message, "filing_window": None}
 
 
 @router.get(

@@ -2,7 +2,7 @@
 
 from ninja import NinjaAPI
 
-from .errors import install_domain_error_handler, install_error_handlers
+from .errors import install_domain_error_handler, install_error_handlers, install_rate_limit_handler
 
 api = NinjaAPI(
     title="Guichet API",
@@ -12,6 +12,7 @@ api = NinjaAPI(
 )
 install_error_handlers(api)
 install_domain_error_handler(api)
+install_rate_limit_handler(api)
 
 # Routers are added here, one per app, in the order their paths should appear in the OpenAPI document.
 

@@ -7,14 +7,19 @@ lifetime, later hits increment it. The answer says when the window ends, so the 
 when to try again.
 """
 
+import datetime
 import hashlib
 import ipaddress
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
+from django.utils.translation import gettext, ngettext
 
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -26,6 +31,8 @@ class RateLimited(Exception):
         super().__init__(f"rate limit {scope}: retry after {retry_after} s")
         self.scope = scope
         self.retry_after = max(1, retry_after)
+        # explain()'s text, when the caller made it in the language of its answer (the API's body).
+        self.explained: str | None = None
 
 
 @dataclass(frozen=True)
@@ -42,6 +49,38 @@ class Limit:
             raise ValueError(f"a rate limit looks like '20/h' or '5/10m', not {text!r}")
         multiple = per[:-1]
         return cls(int(count), PERIODS[unit] * (int(multiple) if multiple.isdigit() else 1))
+
+
+def retry_minutes(error: RateLimited) -> int:
+    return max(1, -(-error.retry_after // 60))
+
+
+def retry_at(error: RateLimited) -> datetime.datetime:
+    return timezone.localtime() + datetime.timedelta(seconds=error.retry_after)
+
+
+def explain(error: RateLimited) -> str:
+    """What the 429 page says, as one text for the API, in the active language."""
+    minutes = retry_minutes(error)
+    when = ngettext(
+        "Please try again in %(minutes)s minute, after %(time)s.",
+        "Please try again in %(minutes)s minutes, after %(time)s.",
+        minutes,
+    ) % {"minutes": minutes, "time": date_format(retry_at(error), "H:i")}
+    why = gettext(
+        "To protect everybody's requests, the number of attempts from one connection, and for one request, "
+        "is limited."
+    )
+    return f"{when} {why}"
+
+
+def filing_identity(data: Mapping) -> str:
+    """What the per-identity filing limit counts: the names as the duplicate check folds them, the birth date
+    as given (whatever the form or the JSON holds, valid or not)."""
+    from guichet.waitlist.identity import normalise_names
+
+    names = normalise_names(str(data.get("family_names", ""))[:200], str(data.get("given_names", ""))[:200])
+    return f"{names}|{str(data.get('birth_date', ''))[:40]}"
 
 
 def limit_for(scope: str) -> Limit:

@@ -31,6 +31,21 @@ def body_for(world, **overrides):
     return {"prefecture": world.prefecture.code, **raw_request(world, **overrides)}
 
 
+ALREADY = (
+    "A request for this procedure already exists in your name. We did not create a second one: "
+    "your place in the queue and your due date are kept."
+)
+LIMITED = (
+    "To protect everybody's requests, the number of attempts from one connection, and for one request, "
+    "is limited."
+)
+
+
+def in_language(language, text):
+    with translation.override(language):
+        return translation.gettext(text)
+
+
 def assert_error(response, status, code):
     assert response.status_code == status, response.content
     assert response["Content-Type"].startswith("application/json")
@@ -53,15 +68,45 @@ def test_filing_answers_201_with_reference_token_and_due_date(client, world):
     assert request.channel == "web" and list(request.sites.all()) == [world.sites[0]]
 
 
-def test_a_repeated_submission_answers_200_with_the_same_reference_and_says_so(client, world):
+def test_a_repeated_submission_answers_200_says_so_and_discloses_nothing(client, world):
     first = post(client, body_for(world)).json()
     again = post(client, body_for(world, family_names="NGUYEN", given_names="van an", language="en"))
     assert again.status_code == 200
     payload = again.json()
-    assert payload["created"] is False and payload["reference"] == first["reference"]
-    assert payload["access_token"] is None
-    assert first["reference"] in payload["message"] and "already" in payload["message"]
+    assert payload["created"] is False
+    # Names and a birth date are not secret: whoever knows them learns that a request exists, not its
+    # reference (which with the birth date opens it), its state or its due date.
+    assert first["reference"] not in again.content.decode()
+    for name in ("reference", "access_token", "status", "due_date", "due_reason", "filing_window"):
+        assert payload[name] is None
+    assert "already exists" in payload["message"] and "receipt" in payload["message"]
     assert AppointmentRequest.objects.count() == 1
+    in_arabic = post(client, body_for(world, language="ar")).json()
+    assert in_arabic["created"] is False
+    assert in_arabic["message"].startswith(in_language("ar", ALREADY)) and ALREADY not in in_arabic["message"]
+
+
+def test_filing_through_the_api_is_limited_like_the_page(client, world, settings):
+    settings.GUICHET_RATE_LIMITS = {**settings.GUICHET_RATE_LIMITS, "filing_identity": "2/h"}
+    for _ in range(2):
+        assert post(client, body_for(world)).status_code in (200, 201)
+    refused = post(client, body_for(world, language="ar"))
+    payload = assert_error(refused, 429, "rate_limited")
+    assert 0 < int(refused["Retry-After"]) <= 3600
+    # In the body's language, with the page's words.
+    assert payload["message"].endswith(in_language("ar", LIMITED)) and LIMITED not in payload["message"]
+    # Another person from the same address is not held back by that identity's limit.
+    assert post(client, body_for(world, family_names="Autre", birth_date="1970-05-05")).status_code == 201
+
+
+def test_the_address_limit_counts_every_filing_of_one_client(client, world, settings):
+    settings.GUICHET_RATE_LIMITS = {**settings.GUICHET_RATE_LIMITS, "filing_address": "3/h"}
+    answers = [
+        post(client, body_for(world, family_names=name, birth_date="1980-02-02")).status_code
+        for name in ("Alpha", "Beta", "Gamma", "Delta")
+    ]
+    assert answers == [201, 201, 201, 429]
+    assert AppointmentRequest.objects.count() == 3
 
 
 def test_renewal_gets_its_filing_window(client, world):

@@ -1,17 +1,9 @@
-"""Fixtures of the applicant's pages: a scenario with a request in every state, both skins, a clean cache."""
+"""Fixtures of the applicant's pages: a scenario with a request in every state, both skins (the cache is
+emptied around every test by tests/conftest.py)."""
 
 import pytest
-from django.core.cache import cache
 
 from tests.public import scenario as scenarios
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    # Rate-limit counters live in the cache: each test starts with none.
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

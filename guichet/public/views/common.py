@@ -1,6 +1,5 @@
 """What every applicant page shares: access by link, rate-limit answers, domain errors shown as messages."""
 
-import datetime
 import functools
 from collections.abc import Callable
 
@@ -8,7 +7,6 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -21,11 +19,10 @@ PRIVATE = "no-store"
 
 
 def rate_limited(request: HttpRequest, error: ratelimit.RateLimited) -> HttpResponse:
-    retry_at = timezone.localtime() + datetime.timedelta(seconds=error.retry_after)
     response = TemplateResponse(
         request,
         "public/rate_limited.html",
-        {"retry_at": retry_at, "retry_minutes": max(1, -(-error.retry_after // 60))},
+        {"retry_at": ratelimit.retry_at(error), "retry_minutes": ratelimit.retry_minutes(error)},
         status=429,
     )
     response["Retry-After"] = str(error.retry_after)

@@ -94,13 +94,6 @@ def fieldsets(form: IntakeForm) -> list[dict]:
     return result
 
 
-def _identity_for_limit(data) -> str:
-    from guichet.waitlist.identity import normalise_names
-
-    names = normalise_names(str(data.get("family_names", ""))[:200], str(data.get("given_names", ""))[:200])
-    return f"{names}|{str(data.get('birth_date', ''))[:40]}"
-
-
 def _submission_key(submission: str) -> str:
     return f"guichet:submission:{submission}"
 
@@ -117,7 +110,7 @@ def file(request: HttpRequest, prefecture: str, code: str) -> HttpResponse:
         if earlier:
             return redirect(access.request_url(earlier[0], earlier[1], "received"))
     if request.method == "POST":
-        ratelimit.check(request, "filing", _identity_for_limit(request.POST))
+        ratelimit.check(request, "filing", ratelimit.filing_identity(request.POST))
         form = build_form(procedure, request.POST)
         if form.is_valid():
             result = file_request(
