@@ -17,6 +17,8 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from guichet import documents
+
 logger = logging.getLogger(__name__)
 
 # Above version 30 (137 × 137 modules) a code printed a few centimetres wide is hard for a phone to read.
@@ -75,11 +77,5 @@ def proof_qr(token: str, language: str | None = None) -> QrCode | None:
 
 
 def render_pdf(template_name: str, context: dict) -> bytes:
-    """Render an HTML template to PDF. Images are data URIs, so nothing is fetched over the network."""
-    from weasyprint import HTML
-    from weasyprint.urls import URLFetcher
-
-    # Nothing but inline data: a PDF never reads a local file or the network because of its content.
-    fetcher = URLFetcher(allowed_protocols={"data"}, allow_redirects=False)
-    html = render_to_string(template_name, context)
-    return HTML(string=html, base_url=str(settings.BASE_DIR), url_fetcher=fetcher).write_pdf()
+    """Render an HTML template to a tagged PDF (guichet/documents.py)."""
+    return documents.write_pdf(render_to_string(template_name, context))

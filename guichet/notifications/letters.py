@@ -4,12 +4,12 @@ French first, because the letter is an administrative act and may be shown to an
 in the person's language on its own page. A convocation carries a QR code to check that it is genuine.
 """
 
-import segno
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from weasyprint import HTML
+
+from guichet import documents
 
 from . import content
 from .links import convocation_verify_url, secret_status_url
@@ -17,11 +17,6 @@ from .models import OutboxMessage
 from .rendering import context_in, language_of, render_subject
 
 FRENCH = "fr"
-
-
-def qr_data_uri(data: str) -> str:
-    """A QR code as an SVG data URI: sharp at any print size, nothing to fetch."""
-    return segno.make(data, error="m").svg_data_uri(border=2, scale=4)
 
 
 def _section(message: OutboxMessage, subjects: content.Subjects, language: str, qr_kind: str) -> dict:
@@ -81,7 +76,7 @@ def letter_html(message: OutboxMessage, subjects: content.Subjects | None = None
             if address
             else True,
             "qr": {
-                "image": qr_data_uri(qr["data"]),
+                "image": documents.qr_data_uri(qr["data"]),
                 "data": qr["data"],
                 # The convocation check's address is printed for whoever has no scanner; the private
                 # status link is not (it is the key to the request).
@@ -95,13 +90,9 @@ def letter_html(message: OutboxMessage, subjects: content.Subjects | None = None
 
 def render_letter_pdf(message: OutboxMessage) -> bytes:
     """One outbox message as an A4 letter in PDF, bilingual when the person's language is not French."""
-    return HTML(string=letter_html(message)).write_pdf()
+    return documents.write_pdf(letter_html(message))
 
 
 def render_letter_batch_pdf(messages: list[OutboxMessage]) -> bytes:
     """Several letters in one PDF, each starting on a new sheet: the day's print run."""
-    documents = [HTML(string=letter_html(message)).render() for message in messages]
-    if not documents:
-        return b""
-    pages = [page for document in documents for page in document.pages]
-    return documents[0].copy(pages).write_pdf()
+    return documents.write_pdf_batch([letter_html(message) for message in messages])

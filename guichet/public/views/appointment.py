@@ -1,8 +1,6 @@
 """The appointment: where and when, what to bring, the convocation (PDF with a QR code), the calendar file,
 and cancelling it."""
 
-import base64
-
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -14,6 +12,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from guichet import documents
 from guichet.appointments.models import Appointment, AppointmentStatus, CancelledBy
 from guichet.errors import DomainError
 from guichet.evidence.audit import APPLICANT
@@ -80,17 +79,8 @@ def detail(request: HttpRequest, found: AppointmentRequest, token: str) -> HttpR
     )
 
 
-def qr_data_uri(data: str) -> str:
-    import segno
-
-    svg = segno.make(data, error="m").svg_inline(scale=4, border=2, dark="#000", light="#fff")
-    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
-
-
 @applicant_page
 def convocation_pdf(request: HttpRequest, found: AppointmentRequest, token: str) -> HttpResponse:
-    from weasyprint import HTML
-
     appointment = current_appointment(found)
     if appointment is None or not appointment.is_active:
         return redirect(access.request_url(found.reference, token))
@@ -98,12 +88,12 @@ def convocation_pdf(request: HttpRequest, found: AppointmentRequest, token: str)
     context = {
         **page_context(found, token, **appointment_context(found, appointment)),
         "check_url": check_url,
-        "qr": qr_data_uri(check_url),
+        "qr": documents.qr_data_uri(check_url),
         "LANGUAGE_CODE": translation.get_language(),
         "LANGUAGE_BIDI": translation.get_language_bidi(),
     }
     html = render_to_string("public/convocation_pdf.html", context, request=request)
-    pdf = HTML(string=html, base_url=settings.SITE_URL).write_pdf()
+    pdf = documents.write_pdf(html)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="convocation-{found.reference}.pdf"'
     return response
