@@ -206,6 +206,9 @@ STAFF_IDLE_TIMEOUT_SECONDS = int(os.environ.get("STAFF_IDLE_TIMEOUT_SECONDS", st
 LOGIN_FAILURES_PER_ACCOUNT = int(os.environ.get("LOGIN_FAILURES_PER_ACCOUNT", "5"))
 LOGIN_FAILURES_PER_ADDRESS = int(os.environ.get("LOGIN_FAILURES_PER_ADDRESS", "30"))
 LOGIN_LOCKOUT_SECONDS = int(os.environ.get("LOGIN_LOCKOUT_SECONDS", str(15 * 60)))
+# How long the log of staff and partner reads of applicants' data is kept (CNIL: six months to a year for
+# access logs), then purged daily.
+ACCESS_LOG_RETENTION_DAYS = int(os.environ.get("ACCESS_LOG_RETENTION_DAYS", "365"))
 # How far back a request registered for a person (counter, phone, post) may be dated.
 ASSISTED_INTAKE_MAX_BACKDATE_DAYS = int(os.environ.get("ASSISTED_INTAKE_MAX_BACKDATE_DAYS", "30"))
 # Largest signed mandate form a partner may upload (PDF, JPEG or PNG).

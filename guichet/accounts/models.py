@@ -134,3 +134,51 @@ class ApiToken(models.Model):
     @property
     def scope_label(self) -> str:
         return str(self.prefecture) if self.prefecture_id else str(self.organisation)
+
+
+class AccessKind(models.TextChoices):
+    OPENED = "opened", _("Opened the file")
+    SEARCHED = "searched", _("Searched")
+    LISTED_QUEUE = "listed_queue", _("Listed the queue")
+
+
+class AccessChannel(models.TextChoices):
+    PAGE = "page", _("Staff pages")
+    API = "api", _("API")
+
+
+class AccessRecord(models.Model):
+    """One reading of applicants' personal data by a staff or partner account (DOMAIN.md R27: logged agent
+    access). Changes are in the audit chains; this log is about reads: who opened which file, what they
+    searched, who listed a queue, from the pages or the API. Kept ACCESS_LOG_RETENTION_DAYS, then purged
+    (`manage.py purge_access_log`, daily)."""
+
+    at = models.DateTimeField(default=timezone.now)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="access_records"
+    )
+    kind = models.CharField(max_length=16, choices=AccessKind.choices)
+    channel = models.CharField(max_length=8, choices=AccessChannel.choices)
+    prefecture = models.ForeignKey(
+        Prefecture, on_delete=models.PROTECT, null=True, blank=True, related_name="access_records"
+    )
+    request = models.ForeignKey(
+        "waitlist.AppointmentRequest",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="access_records",
+    )
+    # What was searched, as typed (cut), or which queue: what a data protection officer needs to judge.
+    detail = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["request", "-at"], name="access_by_request"),
+            models.Index(fields=["user", "-at"], name="access_by_user"),
+            models.Index(fields=["at"], name="access_by_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.kind} {self.request_id or self.detail} at {self.at:%Y-%m-%d %H:%M}"

@@ -4,9 +4,11 @@ Changes to an account are written to the audit chain of the prefecture concerned
 person who made them; secrets never enter the audit log.
 """
 
+import datetime
 import hashlib
 import secrets
 
+from django.conf import settings
 from django.contrib.auth import get_user_model, password_validation
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -20,7 +22,16 @@ from guichet.evidence.audit import Actor, Change
 from guichet.evidence.services import record_change
 
 from . import permissions, twofactor
-from .models import ROLE_RANK, ApiToken, Membership, Role, StaffProfile
+from .models import (
+    ROLE_RANK,
+    AccessChannel,
+    AccessKind,
+    AccessRecord,
+    ApiToken,
+    Membership,
+    Role,
+    StaffProfile,
+)
 
 User = get_user_model()
 TOKEN_PREFIX = "gch_"  # noqa: S105 — the visible start of every token
@@ -269,3 +280,45 @@ def authenticate_token(raw: str) -> ApiToken | None:
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token
+
+
+# --- reads of applicants' data (R27) ----------------------------------------------------------------------
+
+
+def record_access(
+    user,
+    kind: str,
+    *,
+    channel: str,
+    request=None,
+    prefecture: Prefecture | None = None,
+    detail: str = "",
+) -> AccessRecord:
+    """Log that `user` read applicants' data: opened a file, searched, listed a queue."""
+    if kind not in AccessKind.values or channel not in AccessChannel.values:
+        raise ValueError(f"unknown access {kind!r} through {channel!r}")
+    if request is not None and prefecture is None:
+        prefecture = request.prefecture
+    return AccessRecord.objects.create(
+        user=user,
+        kind=kind,
+        channel=channel,
+        request=request,
+        prefecture=prefecture,
+        detail=" ".join(str(detail).split())[:200],
+    )
+
+
+def accesses_to(request, *, limit: int = 100) -> list[AccessRecord]:
+    """Who opened this request's file, latest first."""
+    return list(
+        AccessRecord.objects.filter(request=request).select_related("user").order_by("-at", "-id")[:limit]
+    )
+
+
+def purge_access_records(now: datetime.datetime | None = None) -> int:
+    """Delete the records older than ACCESS_LOG_RETENTION_DAYS; returns how many."""
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(days=settings.ACCESS_LOG_RETENTION_DAYS)
+    deleted, _ = AccessRecord.objects.filter(at__lt=cutoff).delete()
+    return deleted

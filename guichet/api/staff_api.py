@@ -25,7 +25,7 @@ from ninja import Router, Schema, Status
 from ninja.security import HttpBearer
 
 from guichet.accounts import permissions
-from guichet.accounts.models import ApiToken, Role
+from guichet.accounts.models import AccessChannel, ApiToken, Role
 from guichet.accounts.services import authenticate_token
 from guichet.backoffice import services as backoffice
 from guichet.errors import DomainError, Forbidden, InvalidInput, NotFound
@@ -366,13 +366,13 @@ def search_requests(request: HttpRequest, q: str = ""):
             )
         found = permissions.visible_requests(request.user).select_related("prefecture", "procedure")[:200]
         return [_row(r) for r in found]
-    return [_row(r) for r in backoffice.search_requests(request.user, q)]
+    return [_row(r) for r in backoffice.search_requests(request.user, q, channel=AccessChannel.API)]
 
 
 @router.get("/staff/requests/{reference}", response={200: RequestOut, **ERRORS}, summary="One request")
 @guarded
 def get_request(request: HttpRequest, reference: str):
-    return _detail(request.user, _request(request, reference))
+    return _detail(request.user, backoffice.open_request(request.user, reference, channel=AccessChannel.API))
 
 
 @router.post(
@@ -652,7 +652,9 @@ def queue(request: HttpRequest, procedure: str = "", site: int | None = None):
         chosen_site = Site.objects.filter(prefecture=prefecture, pk=site).first()
         if chosen_site is None:
             raise NotFound("not_found", gettext("Unknown site."), fields={"site": [gettext("Unknown site.")]})
-    rows = backoffice.queue(prefecture, procedure=chosen_procedure, site=chosen_site)
+    rows = backoffice.list_queue(
+        request.user, prefecture, channel=AccessChannel.API, procedure=chosen_procedure, site=chosen_site
+    )
     return [
         {
             "position": row.position,

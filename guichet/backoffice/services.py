@@ -16,7 +16,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from guichet.accounts import permissions
-from guichet.accounts.models import Role
+from guichet.accounts.models import AccessKind, Role
+from guichet.accounts.services import record_access
 from guichet.catalog.models import Prefecture, Procedure, Site
 from guichet.errors import Forbidden, InvalidInput, NotFound
 from guichet.evidence.services import record_event
@@ -106,14 +107,19 @@ def parse_query(text: str) -> Query:
     return Query(birth_date=birth_date, names=tuple(names))
 
 
-def search_requests(user, text: str, *, limit: int = SEARCH_LIMIT) -> list[AppointmentRequest]:
+def search_requests(user, text: str, *, channel: str, limit: int = SEARCH_LIMIT) -> list[AppointmentRequest]:
     """Requests the user may see that match the search box; names are compared once normalised (case,
-    accents, order), so "celine dupont" finds "DUPONT Céline"."""
-    from guichet.waitlist.identity import foreign_number_key, name_tokens
-
+    accents, order), so "celine dupont" finds "DUPONT Céline". The search is logged (R27)."""
     query = parse_query(text)
     if query.empty:
         return []
+    record_access(user, AccessKind.SEARCHED, channel=channel, detail=text)
+    return _search(user, query, limit)
+
+
+def _search(user, query: Query, limit: int) -> list[AppointmentRequest]:
+    from guichet.waitlist.identity import foreign_number_key, name_tokens
+
     base = permissions.visible_requests(user).select_related("procedure", "prefecture")
     if query.reference:
         return list(base.filter(reference=query.reference)[:limit])
@@ -142,6 +148,13 @@ def search_requests(user, text: str, *, limit: int = SEARCH_LIMIT) -> list[Appoi
                 break
     by_id = {r.pk: r for r in base.filter(pk__in=found_ids)}
     return [by_id[pk] for pk in found_ids if pk in by_id]
+
+
+def open_request(user, reference: str, *, channel: str) -> AppointmentRequest:
+    """The request's file for reading, if the user may see it (else NotFound); the reading is logged (R27)."""
+    found = get_visible_request(user, reference)
+    record_access(user, AccessKind.OPENED, channel=channel, request=found)
+    return found
 
 
 def get_visible_request(user, reference: str) -> AppointmentRequest:
@@ -177,6 +190,20 @@ class QueueRow:
     @property
     def days_late(self) -> int:
         return max(0, -self.days_left)
+
+
+def list_queue(
+    user,
+    prefecture: Prefecture,
+    *,
+    channel: str,
+    procedure: Procedure | None = None,
+    site: Site | None = None,
+) -> list[QueueRow]:
+    """The queue as staff read it (pages and API); the reading is logged (R27)."""
+    what = " ".join(part for part in (procedure.code if procedure else "", site.name if site else "") if part)
+    record_access(user, AccessKind.LISTED_QUEUE, channel=channel, prefecture=prefecture, detail=what)
+    return queue(prefecture, procedure=procedure, site=site)
 
 
 def queue(

@@ -27,4 +27,6 @@ JOBS: list[Job] = [
     Job("check_court_orders", every_seconds=3600),
     Job("issue_late_renewal_attestations", every_seconds=3600),
     Job("checkpoint_audit", every_seconds=3600),
+    # The log of who read which file is kept ACCESS_LOG_RETENTION_DAYS, then deleted.
+    Job("purge_access_log", every_seconds=24 * 3600),
 ]

@@ -1,5 +1,6 @@
 """Staff pages: home, search, a request's page and the actions on it, assisted intake, the queue."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
@@ -9,7 +10,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from guichet.accounts import permissions
-from guichet.accounts.models import Role
+from guichet.accounts import services as accounts
+from guichet.accounts.models import AccessChannel, Role
 from guichet.catalog.models import Procedure, Site
 from guichet.errors import DomainError, NotFound
 from guichet.waitlist.models import AppointmentRequest, Channel
@@ -94,10 +96,17 @@ def search(request):
     form = SearchForm(request.GET or None)
     results = None
     if form.is_valid() and form.cleaned_data["q"]:
-        results = services.search_requests(request.user, form.cleaned_data["q"])
+        results = services.search_requests(request.user, form.cleaned_data["q"], channel=AccessChannel.PAGE)
         if len(results) == 1 and services.parse_query(form.cleaned_data["q"]).reference:
             return redirect("backoffice:request", reference=results[0].reference)
     return render(request, "backoffice/search.html", {"search_form": form, "results": results})
+
+
+def _opened_or_404(request, reference: str) -> AppointmentRequest:
+    try:
+        return services.open_request(request.user, reference, channel=AccessChannel.PAGE)
+    except NotFound:
+        raise Http404 from None
 
 
 def _visible_or_404(request, reference: str) -> AppointmentRequest:
@@ -109,7 +118,7 @@ def _visible_or_404(request, reference: str) -> AppointmentRequest:
 
 @verified_required
 def request_detail(request, reference: str):
-    found = _visible_or_404(request, reference)
+    found = _opened_or_404(request, reference)
     is_staff = permissions.has_role(request.user, found.prefecture_id, Role.AGENT)
     from guichet.appointments.models import Appointment, Offer
     from guichet.evidence.models import AuditEntry, Proof
@@ -137,6 +146,11 @@ def request_detail(request, reference: str):
         "impossibilities": ImpossibilityRecord.objects.filter(request=found),
         "evidence": evidence_links(found),
         "substitution": found.impossibilities.exists(),
+        # Who read the file: for those who answer for how agents use it (R27).
+        "accesses": accounts.accesses_to(found)
+        if permissions.has_role(request.user, found.prefecture_id, Role.MANAGER)
+        else None,
+        "access_retention_days": settings.ACCESS_LOG_RETENTION_DAYS,
     }
     return render(request, "backoffice/request_detail.html", context)
 
@@ -330,7 +344,7 @@ def receipt(request, reference: str):
     """The paper receipt: the signed proof that the request was received, as the evidence app's PDF."""
     from guichet.evidence.models import Proof
 
-    found = _visible_or_404(request, reference)
+    found = _opened_or_404(request, reference)
     proof = Proof.objects.filter(request=found, event="received").order_by("issued_at", "id").first()
     if proof is None:
         raise Http404
@@ -411,7 +425,9 @@ def queue(request, prefecture):
             site = None
         if site is None:
             raise Http404
-    rows = services.queue(prefecture, procedure=procedure, site=site)
+    rows = services.list_queue(
+        request.user, prefecture, channel=AccessChannel.PAGE, procedure=procedure, site=site
+    )
     return render(
         request,
         "backoffice/queue.html",
