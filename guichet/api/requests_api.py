@@ -19,10 +19,11 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest
 from django.utils import timezone, translation
 from django.utils.translation import gettext
-from ninja import Header, Router, Schema, Status
+from ninja import Field, Header, Router, Schema, Status
 
 from guichet.appointments.models import ACTIVE_APPOINTMENT_STATUSES, Appointment, Offer
 from guichet.catalog.models import Prefecture, Procedure, Site
+from guichet.catalog.services import published_checklist
 from guichet.errors import DomainError, InvalidInput, NotFound
 from guichet.evidence.audit import Actor
 from guichet.public import ratelimit
@@ -158,6 +159,10 @@ class ProcedureOut(Schema):
     renewal_window_opens_days: int | None
     renewal_window_closes_days: int | None
     documents: list[str]
+    documents_version: int | None = Field(
+        None, description="version of the list of documents (R.431-11); each request keeps its own"
+    )
+    documents_in_force_since: datetime.datetime | None = None
 
 
 class SiteOut(Schema):
@@ -424,9 +429,18 @@ def list_procedures(request: HttpRequest, prefecture: str | None = None):
             if procedure.is_renewal
             else None,
             "documents": list(procedure.documents or []),
+            **_documents_version(procedure),
         }
         for procedure in procedures
     ]
+
+
+def _documents_version(procedure: Procedure) -> dict:
+    version = published_checklist(procedure)
+    return {
+        "documents_version": version.number if version else None,
+        "documents_in_force_since": version.published_at if version else None,
+    }
 
 
 @router.get(

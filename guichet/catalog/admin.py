@@ -148,6 +148,12 @@ class ProcedureAdmin(CatalogAdmin):
     list_filter = ["prefecture", "kind", "mode", "is_active"]
     search_fields = ["name", "code"]
 
+    def save_related(self, request, form, formsets, change):
+        # A changed list of documents is published as a new version; requests keep the one they were filed
+        # under (R17).
+        services.current_checklist(form.instance)
+        super().save_related(request, form, formsets, change)
+
 
 @admin.register(OpeningRule)
 class OpeningRuleAdmin(CatalogAdmin):

@@ -246,6 +246,8 @@ def build_demo_prefecture() -> Prefecture:
             )
             for values in PROCEDURES
         }
+        for procedure in procedures.values():
+            services.current_checklist(procedure)
         for counter, weekdays, start, end, minutes, codes in RULES:
             for weekday in weekdays:
                 rule, was_created = OpeningRule.objects.get_or_create(

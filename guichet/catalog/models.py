@@ -273,6 +273,33 @@ class Procedure(models.Model):
                 )
 
 
+class ChecklistVersion(models.Model):
+    """One published version of a procedure's list of documents to bring (R17).
+
+    CESEDA R.431-11: the documents are those of a list fixed by arrêté, and a prefecture may not ask for
+    more. A list is never edited in place: a change of `Procedure.documents` publishes a new version
+    (guichet.catalog.services.current_checklist), and every request keeps the version in force when it was
+    filed, so that what a person was asked to bring can always be shown, dated.
+    """
+
+    procedure = models.ForeignKey(Procedure, on_delete=models.CASCADE, related_name="checklist_versions")
+    number = models.PositiveIntegerField(_("version"))
+    documents = models.JSONField(_("documents to bring"), default=list, validators=[validate_documents])
+    published_at = models.DateTimeField(_("in force since"))
+
+    class Meta:
+        ordering = ["procedure", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["procedure", "number"], name="checklist_version_unique"),
+            models.CheckConstraint(condition=Q(number__gte=1), name="checklist_version_positive"),
+        ]
+        verbose_name = _("list of documents")
+        verbose_name_plural = _("lists of documents")
+
+    def __str__(self) -> str:
+        return f"{self.procedure} — v{self.number}"
+
+
 class OpeningRule(models.Model):
     """Plage d'ouverture: a counter opens every given weekday for some procedures, between two dates."""
 

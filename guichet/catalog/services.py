@@ -8,13 +8,14 @@ import datetime
 import decimal
 from collections.abc import Iterable
 
-from django.db import models
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from guichet.evidence.audit import Actor, Change
 from guichet.evidence.services import record_change
 
-from .models import Closure, Counter, OpeningRule, Prefecture, Procedure, Site
+from .models import ChecklistVersion, Closure, Counter, OpeningRule, Prefecture, Procedure, Site
 
 CatalogObject = Prefecture | Site | Counter | Procedure | OpeningRule | Closure
 
@@ -126,3 +127,35 @@ def audit_catalog_change(
 ) -> None:
     """Record a catalogue change in its prefecture's chain, inside the transaction of the change."""
     record_change(*catalog_change(obj, action, actor, changed_fields))
+
+
+# --- lists of documents (R17) -------------------------------------------------------------------------------
+
+
+def published_checklist(procedure: Procedure) -> ChecklistVersion | None:
+    """The published version of the list `procedure.documents` holds, without publishing anything (None
+    when the list was changed outside the admin and not published yet: intake publishes it)."""
+    latest = procedure.checklist_versions.order_by("-number").first()
+    return latest if latest is not None and latest.documents == list(procedure.documents or []) else None
+
+
+def current_checklist(procedure: Procedure, *, at: datetime.datetime | None = None) -> ChecklistVersion:
+    """The version of the procedure's list of documents in force: the latest one, or a new version when
+    `procedure.documents` no longer says what the latest says (the list was changed). Safe when two
+    transactions publish at once: the database keeps one version per number, and the loser reads it."""
+    documents = list(procedure.documents or [])
+    for _attempt in range(3):
+        latest = procedure.checklist_versions.order_by("-number").first()
+        if latest is not None and latest.documents == documents:
+            return latest
+        try:
+            with transaction.atomic():
+                return ChecklistVersion.objects.create(
+                    procedure=procedure,
+                    number=(latest.number + 1) if latest else 1,
+                    documents=documents,
+                    published_at=at or timezone.now(),
+                )
+        except IntegrityError:
+            continue  # published meanwhile by another transaction: read it again
+    raise RuntimeError(f"could not publish the list of documents of {procedure}")

@@ -49,6 +49,7 @@ DETAIL_LABELS = {
     "by_post": gettext_lazy("Convocation sent by post"),
     "due_date": gettext_lazy("Due date"),
     "moved_from": gettext_lazy("Moved from an earlier appointment"),
+    "documents_version": gettext_lazy("Version of the list of documents"),
 }
 # Ids of internal rows, and data other pages already show, are not repeated.
 HIDDEN_DETAILS = {"offer", "appointment", "court_order", "proof", "slot", "filing_window", "cause", "source"}
@@ -140,6 +141,7 @@ FRENCH_DETAIL_LABELS = {
     "by_post": "Convocation envoyée par courrier",
     "due_date": "Date cible",
     "moved_from": "Déplacé depuis un rendez-vous antérieur",
+    "documents_version": "Version de la liste des pièces",
 }
 
 

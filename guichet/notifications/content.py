@@ -207,7 +207,7 @@ def template_context(message: OutboxMessage, subjects: Subjects) -> dict[str, An
         "secret_url": isolate(secret_href),
         "position": extra.get("position"),
         "reason": extra.get("reason", ""),
-        "documents": list(request.procedure.documents or []),
+        "documents": request.documents,
         "site_url": settings.SITE_URL,
     }
     offer = subjects.offer

@@ -78,6 +78,15 @@ class AppointmentRequest(models.Model):
     vulnerability_reason = models.TextField(_("recorded vulnerability"), blank=True)
     urgency_circumstances = models.TextField(_("circumstances of urgency"), blank=True)
 
+    # The list of documents in force when the request was filed (R17; empty only for rows older than it).
+    checklist_version = models.ForeignKey(
+        "catalog.ChecklistVersion",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="requests",
+        verbose_name=_("list of documents"),
+    )
     channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
     received_at = models.DateTimeField(_("received at"))
     due_date = models.DateField(_("due date"))
@@ -121,6 +130,13 @@ class AppointmentRequest(models.Model):
 
     def __str__(self) -> str:
         return self.reference
+
+    @property
+    def documents(self) -> list[str]:
+        """What this person was asked to bring: the list in force when they filed (else the current one)."""
+        if self.checklist_version_id is not None:
+            return list(self.checklist_version.documents)
+        return list(self.procedure.documents or [])
 
     @property
     def is_active(self) -> bool:

@@ -30,7 +30,8 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext
 
 from guichet import locking
-from guichet.catalog.models import Prefecture
+from guichet.catalog.models import ChecklistVersion, Prefecture
+from guichet.catalog.services import current_checklist
 from guichet.errors import Conflict, InvalidInput, NotFound
 from guichet.evidence.audit import Actor
 from guichet.evidence.services import record_event, record_events
@@ -218,6 +219,7 @@ def _request_fields(
     channel: str,
     received_at: datetime.datetime,
     created_by: Any,
+    checklist: ChecklistVersion,
 ) -> dict[str, Any]:
     due_date, due_reason = compute_due_date(
         local_date(received_at, prefecture), data.procedure, data.permit_expires_on, data.vulnerable, ()
@@ -253,6 +255,7 @@ def _request_fields(
         "status": RequestStatus.WAITING,
         "status_changed_at": received_at,
         "created_by": created_by,
+        "checklist_version": checklist,
     }
 
 
@@ -263,6 +266,8 @@ def _received_details(request: AppointmentRequest, window: FilingWindow | None, 
     }
     if window is not None:
         details["filing_window"] = window.as_dict()
+    if request.checklist_version_id is not None:
+        details["documents_version"] = request.checklist_version.number
     return details
 
 
@@ -304,7 +309,12 @@ def file_request(
     _check_intake(data, prefecture, channel)
     received_at = received_at or timezone.now()
     fields = _request_fields(
-        data, prefecture=prefecture, channel=channel, received_at=received_at, created_by=created_by
+        data,
+        prefecture=prefecture,
+        channel=channel,
+        received_at=received_at,
+        created_by=created_by,
+        checklist=current_checklist(data.procedure),
     )
     today = local_date(timezone.now(), prefecture)
     window = filing_window(data.procedure, data.permit_expires_on, local_date(received_at, prefecture))
@@ -382,10 +392,19 @@ def file_requests_bulk(
     now = timezone.now()
     prepared: list[tuple[dict[str, Any], IntakeData]] = []
     seen: set[tuple[int, str]] = set()
+    checklists: dict[int, ChecklistVersion] = {}
     for data, channel, received_at in items:
         _check_intake(data, prefecture, channel)
+        checklist = checklists.get(data.procedure.pk)
+        if checklist is None:
+            checklist = checklists[data.procedure.pk] = current_checklist(data.procedure)
         fields = _request_fields(
-            data, prefecture=prefecture, channel=channel, received_at=received_at, created_by=None
+            data,
+            prefecture=prefecture,
+            channel=channel,
+            received_at=received_at,
+            created_by=None,
+            checklist=checklist,
         )
         keys = {(data.procedure.pk, fields["identity_key"])}
         if fields["foreign_number_key"]:

@@ -60,6 +60,30 @@ def rule_data(counter, chosen, **changes) -> dict:
     return data
 
 
+def collection_form(pref, **changes) -> dict:
+    """The admin form of the "collection" procedure, as a manager submits it."""
+    data = {
+        "prefecture": pref.pk,
+        "code": "collection",
+        "name": "Remise",
+        "kind": "collection",
+        "duration_minutes": 10,
+        "mode": "queue",
+        "target_wait_days": 30,
+        "minimum_notice_hours": 24,
+        "postal_notice_hours": 240,
+        "offer_validity_hours": 48,
+        "renewal_window_opens_days": 120,
+        "renewal_window_closes_days": 60,
+        "renewal_safety_margin_days": 15,
+        "documents": "",
+        "is_active": "on",
+        "_save": "Save",
+    }
+    data.update(changes)
+    return data
+
+
 def audit_count() -> int:
     return AuditEntry.objects.count()
 
@@ -160,24 +184,7 @@ def test_changing_a_rule_updates_free_slots_and_warns_about_held_ones(admin_clie
 def test_a_procedure_cannot_become_longer_than_the_slots_of_its_rules(admin_client, catalog):
     pref, site, counter, long_one, short_one = catalog
     factories.rule(counter, [short_one], slot_minutes=10)
-    data = {
-        "prefecture": pref.pk,
-        "code": "collection",
-        "name": "Remise",
-        "kind": "collection",
-        "duration_minutes": 15,
-        "mode": "queue",
-        "target_wait_days": 30,
-        "minimum_notice_hours": 24,
-        "postal_notice_hours": 240,
-        "offer_validity_hours": 48,
-        "renewal_window_opens_days": 120,
-        "renewal_window_closes_days": 60,
-        "renewal_safety_margin_days": 15,
-        "documents": "Passeport\n\n  Récépissé  \n",
-        "is_active": "on",
-        "_save": "Save",
-    }
+    data = collection_form(pref, duration_minutes=15, documents="Passeport\n\n  Récépissé  \n")
     response = admin_client.post(f"{ADMIN}/procedure/{short_one.pk}/change/", data)
     assert "has slots of 10 minutes, shorter than 15 minutes" in errors_of(response)
     short_one.refresh_from_db()

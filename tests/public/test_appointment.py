@@ -5,6 +5,7 @@ import shutil
 import pytest
 
 from guichet.appointments.models import Appointment, AppointmentStatus
+from guichet.catalog.services import current_checklist
 from guichet.public.views import appointment as views
 from guichet.waitlist.models import RequestStatus
 from tests.test_documents import pdf_info, pdf_structure
@@ -17,11 +18,20 @@ def test_the_appointment_page(client, scenario):
     procedure = scheduled.request.procedure
     procedure.documents = ["Titre de séjour actuel", "Trois photos d'identité"]
     procedure.save()
+    # The person filed under this list (R17)...
+    filed_under = current_checklist(procedure)
+    scheduled.request.checklist_version = filed_under
+    scheduled.request.save(update_fields=["checklist_version"])
+    # ...and the prefecture publishes a longer one afterwards: not what this person is asked for.
+    procedure.documents = ["Titre de séjour actuel", "Trois photos d'identité", "Justificatif nouveau"]
+    procedure.save()
+    assert current_checklist(procedure).number == filed_under.number + 1
     site = scenario.appointment.counter.site
     body = client.get(scheduled.url("appointment", "en")).content.decode()
     assert site.name in body and site.address in body and site.timezone in body
     assert "https://www.openstreetmap.org/" in body
-    assert "Titre de séjour actuel" in body
+    assert "Titre de séjour actuel" in body and "Justificatif nouveau" not in body
+    assert f"version {filed_under.number}," in body
     assert scheduled.url("convocation_pdf", "en") in body and scheduled.url("appointment_ics", "en") in body
     assert scheduled.url("appointment_cancel", "en") in body
 

@@ -62,7 +62,8 @@ def appointment_context(found: AppointmentRequest, appointment: Appointment) -> 
         "site": site,
         "site_tz": site.timezone,
         "map_url": map_url(site),
-        "documents": found.procedure.documents,
+        "documents": found.documents,
+        "checklist": found.checklist_version,
         "is_active": appointment.is_active,
     }
 

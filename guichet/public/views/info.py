@@ -5,6 +5,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from guichet.catalog.models import Prefecture, Procedure
+from guichet.catalog.services import published_checklist
 from guichet.public import estimates
 
 # RGAA: without an audit, a service must say it is not compliant. Change this, and the statement's text, once
@@ -57,6 +58,7 @@ def procedure(request: HttpRequest, prefecture: str, code: str) -> HttpResponse:
         "public/procedure.html",
         {
             "procedure": found,
+            "checklist": published_checklist(found),
             "waits": waits,
             "recent_days": estimates.RECENT_DAYS,
             "capacity_weeks": estimates.CAPACITY_WEEKS,
