@@ -42,6 +42,9 @@ SECRET_KEY = local_secret("SECRET_KEY")
 # Identity keys are an HMAC under their own secret, so that rotating SECRET_KEY (sessions) keeps the
 # duplicate check working across the whole queue.
 IDENTITY_HMAC_KEY = local_secret("IDENTITY_HMAC_KEY")
+# Encrypts secrets kept in the database (staff TOTP secrets: guichet/encryption.py). Losing it means every
+# staff member enrols their authenticator again; keep it with the other secrets, apart from the backups.
+FIELD_ENCRYPTION_KEY = local_secret("FIELD_ENCRYPTION_KEY")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from guichet.catalog.models import Prefecture
+from guichet.encryption import EncryptedTextField
 
 
 class Role(models.TextChoices):
@@ -30,7 +31,8 @@ class StaffProfile(models.Model):
     is_platform_admin = models.BooleanField(_("platform administrator"), default=False)
     # Demo accounts (manage.py demo) may have their current code printed by `manage.py staff_totp`.
     is_demo = models.BooleanField(default=False)
-    totp_secret = models.CharField(max_length=64, blank=True)
+    # Encrypted at rest: with it and a password, anyone could make second factors.
+    totp_secret = EncryptedTextField(blank=True)
     totp_confirmed_at = models.DateTimeField(null=True, blank=True)
     # The last 30-second step whose code was accepted: a code is never accepted twice.
     totp_last_step = models.BigIntegerField(null=True, blank=True)
