@@ -26,7 +26,7 @@ from guichet.catalog.models import Prefecture, Procedure, Site
 from guichet.catalog.services import published_checklist
 from guichet.errors import DomainError, InvalidInput, NotFound
 from guichet.evidence.audit import Actor
-from guichet.public import ratelimit
+from guichet.public import ratelimit, statistics
 from guichet.waitlist import services
 from guichet.waitlist.due_dates import FilingWindow, filing_window
 from guichet.waitlist.models import AppointmentRequest, Channel, RequestStatus
@@ -465,3 +465,39 @@ def list_sites(request: HttpRequest, prefecture: str | None = None):
         }
         for site in Site.objects.filter(prefecture=found, is_active=True).order_by("name")
     ]
+
+
+class ProcedureFiguresOut(Schema):
+    code: str
+    name: str
+    waiting: int
+    late: int
+    requests_per_week: float
+    slots_per_week: float
+    appointments_per_week: float
+    median_wait_days: int | None
+
+
+class FiguresOut(Schema):
+    prefecture: str
+    prefecture_name: str
+    as_of: datetime.datetime
+    period_weeks: int
+    recent_days: int
+    procedures: list[ProcedureFiguresOut]
+    court_orders_last_year: int
+
+
+@router.get(
+    "/statistics",
+    response={200: FiguresOut, **ERRORS},
+    tags=["catalogue"],
+    url_name="statistics",
+    summary="Public figures of a prefecture",
+    description=(
+        "Supply, demand and waiting, by procedure, as on the page /<lang>/figures/<prefecture>/ (open data; "
+        "each figure's period is given; recomputed at most every 10 minutes)."
+    ),
+)
+def prefecture_statistics(request: HttpRequest, prefecture: str | None = None):
+    return statistics.cached_prefecture_figures(_prefecture(prefecture)).as_dict()

@@ -45,4 +45,6 @@ urlpatterns = [
     path("legal/", info.legal, name="legal"),
     path("privacy/", info.privacy, name="privacy"),
     path("free-service/", info.free_service, name="free_service"),
+    path("figures/", info.figures, name="figures"),
+    path("figures/<str:prefecture>/", info.figures, name="figures_of"),
 ]

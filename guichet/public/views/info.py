@@ -6,7 +6,7 @@ from django.views.decorators.http import require_safe
 
 from guichet.catalog.models import Prefecture, Procedure
 from guichet.catalog.services import published_checklist
-from guichet.public import estimates
+from guichet.public import estimates, statistics
 
 # RGAA: without an audit, a service must say it is not compliant. Change this, and the statement's text, once
 # an audit has been made (see templates/public/accessibility.html).
@@ -87,3 +87,25 @@ def privacy(request: HttpRequest) -> HttpResponse:
 @require_safe
 def free_service(request: HttpRequest) -> HttpResponse:
     return render(request, "public/free_service.html")
+
+
+@require_safe
+def figures(request: HttpRequest, prefecture: str | None = None) -> HttpResponse:
+    """Public figures of one prefecture (or the first, the only one in most deployments), with a choice."""
+    prefectures = _prefectures()
+    if prefecture is None:
+        chosen = prefectures[0] if prefectures else None
+    else:
+        chosen = next((p for p in prefectures if p.code == prefecture.upper()), None)
+        if chosen is None:
+            raise Http404("no such prefecture")
+    return render(
+        request,
+        "public/figures.html",
+        {
+            "prefectures": prefectures,
+            "chosen": chosen,
+            "figures": statistics.cached_prefecture_figures(chosen) if chosen else None,
+            "cache_minutes": statistics.CACHE_SECONDS // 60,
+        },
+    )
