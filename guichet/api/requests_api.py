@@ -467,30 +467,9 @@ def list_sites(request: HttpRequest, prefecture: str | None = None):
     ]
 
 
-class ProcedureFiguresOut(Schema):
-    code: str
-    name: str
-    waiting: int
-    late: int
-    requests_per_week: float
-    slots_per_week: float
-    appointments_per_week: float
-    median_wait_days: int | None
-
-
-class FiguresOut(Schema):
-    prefecture: str
-    prefecture_name: str
-    as_of: datetime.datetime
-    period_weeks: int
-    recent_days: int
-    procedures: list[ProcedureFiguresOut]
-    court_orders_last_year: int
-
-
 @router.get(
     "/statistics",
-    response={200: FiguresOut, **ERRORS},
+    response={200: statistics.PrefectureFigures, **ERRORS},
     tags=["catalogue"],
     url_name="statistics",
     summary="Public figures of a prefecture",
@@ -500,4 +479,4 @@ class FiguresOut(Schema):
     ),
 )
 def prefecture_statistics(request: HttpRequest, prefecture: str | None = None):
-    return statistics.cached_prefecture_figures(_prefecture(prefecture)).as_dict()
+    return statistics.cached_prefecture_figures(_prefecture(prefecture))

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime
 import statistics
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.utils import timezone
@@ -74,11 +74,6 @@ class PrefectureFigures:
             appointments_per_week=round(sum(row.appointments_per_week for row in rows), 1),
             median_wait_days=None,
         )
-
-    def as_dict(self) -> dict:
-        data = asdict(self)
-        data["as_of"] = self.as_of.isoformat()
-        return data
 
 
 def _procedure_figures(
