@@ -27,7 +27,6 @@ import os
 import random
 import sys
 import time
-from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
@@ -375,40 +374,11 @@ def rolled_back(action):
         return done.args
 
 
-@contextmanager
-def evidence_by_copy():
-    """What-if: proofs and audit entries written by COPY (guichet.bulk) instead of bulk_create."""
-    from django.db.models.query import QuerySet
-
-    from guichet import bulk
-    from guichet.evidence.models import AuditEntry, Proof
-
-    original = QuerySet.bulk_create
-
-    def bulk_create(self, objs, *args, **kwargs):
-        if self.model not in (Proof, AuditEntry):
-            return original(self, objs, *args, **kwargs)
-        fields = [f.attname for f in self.model._meta.concrete_fields if not f.primary_key]
-        ids = bulk.insert(
-            self.model, [{name: getattr(o, name) for name in fields} for o in objs], with_ids=True
-        )
-        for obj, pk in zip(objs, ids, strict=True):
-            obj.pk = pk
-        return objs
-
-    QuerySet.bulk_create = bulk_create
-    try:
-        yield
-    finally:
-        QuerySet.bulk_create = original
-
-
 def run_database(args: argparse.Namespace) -> dict[str, float | int]:
     requests = getattr(args, "db_requests", None) or DEFAULT_REQUESTS
     slots = getattr(args, "db_slots", None) or DEFAULT_SLOTS
     seed = getattr(args, "seed", 1)
     repeat = max(1, getattr(args, "repeat", 3) or 3)
-    what_if = getattr(args, "evidence_copy", False) or os.environ.get("BENCH_EVIDENCE_COPY") == "1"
     url = bench_url(args)
     ensure_database(url)
     setup_django(url)
@@ -435,7 +405,7 @@ def run_database(args: argparse.Namespace) -> dict[str, float | int]:
         _, insert_s = bulk_insert_offers(prefecture, now, written)
         return read_s, insert_s
 
-    best_allocate = best_baseline = best_copy = None
+    best_allocate = best_baseline = None
     for _ in range(repeat):
         allocate_s, report = rolled_back(lambda: allocate(prefecture, now=now))
         run = report.runs[0]
@@ -445,11 +415,6 @@ def run_database(args: argparse.Namespace) -> dict[str, float | int]:
         baseline_s, (read_s, insert_s) = rolled_back(baseline)
         if best_baseline is None or baseline_s < best_baseline[0]:
             best_baseline = (baseline_s, read_s, insert_s)
-        if what_if:
-            with evidence_by_copy():
-                copy_s, copy_report = rolled_back(lambda: allocate(prefecture, now=now))
-            if best_copy is None or copy_s < best_copy[0]:
-                best_copy = (copy_s, copy_report.runs[0])
 
     allocate_s, run = best_allocate
     baseline_s, read_s, insert_s = best_baseline
@@ -482,19 +447,10 @@ def run_database(args: argparse.Namespace) -> dict[str, float | int]:
         "evidence_s": evidence_s,
         "sign_s": sign_s,
     }
-    extra = ""
-    if best_copy is not None:
-        copy_s, copy_run = best_copy
-        figures["db_ratio_evidence_copy"] = copy_s / baseline_s
-        print(
-            f"what if evidence wrote by COPY: allocate {copy_s:.2f} s "
-            f"(evidence {copy_run.timings.get('evidence', 0.0):.2f} s) = {copy_s / baseline_s:.2f} x baseline"
-        )
-        extra = f" ratio_evidence_copy={copy_s / baseline_s:.2f}"
     print(
         f"db_requests={requests} db_slots={slots} offers={run.offers} confirmed={run.confirmed} "
         f"allocate_s={allocate_s:.2f} baseline_s={baseline_s:.2f} ratio={ratio:.2f} "
-        f"evidence_s={evidence_s:.2f} sign_s={sign_s:.2f}{extra} (target ratio <= 3)"
+        f"evidence_s={evidence_s:.2f} sign_s={sign_s:.2f} (target ratio <= 3)"
     )
     return figures
 
@@ -506,11 +462,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=3, help="timed runs (rolled back); the best is kept")
     parser.add_argument("--database-url", help=f"PostgreSQL URL of the bench database (default: {BENCH_DB})")
-    parser.add_argument(
-        "--evidence-copy",
-        action="store_true",
-        help="also time the run with proofs and audit entries written by COPY (or BENCH_EVIDENCE_COPY=1)",
-    )
     run_database(parser.parse_args(argv))
     return 0
 

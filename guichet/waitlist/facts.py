@@ -57,14 +57,6 @@ class RequestFacts:
     postal_address: str
     language: str
 
-    @property
-    def prefecture_id(self) -> int:
-        return self.prefecture.pk
-
-    @property
-    def procedure_id(self) -> int:
-        return self.procedure.pk
-
 
 def load_facts(
     ids: Iterable[int], prefecture: Prefecture, procedures: dict[int, Procedure]
