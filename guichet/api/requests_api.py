@@ -278,7 +278,7 @@ def create_request(request: HttpRequest):
         data = validate_intake(body, prefecture, channel=Channel.WEB)
         result = services.file_request(data, prefecture=prefecture, channel=Channel.WEB, actor=API_APPLICANT)
         if not result.created:
-            return Status(200, _already_filed())
+            return Status(200, _already_filed(result))
         filed = result.request
         answer = {
             "reference": filed.reference,
@@ -294,21 +294,10 @@ def create_request(request: HttpRequest):
     return Status(201, answer)
 
 
-def _already_filed() -> dict:
-    """What the page "You have already asked" says, and nothing about the request itself."""
-    message = " ".join(
-        (
-            gettext(
-                "A request for this procedure already exists in your name. We did not create a second one: "
-                "your place in the queue and your due date are kept."
-            ),
-            gettext(
-                "Your reference is in the receipt we sent you (email, SMS or letter). With it and your birth "
-                "date, you can follow your request, answer an offer or change your contact details."
-            ),
-        )
-    )
+def _already_filed(result: services.IntakeResult) -> dict:
+    """The page's words, and nothing about the existing request itself."""
     empty = ("reference", "access_token", "status", "due_date", "due_reason", "due_reason_label")
+    message = " ".join(result.notice_for_the_public)
     return {**dict.fromkeys(empty), "created": False, "message": message, "filing_window": None}
 
 

@@ -104,6 +104,22 @@ class IntakeResult:
             "in the queue: nothing new was created."
         ) % {"reference": self.request.reference}
 
+    @property
+    def notice_for_the_public(self) -> list[str]:
+        """What the self-service channels (page, public API) tell someone who files again: that the request
+        exists and nothing else, since names and a birth date are not secret (the reference, with the
+        birth date, opens the request; its owner has it on their receipt)."""
+        return [
+            gettext(
+                "A request for this procedure already exists in your name. We did not create a second one: "
+                "your place in the queue and your due date are kept."
+            ),
+            gettext(
+                "Your reference is in the receipt we sent you (email, SMS or letter). With it and your birth "
+                "date, you can follow your request, answer an offer or change your contact details."
+            ),
+        ]
+
 
 # --- helpers -----------------------------------------------------------------------------------------------
 

@@ -84,3 +84,10 @@ def test_unknown_prefectures_are_a_clear_404_and_a_structured_error(client, worl
     response = client.get("/api/v1/statistics", {"prefecture": "99"})
     assert response.status_code == 404 and response.json()["code"]
     assert client.get("/api/v1/statistics").status_code == 422
+
+
+def test_with_no_prefecture_yet_the_page_says_so(client, db):
+    page = client.get("/ar/figures/")
+    assert page.status_code == 200
+    assert "/api/v1/statistics" not in page.content.decode()
+    assert 'lang="ar"' in page.content.decode()

@@ -124,7 +124,11 @@ def file(request: HttpRequest, prefecture: str, code: str) -> HttpResponse:
                         SUBMISSION_TTL,
                     )
                 return redirect(access.request_url(result.request.reference, result.access_token, "received"))
-            return render(request, "public/already_filed.html", {"procedure": procedure})
+            return render(
+                request,
+                "public/already_filed.html",
+                {"procedure": procedure, "notice": result.notice_for_the_public},
+            )
     else:
         form = build_form(procedure)
     return render(
