@@ -64,9 +64,7 @@ EVENT_DETAILS: dict[str, tuple[str, ...]] = {
 
 # Details and audit data that are free text about the person: the audit entry keeps only a commitment to
 # them (audit.Change.personal), so that erasure removes them without breaking the chain (docs/privacy.md).
-PERSONAL_DETAILS = frozenset(
-    {"reason", "note", "outcome", "circumstances", "backdate_reason", "case_number", "resolution"}
-)
+PERSONAL_DETAILS = frozenset({"reason", "note", "outcome", "circumstances", "case_number", "resolution"})
 
 
 def split_personal(data: dict) -> tuple[dict, dict]:
