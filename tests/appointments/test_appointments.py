@@ -4,7 +4,7 @@ import datetime
 
 import pytest
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from guichet.allocation.service import allocate
 from guichet.appointments import services
@@ -242,7 +242,7 @@ def test_staff_cannot_move_a_wheelchair_user_to_a_site_without_step_free_access(
     raincy = builders.slot(c3, builders.at_local(c3, day, 10))  # Le Raincy has no step-free access
     bobigny = builders.slot(c1, builders.at_local(c1, day, 11))
     assert [slot.pk for slot in free_slots_for(booked)] == [bobigny.pk]
-    with pytest.raises(InvalidInput) as error:
+    with pytest.raises(InvalidInput) as error, translation.override("en"):
         services.move_appointment(booked, raincy, AGENT, reason="counter closed", now=now)
     assert error.value.code == "slot_incompatible" and "step-free" in error.value.fields["slot"][0]
     moved = services.move_appointment(booked, bobigny, AGENT, reason="counter closed", now=now)

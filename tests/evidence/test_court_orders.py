@@ -7,7 +7,7 @@ import decimal
 
 import pytest
 from django.core import mail
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from guichet.capacity.models import Slot
 from guichet.errors import Conflict, InvalidInput
@@ -410,7 +410,7 @@ def test_extra_slot_refuses_a_site_the_ordered_person_cannot_use(world, waiting)
     starts = datetime.datetime.combine(
         today() + datetime.timedelta(days=4), datetime.time(14, 0), world.prefecture.tzinfo
     )
-    with pytest.raises(InvalidInput) as refused:
+    with pytest.raises(InvalidInput) as refused, translation.override("en"):
         court_orders.open_extra_slot(order, counter=world.counters[2], starts_at=starts, actor=ACTOR)
     assert "step-free" in str(refused.value.fields["starts_at"][0])
     assert not Slot.objects.filter(extra_procedures=waiting.procedure, rule__isnull=True).exists()
