@@ -239,11 +239,12 @@ def test_scripts_written_together_are_not_mixed():
 
 def test_intake_refuses_a_mixed_word_with_a_clear_message(world):
     import pytest
+    from django.utils import translation
 
     from guichet.errors import InvalidInput
     from guichet.waitlist.validation import validate_intake
     from tests.backoffice.helpers import intake_raw
 
-    with pytest.raises(InvalidInput) as refused:
+    with translation.override("en"), pytest.raises(InvalidInput) as refused:
         validate_intake(intake_raw(world, family="Dupоnt"), world.prefecture, channel="web")
-    assert "mixes letters of different alphabets" in str(refused.value.fields["family_names"])
+    assert "“Dupоnt” mixes letters of different alphabets" in str(refused.value.fields["family_names"])
