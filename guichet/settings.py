@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "guichet.api",
     "guichet.accounts",
     "guichet.partners",
+    "guichet.privacy",
     "guichet.operations",
 ]
 
@@ -212,6 +213,11 @@ LOGIN_LOCKOUT_SECONDS = int(os.environ.get("LOGIN_LOCKOUT_SECONDS", str(15 * 60)
 # How long the log of staff and partner reads of applicants' data is kept (CNIL: six months to a year for
 # access logs), then purged daily.
 ACCESS_LOG_RETENTION_DAYS = int(os.environ.get("ACCESS_LOG_RETENTION_DAYS", "365"))
+# Retention per phase (docs/privacy.md, docs/dpia.md): an active request is kept; an ended one (served,
+# withdrawn, closed) this many days after its last change of status; one with a court case until the case
+# ends, then this many days. The daily purge (manage.py purge_personal_data) erases what is past them.
+RETENTION_AFTER_END_DAYS = int(os.environ.get("RETENTION_AFTER_END_DAYS", "730"))
+RETENTION_AFTER_COURT_CASE_DAYS = int(os.environ.get("RETENTION_AFTER_COURT_CASE_DAYS", "180"))
 # How far back a request registered for a person (counter, phone, post) may be dated.
 ASSISTED_INTAKE_MAX_BACKDATE_DAYS = int(os.environ.get("ASSISTED_INTAKE_MAX_BACKDATE_DAYS", "30"))
 # Largest signed mandate form a partner may upload (PDF, JPEG or PNG).
