@@ -29,7 +29,7 @@ from guichet.catalog.models import Prefecture, Procedure, Site
 from guichet.errors import InvalidInput
 
 from .countries import COUNTRY_CODES
-from .identity import normalise_foreign_number
+from .identity import mixed_script_words, normalise_foreign_number
 from .models import Channel
 
 NAME_MAX_LENGTH = 150
@@ -216,6 +216,18 @@ def _name(raw: Mapping[str, Any], field: str, errors: _Errors, *, required: bool
             return ""
     if not has_letter:
         errors.add(field, gettext("A name must contain at least one letter."))
+        return ""
+    mixed = mixed_script_words(value)
+    if mixed:
+        # A lookalike letter from another alphabet would make the same person a second identity.
+        errors.add(
+            field,
+            gettext(
+                "“%(word)s” mixes letters of different alphabets (for example a Cyrillic letter in a Latin "
+                "name): type each word in one alphabet."
+            )
+            % {"word": mixed[0]},
+        )
         return ""
     return value
 

@@ -41,6 +41,10 @@ STAFF_ONLY = (
     "guichet/reception/interim.py",
     "guichet/reception/decisions.py",
     "guichet/api/reception_api.py",
+    "guichet/dossiers/views/staff.py",
+    "guichet/dossiers/staff_forms.py",
+    "guichet/dossiers/publishing.py",
+    "guichet/dossiers/templates/dossiers/staff/",
 )
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sdf]|\{(\w*)\}")
 NPLURALS = {"fr": 2, "ar": 6, "es": 2, "ru": 3, "uk": 3, "zh-hans": 1, "tr": 2}

@@ -10,9 +10,9 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('appointments', '0003_alter_appointment_status'),
+        ('appointments', '0004_alter_appointment_status'),
         ('catalog', '0002_checklist_versions'),
-        ('evidence', '0005_alter_proof_event'),
+        ('evidence', '0006_alter_proof_event'),
         ('waitlist', '0002_request_checklist_version'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

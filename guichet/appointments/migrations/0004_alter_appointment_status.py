@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('appointments', '0002_no_overlap_per_counter'),
+        ('appointments', '0003_interpreter_to_book'),
     ]
 
     operations = [

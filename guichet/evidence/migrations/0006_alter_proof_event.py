@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('evidence', '0004_proofs_append_only'),
+        ('evidence', '0005_privacy'),
     ]
 
     operations = [
