@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "guichet.accounts",
     "guichet.partners",
     "guichet.dossiers",
+    "guichet.residence",
     "guichet.operations",
 ]
 
@@ -187,6 +188,12 @@ DOSSIER_MAX_IMAGE_PIXELS = int(os.environ.get("DOSSIER_MAX_IMAGE_PIXELS", str(40
 # cannot answer).
 CLAMD_SOCKET = os.environ.get("CLAMD_SOCKET", "")
 CLAMD_TIMEOUT_SECONDS = float(os.environ.get("CLAMD_TIMEOUT_SECONDS", "20"))
+# Départements whose residents file with the préfecture de police (CESEDA R.431-20: "à Paris, le préfet
+# de police"). Comma-separated; a deployment where the préfecture de police also serves the petite
+# couronne's foreigners would set "75,92,93,94".
+PREFECTURE_DE_POLICE_DEPARTMENTS = tuple(
+    code.strip() for code in os.environ.get("PREFECTURE_DE_POLICE_DEPARTMENTS", "75").split(",") if code.strip()
+)
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Guichet <no-reply@guichet.localhost>")

@@ -31,3 +31,9 @@ api.add_router("", staff_router)
 from guichet.api.proofs_api import router as proofs_router  # noqa: E402
 
 api.add_router("", proofs_router)
+
+from guichet.api.dossiers_api import router as dossiers_router  # noqa: E402
+from guichet.api.dossiers_api import staff_router as dossiers_staff_router  # noqa: E402
+
+api.add_router("", dossiers_router)
+api.add_router("", dossiers_staff_router)
