@@ -192,7 +192,9 @@ CLAMD_TIMEOUT_SECONDS = float(os.environ.get("CLAMD_TIMEOUT_SECONDS", "20"))
 # de police"). Comma-separated; a deployment where the préfecture de police also serves the petite
 # couronne's foreigners would set "75,92,93,94".
 PREFECTURE_DE_POLICE_DEPARTMENTS = tuple(
-    code.strip() for code in os.environ.get("PREFECTURE_DE_POLICE_DEPARTMENTS", "75").split(",") if code.strip()
+    code.strip()
+    for code in os.environ.get("PREFECTURE_DE_POLICE_DEPARTMENTS", "75").split(",")
+    if code.strip()
 )
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

@@ -1,6 +1,7 @@
 """Make guichet/residence/data/communes.tsv.gz from the npm package @etalab/decoupage-administratif.
 
-    cd /tmp && npm pack @etalab/decoupage-administratif@6.0.0 && tar xzf etalab-decoupage-administratif-6.0.0.tgz
+    cd /tmp && npm pack @etalab/decoupage-administratif@6.0.0
+    tar xzf etalab-decoupage-administratif-6.0.0.tgz
     python scripts/import_communes.py /tmp/package
 
 Keeps the current communes and the municipal arrondissements of Paris, Lyon and Marseille (the postal
