@@ -151,13 +151,14 @@ def test_an_administrator_deactivates_an_account_its_sessions_and_tokens_stop(cl
     assert agent_client.get(reverse("backoffice:home")).status_code == 200
     verified_login(client, admin)
     action = reverse("backoffice:member_action", args=[prefecture.code, agent.pk])
+    members = reverse("backoffice:members", args=[prefecture.code])
     assert client.post(action, {"action": "deactivate"}).status_code == 302
     agent.refresh_from_db()
     assert not agent.is_active
     assert agent_client.get(reverse("backoffice:home")).status_code == 302
     assert not ApiToken.objects.get(user=agent).is_usable
     assert agent_client.get("/api/v1/staff/requests", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 401
-    listing = client.get(reverse("backoffice:members", args=[prefecture.code])).content.decode()
+    listing = client.get(members).content.decode()
     assert "deactivated" in listing and "Reactivate" in listing
     assert client.post(action, {"action": "activate"}).status_code == 302
     agent.refresh_from_db()
