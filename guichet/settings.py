@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "guichet.waitlist",
     "guichet.allocation",
     "guichet.appointments",
+    "guichet.reception",
     "guichet.evidence",
     "guichet.notifications",
     "guichet.public",
@@ -238,6 +239,14 @@ LOGIN_LOCKOUT_SECONDS = int(os.environ.get("LOGIN_LOCKOUT_SECONDS", str(15 * 60)
 # How long the log of staff and partner reads of applicants' data is kept (CNIL: six months to a year for
 # access logs), then purged daily.
 ACCESS_LOG_RETENTION_DAYS = int(os.environ.get("ACCESS_LOG_RETENTION_DAYS", "365"))
+
+# Reception (docs/reception.md). How many minutes after the start of the appointment a person is still
+# received; later, the check-in is refused and the appointment can be recorded as missed.
+LATE_ARRIVAL_MINUTES = int(os.environ.get("LATE_ARRIVAL_MINUTES", "15"))
+# "Your turn is coming" (SMS or email) to the person this many places from the front; 0 sends none.
+TURN_NOTICE_AHEAD = int(os.environ.get("TURN_NOTICE_AHEAD", "0"))
+# Reminder to the person, and the agents' list, this many days before an interim document expires.
+INTERIM_EXPIRY_NOTICE_DAYS = int(os.environ.get("INTERIM_EXPIRY_NOTICE_DAYS", "15"))
 # Retention per phase (docs/privacy.md, docs/dpia.md): an active request is kept; an ended one (served,
 # withdrawn, closed) this many days after its last change of status; one with a court case until the case
 # ends, then this many days. The daily purge (manage.py purge_personal_data) erases what is past them.

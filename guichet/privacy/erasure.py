@@ -96,11 +96,47 @@ def _free_texts(ids: list[int], at: datetime.datetime) -> int:
     )
 
 
+def _dossier_answers(ids: list[int], at: datetime.datetime) -> int:
+    from guichet.dossiers.models import Answer
+
+    deleted, _ = Answer.objects.filter(dossier__request_id__in=ids).delete()
+    return deleted
+
+
+def _dossier_documents(ids: list[int], at: datetime.datetime) -> int:
+    """The files themselves, and their rows (original names, digests); the dossier keeps its state."""
+    from guichet.dossiers import storage
+    from guichet.dossiers.models import Document
+
+    documents = Document.objects.filter(dossier__request_id__in=ids)
+    backend = storage.backend()
+    for name in documents.values_list("storage_name", flat=True):
+        if backend.exists(name):
+            backend.delete(name)
+    deleted, _ = documents.delete()
+    return deleted
+
+
+def _rights_requests(ids: list[int], at: datetime.datetime) -> int:
+    from .models import RightsRequest
+
+    return (
+        RightsRequest.objects.filter(request_id__in=ids)
+        .exclude(message="", answer="")
+        .update(message="", answer="")
+    )
+
+
 DATA_TYPES: tuple[DataType, ...] = (
     DataType("requests", "Requests: identity, contact details, needs and circumstances", _requests),
     DataType("proof_texts", "Texts of the signed proofs kept by the service", _proof_texts),
     DataType("audit_texts", "Free texts of the audit log (reasons, notes)", _audit_texts),
     DataType("messages", "Messages: addresses and contents", _messages),
+    DataType(
+        "rights_requests", "Messages of the person's requests about their data, and answers", _rights_requests
+    ),
+    DataType("dossier_answers", "Answers of the dossiers", _dossier_answers),
+    DataType("dossier_documents", "Documents of the dossiers (files deleted)", _dossier_documents),
     DataType("consent_forms", "Signed consent forms of mandates", _consent_forms),
     DataType(
         "free_texts", "Reasons and circumstances given on offers, appointments and mandates", _free_texts
