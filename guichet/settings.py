@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "guichet.api",
     "guichet.accounts",
     "guichet.partners",
+    "guichet.dossiers",
     "guichet.operations",
 ]
 
@@ -175,6 +176,21 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG or TESTING
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var" / "media"))
+# Dossier files (the documents people give): outside the web root and outside MEDIA_ROOT, served only by
+# guichet.dossiers after the reader's right is checked. Another backend can be named in STORAGES.
+DOSSIER_FILES_ROOT = Path(os.environ.get("DOSSIER_FILES_ROOT", BASE_DIR / "var" / "dossier-files"))
+STORAGES["dossiers"] = {
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {"location": DOSSIER_FILES_ROOT, "base_url": None},
+}
+# Limits of one document: bytes, pages of a PDF, pixels of an image (a phone photo is about 12 million).
+DOSSIER_MAX_FILE_BYTES = int(os.environ.get("DOSSIER_MAX_FILE_BYTES", str(10 * 1024 * 1024)))
+DOSSIER_MAX_PDF_PAGES = int(os.environ.get("DOSSIER_MAX_PDF_PAGES", "40"))
+DOSSIER_MAX_IMAGE_PIXELS = int(os.environ.get("DOSSIER_MAX_IMAGE_PIXELS", str(40_000_000)))
+# clamd's Unix socket: when set, every document is scanned before it is stored (and refused if clamd
+# cannot answer).
+CLAMD_SOCKET = os.environ.get("CLAMD_SOCKET", "")
+CLAMD_TIMEOUT_SECONDS = float(os.environ.get("CLAMD_TIMEOUT_SECONDS", "20"))
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Guichet <no-reply@guichet.localhost>")

@@ -16,6 +16,7 @@ urlpatterns = [
 
 urlpatterns += i18n_patterns(
     path("staff/", include("guichet.backoffice.urls")),
+    path("", include("guichet.dossiers.urls")),
     path("", include("guichet.evidence.urls")),
     path("", include("guichet.public.urls")),
     prefix_default_language=True,

@@ -20,9 +20,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from guichet import locking
+from guichet.allocation import candidates
 from guichet.allocation.tasks import enqueue_allocation
 from guichet.capacity.models import Hold, Slot
-from guichet.capacity.services import slot_procedure_ids
+from guichet.capacity.services import free_slots_query
 from guichet.catalog.models import Procedure
 from guichet.errors import Conflict, InvalidInput
 from guichet.evidence.audit import SYSTEM, Actor
@@ -160,6 +161,7 @@ def accept_offer(offer: Offer, actor: Actor, *, now: datetime.datetime | None = 
             ends_at=slot.ends_at,
             status=AppointmentStatus.CONFIRMED,
             confirmed_at=now,
+            interpreter_language=offer.interpreter_language,
         )
         hold.kind = Hold.Kind.APPOINTMENT
         hold.save(update_fields=["kind"])
@@ -399,6 +401,7 @@ def move_appointment(
             ends_at=slot.ends_at,
             status=AppointmentStatus.CONFIRMED,
             confirmed_at=now,
+            interpreter_language=candidates.interpreter_for(request, slot),
         )
         Hold.objects.create(slot=slot, request=request, kind=Hold.Kind.APPOINTMENT)
         details = {
@@ -418,14 +421,8 @@ def move_appointment(
 
 
 def _check_slot_for(request: AppointmentRequest, slot: Slot, now: datetime.datetime) -> None:
-    """The slot can be given to this request: same prefecture, serves its procedure, in the future."""
-    problem = None
-    if slot.counter.site.prefecture_id != request.prefecture_id:
-        problem = _("This slot belongs to another prefecture.")
-    elif request.procedure_id not in slot_procedure_ids(slot):
-        problem = _("This slot does not serve this procedure.")
-    elif slot.starts_at <= now:
-        problem = _("This slot has already started.")
+    """The slot suits this request under the allocation's own rule (guichet.allocation.compatibility)."""
+    problem = candidates.slot_problem(request, slot, now)
     if problem:
         raise InvalidInput("slot_incompatible", problem, {"slot": [problem]})
 
@@ -610,6 +607,9 @@ def open_slots(
 ) -> list[Slot]:
     """Free slots a person may pick for an open-mode procedure, earliest first.
 
+    For a request, the slots that suit it under the queue's own rule (guichet.allocation.candidates);
+    without one, every free slot of the procedure after its notice (what the procedure page shows).
+
     Raises QueueNotEmpty (code "queue_not_empty") while someone waits in the queue for it there: then
     nobody picks, everyone is served in turn.
     """
@@ -617,29 +617,24 @@ def open_slots(
     now = now or timezone.now()
     if queue_waits(procedure, site, now=now, exclude_request_id=request.pk if request else None):
         raise QueueNotEmpty()
-    notice = datetime.timedelta(hours=procedure.minimum_notice_hours)
-    slots = (
-        Slot.objects.filter(
-            counter__site__prefecture_id=procedure.prefecture_id,
-            counter__is_active=True,
-            counter__site__is_active=True,
-            starts_at__gt=now + notice,
-            hold__isnull=True,
-        )
-        .filter(Q(rule__procedures=procedure) | Q(extra_procedures=procedure))
-        .select_related("counter__site")
-        .distinct()
-        .order_by("starts_at", "id")
-    )
-    if site is not None:
-        slots = slots.filter(counter__site=site)
     if request is not None:
-        chosen = list(request.sites.values_list("pk", flat=True))
-        if chosen:
-            slots = slots.filter(counter__site_id__in=chosen)
-        if request.needs_step_free:
-            slots = slots.filter(counter__site__step_free=True)
-    return list(slots[:limit])
+        return candidates.candidate_slots(request, now, site=site, limit=limit)
+    notice = datetime.timedelta(hours=procedure.minimum_notice_hours)
+    slots = free_slots_query(
+        procedure.prefecture,
+        procedure=procedure,
+        sites=[site.pk] if site is not None else None,
+        after=now + notice,
+    )
+    closed = candidates.closed_days(procedure.prefecture, now)
+    found = []
+    for slot in slots.iterator(chunk_size=limit):
+        local_date = slot.starts_at.astimezone(slot.counter.site.tzinfo).date()
+        if not candidates.is_closed(closed, slot.counter.site_id, slot.counter_id, local_date):
+            found.append(slot)
+            if len(found) >= limit:
+                break
+    return found
 
 
 @_integrity_to_conflict
@@ -667,13 +662,6 @@ def hold_open_slot(
         if previous is not None and previous.slot_id == slot.pk:
             return previous
         _check_slot_for(request, slot, now)
-        if slot.starts_at <= now + datetime.timedelta(hours=request.procedure.minimum_notice_hours):
-            message = _("This slot is too soon: choose a later one.")
-            raise InvalidInput("slot_incompatible", message, {"slot": [message]})
-        chosen = set(request.sites.values_list("pk", flat=True))
-        if chosen and slot.counter.site_id not in chosen:
-            message = _("This slot is at a place you did not choose.")
-            raise InvalidInput("slot_incompatible", message, {"slot": [message]})
         if Hold.objects.filter(slot=slot).exists():
             raise SlotTaken()
         if queue_waits(request.procedure, slot.counter.site, now=now, exclude_request_id=request.pk):
@@ -693,6 +681,7 @@ def hold_open_slot(
             status=OfferStatus.PENDING,
             created_at=now,
             expires_at=now + rules.OPEN_HOLD,
+            interpreter_language=candidates.interpreter_for(request, slot),
         )
         Hold.objects.create(slot=slot, request=request, kind=Hold.Kind.OFFER)
         if request.status != RequestStatus.OFFERED:

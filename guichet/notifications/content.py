@@ -35,6 +35,8 @@ KINDS = (
     "court_order",
     "reactivated",
     "late_renewal",
+    "dossier_to_correct",
+    "dossier_complete",
 )
 # Kinds that carry an appointment: their emails have the .ics attached, their letters are convocations.
 APPOINTMENT_KINDS = {"appointment_confirmed", "appointment_reminder", "appointment_changed"}
@@ -242,6 +244,12 @@ def template_context(message: OutboxMessage, subjects: Subjects) -> dict[str, An
             "deadline": long_date(order.deadline),
             "deadline_short": short_date(order.deadline),
         }
+    if message.kind == "dossier_to_correct":
+        context["corrections"] = [
+            {"document": str(item.get("document", "")), "reason": str(item.get("reason", ""))}
+            for item in extra.get("corrections", [])
+            if isinstance(item, dict)
+        ]
     if message.kind == "closed":
         context["reason"] = context["reason"] or request.closing_reason
     if message.kind in {"withdrawn", "closed", "paused", "reactivated"}:

@@ -26,6 +26,10 @@ STAFF_ONLY = (
     "guichet/evidence/court_orders.py",
     "guichet/evidence/templates/evidence/staff/",
     "guichet/evidence/templates/evidence/_court_alerts.html",
+    "guichet/dossiers/views/staff.py",
+    "guichet/dossiers/staff_forms.py",
+    "guichet/dossiers/publishing.py",
+    "guichet/dossiers/templates/dossiers/staff/",
 )
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sdf]|\{(\w*)\}")
 NPLURALS = {"fr": 2, "ar": 6, "es": 2, "ru": 3, "uk": 3, "zh-hans": 1, "tr": 2}
