@@ -66,6 +66,7 @@ class AppointmentStatus(models.TextChoices):
     CHECKED_IN = "checked_in", _("Checked in")
     SERVED = "served", _("Served")
     NO_SHOW = "no_show", _("Did not come")
+    REFUSED = "refused", _("Refused at the counter")
     CANCELLED = "cancelled", _("Cancelled")
 
 

@@ -427,8 +427,17 @@ def _check_slot_for(request: AppointmentRequest, slot: Slot, now: datetime.datet
         raise InvalidInput("slot_incompatible", problem, {"slot": [problem]})
 
 
-def check_in(appointment: Appointment, actor: Actor, *, now: datetime.datetime | None = None) -> Appointment:
-    """The person has come (identity checked at the counter). Only on the day; idempotent."""
+def check_in(
+    appointment: Appointment,
+    actor: Actor,
+    *,
+    now: datetime.datetime | None = None,
+    details: dict | None = None,
+) -> Appointment:
+    """The person has come (identity checked at the counter). Only on the day; idempotent.
+
+    `details` (the ticket number given at reception) are added to the proof's.
+    """
     now = now or timezone.now()
     with transaction.atomic():
         request = locking.request(appointment.request_id)
@@ -443,7 +452,11 @@ def check_in(appointment: Appointment, actor: Actor, *, now: datetime.datetime |
         appointment.status = AppointmentStatus.CHECKED_IN
         appointment.checked_in_at = now
         appointment.save(update_fields=["status", "checked_in_at"])
-        details = {"appointment": appointment.pk, "site": appointment.slot.counter.site.name}
+        details = {
+            "appointment": appointment.pk,
+            "site": appointment.slot.counter.site.name,
+            **(details or {}),
+        }
         record_event(request, "checked_in", actor, details=details, at=now)
     return appointment
 
@@ -455,11 +468,15 @@ def record_outcome(
     *,
     note: str = "",
     now: datetime.datetime | None = None,
+    then: str = RequestStatus.SERVED,
 ) -> Appointment:
     """Served (the request is served) or no-show (the request is paused, reactivable with its place).
 
-    Recording the same outcome again is a no-op.
+    A file received incomplete is served with `then=RequestStatus.WAITING`: the request waits again for
+    another appointment, with its due date (hence its place). Recording the same outcome again is a no-op.
     """
+    if then not in (RequestStatus.SERVED, RequestStatus.WAITING):
+        raise ValueError(f"a served appointment leaves its request served or waiting, not {then}")
     if outcome not in OUTCOMES:
         message = _("The outcome is either “served” or “no_show”.")
         raise InvalidInput("invalid_outcome", message, {"outcome": [message]})
@@ -486,8 +503,10 @@ def record_outcome(
         appointment.save(update_fields=["status", "finished_at", "outcome"])
         details = {"appointment": appointment.pk, "site": appointment.slot.counter.site.name}
         if outcome == AppointmentStatus.SERVED:
-            _set_status(request, RequestStatus.SERVED, now)
+            _set_status(request, then, now, consecutive_lapses=0)
             record_event(request, "served", actor, details={**details, "outcome": note}, at=now)
+            if then == RequestStatus.WAITING:
+                enqueue_allocation(request.prefecture_id)
         else:
             # A missed appointment pauses the request rather than ending it: the person reactivates it
             # and keeps their place (due date), as after lapsed offers.
@@ -499,6 +518,45 @@ def record_outcome(
                 notify(request, "paused", {"appointment_id": appointment.pk})
             else:
                 record_event(request, "no_show", actor, details=no_show, at=now)
+    return appointment
+
+
+def refuse_appointment(
+    appointment: Appointment,
+    actor: Actor,
+    *,
+    reason: str,
+    then: str,
+    audit_data: dict | None = None,
+    now: datetime.datetime | None = None,
+) -> Appointment:
+    """The counter refuses the person (identity does not match, file not receivable), with a reason.
+
+    `then` is what becomes of the request: paused (the identity did not match: the person the request is
+    bound to may come back and reactivate it, with its place) or closed (the file cannot be received).
+    """
+    if then not in (RequestStatus.PAUSED, RequestStatus.CLOSED):
+        raise ValueError(f"a refusal leaves its request paused or closed, not {then}")
+    reason = _clean_reason(reason, required=True)
+    now = now or timezone.now()
+    with transaction.atomic():
+        request = locking.request(appointment.request_id)
+        appointment = locking.appointment(appointment.pk)
+        if appointment.status == AppointmentStatus.REFUSED:
+            return appointment
+        if appointment.status not in ACTIVE_APPOINTMENT_STATUSES:
+            raise _appointment_not_active(appointment)
+        appointment.status = AppointmentStatus.REFUSED
+        appointment.finished_at = now
+        appointment.cancel_reason = reason
+        appointment.save(update_fields=["status", "finished_at", "cancel_reason"])
+        extra = {"closing_reason": reason} if then == RequestStatus.CLOSED else {}
+        if request.status == RequestStatus.SCHEDULED:
+            _set_status(request, then, now, **extra)
+        site = appointment.slot.counter.site.name
+        details = {"appointment": appointment.pk, "site": site, "reason": reason}
+        record_event(request, "refused_at_counter", actor, details=details, audit_data=audit_data, at=now)
+        notify(request, "paused" if then == RequestStatus.PAUSED else "closed", {"reason": reason})
     return appointment
 
 

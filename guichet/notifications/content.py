@@ -35,6 +35,11 @@ KINDS = (
     "court_order",
     "reactivated",
     "late_renewal",
+    "turn_coming",
+    "file_incomplete",
+    "card_ready",
+    "decision",
+    "interim_expiring",
     "dossier_to_correct",
     "dossier_complete",
 )
@@ -211,7 +216,16 @@ def template_context(message: OutboxMessage, subjects: Subjects) -> dict[str, An
         "reason": extra.get("reason", ""),
         "documents": request.documents,
         "site_url": settings.SITE_URL,
+        # Reception and after (guichet.reception): the ticket called, what was missing, the decision.
+        "ticket": isolate(str(extra.get("ticket", ""))),
+        "missing_documents": [str(item) for item in extra.get("missing_documents") or []],
+        "outcome": extra.get("outcome", ""),
     }
+    if extra.get("valid_until"):
+        try:
+            context["valid_until"] = long_date(datetime.date.fromisoformat(extra["valid_until"]))
+        except (TypeError, ValueError):
+            pass
     offer = subjects.offer
     if offer is not None:
         site = offer.slot.counter.site

@@ -40,6 +40,9 @@ NOT_ABOUT_AN_OBJECT = {
     "backoffice:partner_attach",
     "backoffice:partner_members",
     "evidence:court_orders",
+    "backoffice:password_forgot",
+    "backoffice:password_change",
+    "backoffice:reenrol",
 }
 
 
@@ -119,6 +122,11 @@ def kwargs_for(converters, victim) -> dict:
         "token_id": victim["token"].pk,
         "day": timezone.localdate().isoformat(),
         "pk": victim["proof"].pk,
+        "kind": "rule",
+        # A one-time password link: a wrong one opens nothing.
+        "uidb64": "MQ",
+        "token": "not-a-token",
+        "object_id": victim["world"].counters[0].opening_rules.first().pk,
     }
     missing = [name for name in converters if name not in values]
     assert not missing, f"teach this test how to fill {missing}"

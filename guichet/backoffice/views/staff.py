@@ -284,7 +284,12 @@ def move_appointment(request, reference: str, appointment_id: int):
         (
             slot.pk,
             f"{timezone.localtime(slot.starts_at, slot.counter.site.tzinfo):%d/%m/%Y %H:%M} — "
-            f"{slot.counter.site.name}, {slot.counter.name}",
+            f"{slot.counter.site.name}, {slot.counter.name}"
+            + (
+                " — " + _("interpreter to book: %(language)s") % {"language": slot.interpreter_to_book}
+                if slot.interpreter_to_book
+                else ""
+            ),
         )
         for slot in slots
     ]
