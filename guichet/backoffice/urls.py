@@ -6,7 +6,7 @@ its reference (/fr/staff/requests/93-K7M4-QX9T/). Access is checked in every vie
 
 from django.urls import path, register_converter
 
-from .views import admin, auth, catalogue, letters, partners, staff
+from .views import admin, auth, catalogue, letters, partners, passwords, staff
 
 
 class _AsWritten:
@@ -53,6 +53,10 @@ urlpatterns = [
     path("logout/", auth.logout_view, name="logout"),
     path("account/", auth.account_view, name="account"),
     path("account/tokens/<int:token_id>/revoke/", auth.revoke_token_view, name="revoke_token"),
+    path("account/password/", passwords.change_password_view, name="password_change"),
+    path("account/authenticator/", passwords.reenrol_view, name="reenrol"),
+    path("password/forgot/", passwords.forgot_view, name="password_forgot"),
+    path("password/<str:uidb64>/<str:token>/", passwords.set_password_view, name="set_password"),
     # Staff
     path("", staff.home, name="home"),
     path("search/", staff.search, name="search"),

@@ -133,7 +133,9 @@ def test_staff_answer_from_the_request_page(world, filed, django_user_model):
     assert refused.status_code == 200 and "in progress" in refused.content.decode()
     request.refresh_from_db()
     assert request.erased_at is None
-    done = staff.post(answer_url, {"decision": "refused", "text": "Withdraw your request first, then ask again."})
+    done = staff.post(
+        answer_url, {"decision": "refused", "text": "Withdraw your request first, then ask again."}
+    )
     assert done.status_code == 302
     asked.refresh_from_db()
     assert asked.status == "refused" and asked.answered_by == agent
