@@ -74,6 +74,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "guichet.operations.request_id.RequestIdMiddleware",
+    "guichet.operations.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -246,12 +248,39 @@ SLOT_HORIZON_WEEKS = int(os.environ.get("SLOT_HORIZON_WEEKS", "8"))
 SIGNING_KEY_FILE = Path(os.environ.get("SIGNING_KEY_FILE", BASE_DIR / "var" / "signing-keys.json"))
 SIGNING_KEY_PEM = os.environ.get("SIGNING_KEY_PEM", "")
 
+# Logs: JSON lines with the request id (LOG_FORMAT=json, the default) or plain text; every handler removes
+# private links and tokens (guichet/operations/redaction.py). gunicorn's logs use the same
+# (guichet/operations/gunicorn_logging.py).
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {
+        "redact": {"()": "guichet.operations.redaction.RedactingFilter"},
+        "request_id": {"()": "guichet.operations.logs.RequestIdFilter"},
+    },
+    "formatters": {
+        "json": {"()": "guichet.operations.logs.JsonFormatter"},
+        "text": {"format": "%(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "text",
+            "filters": ["request_id", "redact"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
     "loggers": {"guichet": {"level": os.environ.get("LOG_LEVEL", "INFO"), "propagate": True}},
+}
+# Prometheus metrics at /metrics, for a scraper that sends "Authorization: Bearer <METRICS_TOKEN>"; without a
+# token the address answers 404. With several worker processes, PROMETHEUS_MULTIPROC_DIR (set by
+# `manage.py serve`) lets each write its counters there and /metrics add them up.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+# Where the secrets came from: a key generated into var/ on this host is fine for one process in development;
+# several app servers must share the one given in the environment (guichet/operations/startup.py).
+SECRETS_FROM_ENVIRONMENT = {
+    name: bool(os.environ.get(name)) for name in ("SECRET_KEY", "IDENTITY_HMAC_KEY", "FIELD_ENCRYPTION_KEY")
 }
 
 # --- Notifications (outbox, SMS, letters) ---
