@@ -443,7 +443,7 @@ def main() -> int:
             "trivial GET": lua_fixed("GET", "/trivial/get", {}, None),
             "filing (API)": lua_api_filing(run, code, procedure),
             "filing (form)": lua_form_filing(run, form_path, cookie, csrf),
-            "status (API, token)": lua_status(pairs),
+            "status by token": lua_status(pairs),
             "home page": lua_fixed("GET", "/fr/", {}, None),
             "procedure page": lua_fixed("GET", f"/fr/procedures/{code}/{procedure}/", {}, None),
         }
