@@ -73,12 +73,15 @@ INSTALLED_APPS = [
     "guichet.partners",
     "guichet.privacy",
     "guichet.dossiers",
+    "guichet.residence",
     "guichet.operations",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before the session middleware, which reads the session cookie at once (guichet/edge.py).
+    "guichet.edge.HostileInputMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "guichet.languages.StaffLanguageMiddleware",
@@ -89,6 +92,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Last: it calls the view itself, after every other middleware's process_view (guichet/retrying.py).
+    "guichet.retrying.RetryMiddleware",
 ]
 
 ROOT_URLCONF = "guichet.urls"
@@ -198,6 +203,14 @@ DOSSIER_MAX_IMAGE_PIXELS = int(os.environ.get("DOSSIER_MAX_IMAGE_PIXELS", str(40
 # cannot answer).
 CLAMD_SOCKET = os.environ.get("CLAMD_SOCKET", "")
 CLAMD_TIMEOUT_SECONDS = float(os.environ.get("CLAMD_TIMEOUT_SECONDS", "20"))
+# Départements whose residents file with the préfecture de police (CESEDA R.431-20: "à Paris, le préfet
+# de police"). Comma-separated; a deployment where the préfecture de police also serves the petite
+# couronne's foreigners would set "75,92,93,94".
+PREFECTURE_DE_POLICE_DEPARTMENTS = tuple(
+    code.strip()
+    for code in os.environ.get("PREFECTURE_DE_POLICE_DEPARTMENTS", "75").split(",")
+    if code.strip()
+)
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Guichet <no-reply@guichet.localhost>")
