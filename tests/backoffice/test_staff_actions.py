@@ -42,7 +42,7 @@ def appointment_for(world, request):
 
 def reasons(request, action):
     return [
-        e.data
+        e.readable_data
         for e in AuditEntry.objects.filter(request=request, action="request.staff_reason")
         if e.data["action"] == action
     ]
@@ -111,7 +111,10 @@ def test_closing_needs_a_reason_and_a_confirmation(logged, world, agent):
     request.refresh_from_db()
     assert request.status == RequestStatus.CLOSED and request.closing_reason == "duplicate of another file"
     closed = AuditEntry.objects.get(request=request, action="request.closed")
-    assert closed.actor == f"staff:{agent.username}" and closed.data["reason"] == "duplicate of another file"
+    assert (
+        closed.actor == f"staff:{agent.username}"
+        and closed.readable_data["reason"] == "duplicate of another file"
+    )
 
 
 def test_cancel_an_appointment_with_a_reason(logged, world, agent):
@@ -223,3 +226,18 @@ def test_pages_are_keyboard_friendly(logged, world):
     assert "Keyboard shortcuts" in html
     intake = logged.get(reverse("backoffice:intake", args=[world.prefecture.code])).content.decode()
     assert 'accesskey="n"' in intake and "autofocus" in intake
+
+
+def test_the_queue_and_the_file_show_the_interpreter_to_book(logged, world):
+    from guichet.allocation.service import allocate
+    from guichet.waitlist.models import AppointmentRequest
+
+    somali = file(world, family="Warsame")
+    AppointmentRequest.objects.filter(pk=somali.pk).update(interpreter_language="so", needs_step_free=True)
+    html = logged.get(reverse("backoffice:queue", args=[world.prefecture.code])).content.decode()
+    assert "interpreter: so" in html and "step-free access" in html
+    counter = world.counters[0]  # Bobigny, step-free, speaks ar and en
+    builders.slot(counter, builders.at_local(counter, builders.weekday_after(timezone.localdate(), 10), 9))
+    allocate(world.prefecture)
+    html = logged.get(reverse("backoffice:request", args=[somali.reference])).content.decode()
+    assert "interpreter to book: so" in html

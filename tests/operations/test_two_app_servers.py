@@ -20,6 +20,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -54,12 +55,12 @@ def _redis():
         if os.environ.get("CI"):
             pytest.fail(f"Redis is required in CI and does not answer at {REDIS_URL}")
         pytest.skip(f"needs Redis at {REDIS_URL} (TEST_REDIS_URL)")
-    import redis
 
-    client = redis.Redis.from_url(REDIS_URL)
-    client.flushdb()
-    yield
-    client.flushdb()
+
+@pytest.fixture(autouse=True)
+def _own_keys(monkeypatch):
+    # Each test's servers count in their own keys of the shared Redis: nothing left by another test or run.
+    monkeypatch.setenv("CACHE_KEY_PREFIX", f"guichet-test-{uuid.uuid4().hex}")
 
 
 def free_port() -> int:
