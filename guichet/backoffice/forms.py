@@ -320,6 +320,23 @@ class PrefectureAdminForm(NewAccountForm):
     prefecture = forms.CharField(label=_("Prefecture (département code)"), max_length=3)
 
 
+class RightsAnswerForm(forms.Form):
+    """The answer to a person's request about their data (guichet.privacy.services.answer)."""
+
+    decision = forms.ChoiceField(
+        label=_("Answer"),
+        choices=[("granted", _("Grant it (an erasure is made at once)")), ("refused", _("Refuse it"))],
+        widget=forms.RadioSelect,
+    )
+    text = forms.CharField(
+        label=_("Answer to the person"),
+        help_text=_("A refusal states its reason and the person's recourse (the CNIL)."),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+
 class InvitationForm(forms.Form):
     username = forms.CharField(label=_("Username"), max_length=150)
     email = forms.EmailField(
