@@ -3,9 +3,14 @@
 Two measures, each shown with how it is computed:
 - recent: the median number of days between filing and the appointment, over the appointments given for
   the procedure at the site whose request was received in the last RECENT_DAYS;
-- queue: the requests waiting now for the procedure at the site, divided by the slots the site opens for it
-  per week over the next CAPACITY_WEEKS (slots may be shared with other procedures: a lower bound of the
-  wait, not a promise).
+- queue: the slots already given (offers being made, appointments) come first: the queue ahead starts being
+  served only after the latest of them; then the requests waiting now for the procedure at the site,
+  divided by the slots the site opens for it per week over the next CAPACITY_WEEKS (slots may be shared
+  with other procedures: a lower bound of the wait, not a promise). Before this, the procedure page said
+  "about 4 days" while the offers being made were seven weeks out.
+
+A waiting request's own window starts no earlier than its earliest date and, for a renewal, the opening of
+its filing window, and counts only the sites that suit it (step-free access).
 """
 
 import datetime
@@ -19,7 +24,9 @@ from django.utils import timezone
 
 from guichet.appointments.models import Appointment, AppointmentStatus
 from guichet.capacity.models import Slot
+from guichet.capacity.services import serves
 from guichet.catalog.models import OpeningRule, Procedure, Site
+from guichet.waitlist.due_dates import window_opens_on
 from guichet.waitlist.models import AppointmentRequest, RequestStatus
 
 RECENT_DAYS = 90
@@ -38,10 +45,11 @@ class WaitEstimate:
     waiting: int
     weekly_slots: float
     queue_weeks: float | None  # None when no slot is published
+    given_days: int = 0  # days until the latest slot already given for the procedure there
 
     @property
     def queue_days(self) -> int | None:
-        return None if self.queue_weeks is None else math.ceil(self.queue_weeks * 7)
+        return None if self.queue_weeks is None else self.given_days + math.ceil(self.queue_weeks * 7)
 
 
 @dataclass(frozen=True)
@@ -83,6 +91,17 @@ def weekly_slots(
     return (from_rules + extra.count()) / CAPACITY_WEEKS
 
 
+def given_until(procedure: Procedure, sites: list[Site] | None, now: datetime.datetime | None = None):
+    """The local date of the latest future slot already given (offer or appointment) for the procedure at
+    these sites (None: all), or None when none is: the queue ahead is served after it."""
+    now = now or timezone.now()
+    held = Slot.objects.filter(starts_at__gte=now, hold__isnull=False).filter(serves(procedure))
+    if sites is not None:
+        held = held.filter(counter__site__in=sites)
+    latest = held.order_by("-starts_at").select_related("counter__site").first()
+    return latest.starts_at.astimezone(latest.counter.site.tzinfo).date() if latest else None
+
+
 def _waiting_for(procedure: Procedure, site: Site | None):
     waiting = AppointmentRequest.objects.filter(procedure=procedure, status=RequestStatus.WAITING)
     if site is not None:
@@ -111,9 +130,12 @@ def expected_wait(
     waits = recent_waits(procedure, site, today)
     median = round(statistics.median(waits)) if len(waits) >= MIN_RECENT_APPOINTMENTS else None
     waiting = _waiting_for(procedure, site).distinct().count()
-    per_week = weekly_slots(procedure, [site] if site is not None else None)
+    scope = [site] if site is not None else None
+    per_week = weekly_slots(procedure, scope)
     weeks = waiting / per_week if per_week else None
-    return WaitEstimate(site, median, len(waits), waiting, per_week, weeks)
+    given = given_until(procedure, scope)
+    given_days = max(0, (given - today).days) if given else 0
+    return WaitEstimate(site, median, len(waits), waiting, per_week, weeks, given_days)
 
 
 def cached_expected_wait(procedure: Procedure, site: Site | None) -> WaitEstimate:
@@ -127,6 +149,7 @@ def cached_expected_wait(procedure: Procedure, site: Site | None) -> WaitEstimat
             estimate.waiting,
             estimate.weekly_slots,
             estimate.queue_weeks,
+            estimate.given_days,
         )
         cache.set(key, numbers, CACHE_SECONDS)
     return WaitEstimate(site, *numbers)
@@ -154,10 +177,21 @@ def turn_window(
     today = today or timezone.localdate()
     if sites is None:
         sites = list(request.sites.all())
+    if request.needs_step_free:
+        sites = [site for site in (sites or sites_serving(request.procedure)) if site.step_free]
+        if not sites:
+            return None
     per_week = cached_weekly_slots(request.procedure, sites or None)
     if not per_week:
         return None
     weeks = position / per_week
-    earliest = today + datetime.timedelta(days=math.floor(max(0.0, weeks - 1) * 7))
-    latest = today + datetime.timedelta(days=math.ceil((weeks + 1) * 7))
+    # The queue ahead is served after the slots already given, and never before the person can come.
+    opens_on = window_opens_on(request.procedure, request.permit_expires_on)
+    start = max(
+        day
+        for day in (today, given_until(request.procedure, sites or None), request.earliest_date, opens_on)
+        if day is not None
+    )
+    earliest = start + datetime.timedelta(days=math.floor(max(0.0, weeks - 1) * 7))
+    latest = start + datetime.timedelta(days=math.ceil((weeks + 1) * 7))
     return TurnWindow(earliest, latest, per_week, position)
