@@ -8,6 +8,8 @@ from django.core.cache import cache
 from django.db import transaction
 from django_tasks import TaskContext, task
 
+from guichet import retrying
+
 LAST_LOAD_KEY = "guichet:allocation:last-load:{}"
 
 
@@ -34,7 +36,8 @@ def allocate_prefecture(context: TaskContext, prefecture_id: int) -> dict:
     prefecture = Prefecture.objects.filter(pk=prefecture_id).first()
     if prefecture is None:
         return {"skipped": "no such prefecture"}
-    return allocate(prefecture).as_dict()
+    # The net under the lock order (guichet/retrying.py): a run that lost a deadlock runs again.
+    return retrying.run(lambda: allocate(prefecture).as_dict(), what=f"allocation of {prefecture.code}")
 
 
 def enqueue_allocation(prefecture_id: int) -> None:

@@ -2,9 +2,11 @@
 
 from django_tasks import task
 
+from guichet import retrying
+
 from .services import send_due_messages
 
 
 @task()
 def send_messages() -> dict[str, int]:
-    return send_due_messages().as_dict()
+    return retrying.run(lambda: send_due_messages().as_dict(), what="sending messages")
