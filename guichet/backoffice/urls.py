@@ -65,6 +65,9 @@ urlpatterns = [
     path("requests/<ref:reference>/contact/", staff.edit_contact, name="contact"),
     path("requests/<ref:reference>/vulnerability/", staff.vulnerability, name="vulnerability"),
     path("requests/<ref:reference>/close/", staff.close_request, name="close"),
+    path(
+        "requests/<ref:reference>/rights/<int:rights_id>/", staff.answer_rights_request, name="rights_answer"
+    ),
     path("requests/<ref:reference>/impossibility/", staff.impossibility, name="impossibility"),
     path(
         "requests/<ref:reference>/appointments/<int:appointment_id>/cancel/",
