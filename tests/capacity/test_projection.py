@@ -7,7 +7,7 @@ import datetime
 import pytest
 from django.core import mail
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from guichet.appointments.models import Appointment, AppointmentStatus
 from guichet.capacity.alerts import alert_managers
@@ -19,6 +19,13 @@ from tests.backoffice.helpers import staff, verified_login
 from tests.capacity.helpers import appointment_request
 
 MONDAY = datetime.date(2026, 3, 2)
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    # The pages' assertions read the English texts.
+    with translation.override("en"):
+        yield
 
 
 def inputs(**changes) -> Inputs:
