@@ -95,7 +95,10 @@ def server_environment(args: argparse.Namespace, database: str, folder: Path) ->
         "REDIS_URL": os.environ.get("SOAK_REDIS_URL", "redis://127.0.0.1:6379/8"),
         "DEBUG": "0",
         "TESTING": "0",
+        # Set in the environment, as DEBUG=0 requires (guichet/operations/startup.py); throw-away values.
         "SECRET_KEY": "soak-" + "k" * 60,
+        "IDENTITY_HMAC_KEY": "soak-identity-" + "i" * 50,
+        "FIELD_ENCRYPTION_KEY": "soak-fields-" + "f" * 50,
         "ALLOWED_HOSTS": HOST,
         "SITE_URL": f"http://{HOST}:{args.port}",
         "SIGNING_KEY_FILE": str(folder / "signing-keys.json"),
