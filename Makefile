@@ -28,8 +28,12 @@ run: demo
 	# Links in proofs, QR codes and messages point at the address actually served.
 	SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)} $(BIN)/python manage.py serve --host $(HOST) --port $(PORT)
 
+# ruff (style, and PLC0415: imports at module top), the layers of docs/architecture.md (.importlinter),
+# and no model change without its migration.
 lint: venv
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
+	TESTING=1 $(BIN)/python manage.py makemigrations --check --dry-run --verbosity 0
 
 test: venv lint
 	$(BIN)/python scripts/run_tests.py

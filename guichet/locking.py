@@ -25,14 +25,14 @@ import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from enum import IntEnum
-from typing import TYPE_CHECKING
 
 from django.db import connection
 
-if TYPE_CHECKING:
-    from guichet.appointments.models import Appointment, Offer
-    from guichet.capacity.models import Slot
-    from guichet.waitlist.models import AppointmentRequest
+# Locking knows every lockable table (as pretix's locking does): it sits above the models, below services.
+from guichet.appointments.models import Appointment, Offer
+from guichet.capacity.models import Slot
+from guichet.catalog.models import Prefecture
+from guichet.waitlist.models import AppointmentRequest
 
 # Ids go to the database as one array (`__any`, guichet/lookups.py); chunks keep each statement, and
 # SQLite's IN list, to a bounded size.
@@ -83,16 +83,12 @@ def _chunks(ids: list[int]) -> Iterator[list[int]]:
 
 def prefecture(prefecture_id: int) -> None:
     """Serialise allocation runs of one prefecture (other prefectures go on in parallel)."""
-    from guichet.catalog.models import Prefecture
-
     _note(Level.PREFECTURE)
     list(Prefecture.objects.select_for_update().filter(pk=prefecture_id).values_list("pk", flat=True))
 
 
 def request(request_id: int) -> AppointmentRequest:
     """Lock one request and return it fresh, with its prefecture and procedure."""
-    from guichet.waitlist.models import AppointmentRequest
-
     _note(Level.REQUEST)
     # `of` keeps the catalogue rows unlocked: only the request is ours to change.
     return (
@@ -107,8 +103,6 @@ def requests(ids: Iterable[int], *, skip_locked: bool = False, status: str | Non
 
     With skip_locked, rows another transaction holds are left out instead of waited for.
     """
-    from guichet.waitlist.models import AppointmentRequest
-
     _note(Level.REQUEST)
     locked: list[int] = []
     for chunk in _chunks(sorted(set(ids))):
@@ -123,16 +117,12 @@ def requests(ids: Iterable[int], *, skip_locked: bool = False, status: str | Non
 
 def slot(slot_id: int) -> Slot:
     """Lock one slot (and with it the right to write its Hold) and return it fresh."""
-    from guichet.capacity.models import Slot
-
     _note(Level.SLOT)
     return Slot.objects.select_for_update(of=("self",)).select_related("counter__site").get(pk=slot_id)
 
 
 def slots(ids: Iterable[int], *, skip_locked: bool = False) -> list[int]:
     """Lock these slots; return the ids locked, ascending."""
-    from guichet.capacity.models import Slot
-
     _note(Level.SLOT)
     locked: list[int] = []
     for chunk in _chunks(sorted(set(ids))):
@@ -146,15 +136,11 @@ def slots(ids: Iterable[int], *, skip_locked: bool = False) -> list[int]:
 
 
 def offer(offer_id: int) -> Offer:
-    from guichet.appointments.models import Offer
-
     _note(Level.OFFER)
     return Offer.objects.select_for_update(of=("self",)).select_related("slot").get(pk=offer_id)
 
 
 def offers(ids: Iterable[int]) -> list[Offer]:
-    from guichet.appointments.models import Offer
-
     _note(Level.OFFER)
     found: list[Offer] = []
     for chunk in _chunks(sorted(set(ids))):
@@ -163,8 +149,6 @@ def offers(ids: Iterable[int]) -> list[Offer]:
 
 
 def appointment(appointment_id: int) -> Appointment:
-    from guichet.appointments.models import Appointment
-
     _note(Level.OFFER)
     return (
         Appointment.objects.select_for_update(of=("self",))

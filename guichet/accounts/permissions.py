@@ -13,6 +13,7 @@ from django.db.models import QuerySet
 
 from guichet.catalog.models import Prefecture
 from guichet.evidence.audit import Actor
+from guichet.partners.models import PartnerMember
 from guichet.waitlist.models import AppointmentRequest
 
 from .models import ROLE_RANK, Membership, Role, StaffProfile
@@ -110,7 +111,6 @@ def is_staff_member(user) -> bool:
 
 def partner_member(user):
     """The user's active membership of an approved organisation, or None."""
-    from guichet.partners.models import PartnerMember
 
     if not _active(user):
         return None

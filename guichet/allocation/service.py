@@ -46,6 +46,7 @@ from guichet.waitlist.facts import load_facts
 from guichet.waitlist.models import AppointmentRequest, RequestStatus
 
 from . import engine
+from .tasks import enqueue_allocation, note_run
 
 # Rounds of "run the engine, lock what it chose" before leaving the rest to the next run.
 MAX_ROUNDS = 4
@@ -137,8 +138,6 @@ class _Clock:
 
 
 def allocate_prefecture(prefecture: Prefecture, *, now: datetime.datetime | None = None) -> PrefectureRun:
-    from .tasks import enqueue_allocation, note_run
-
     started = time.perf_counter()
     run = PrefectureRun(prefecture=prefecture.code)
     clock = _Clock(run)

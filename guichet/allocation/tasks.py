@@ -8,6 +8,8 @@ from django.core.cache import cache
 from django.db import transaction
 from django_tasks import TaskContext, task
 
+from guichet.catalog.models import Prefecture
+
 LAST_LOAD_KEY = "guichet:allocation:last-load:{}"
 
 
@@ -25,9 +27,7 @@ def _already_seen(prefecture_id: int, enqueued_at: datetime.datetime | None) -> 
 
 @task(takes_context=True)
 def allocate_prefecture(context: TaskContext, prefecture_id: int) -> dict:
-    from guichet.catalog.models import Prefecture
-
-    from .service import allocate
+    from .service import allocate  # noqa: PLC0415 — the service imports this module (enqueue_allocation, note_run)
 
     if _already_seen(prefecture_id, context.task_result.enqueued_at):
         return {"skipped": "a later run already saw this change"}

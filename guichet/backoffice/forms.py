@@ -10,8 +10,11 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from guichet.accounts.models import Role
+from guichet.catalog.models import Prefecture
 from guichet.partners.models import ConsentMethod, OrganisationKind
 from guichet.waitlist.models import Channel
+
+from .services import check_received_at
 
 REASON_MIN_LENGTH = 5
 
@@ -183,8 +186,6 @@ class AssistedChannelForm(forms.Form):
         return value
 
     def clean(self):
-        from .services import check_received_at
-
         data = super().clean()
         received_at = data.get("received_at")
         if received_at is not None:
@@ -263,8 +264,6 @@ class ApplyForm(forms.Form):
     )
 
     def __init__(self, *args, **kwargs):
-        from guichet.catalog.models import Prefecture
-
         super().__init__(*args, **kwargs)
         self.fields["prefecture"].queryset = Prefecture.objects.all()
 

@@ -18,10 +18,17 @@ from django.utils.translation import gettext_lazy as _
 from guichet.accounts import permissions
 from guichet.accounts.models import AccessKind, Role
 from guichet.accounts.services import record_access
+from guichet.appointments import services as appointments
+from guichet.appointments.models import Appointment
+from guichet.capacity.models import Slot
 from guichet.catalog.models import Prefecture, Procedure, Site
 from guichet.errors import Forbidden, InvalidInput, NotFound
 from guichet.evidence.services import record_event
+from guichet.waitlist import references
+from guichet.waitlist import services as waitlist
+from guichet.waitlist.identity import foreign_number_key, name_tokens, normalise_foreign_number
 from guichet.waitlist.models import ACTIVE_STATUSES, AppointmentRequest, Channel, RequestStatus
+from guichet.waitlist.services import file_request
 
 ASSISTED_CHANNELS = (Channel.COUNTER, Channel.PHONE, Channel.POST)
 # A contact dated more than this in the past needs a written reason (a letter received days ago, a call
@@ -84,8 +91,6 @@ def _parse_date(token: str) -> datetime.date | None:
 
 def parse_query(text: str) -> Query:
     """Read one search box: a reference, a foreign national number, a birth date, and names, in any order."""
-    from guichet.waitlist import references
-    from guichet.waitlist.identity import normalise_foreign_number
 
     text = (text or "").strip()[:200]
     if not text:
@@ -118,8 +123,6 @@ def search_requests(user, text: str, *, channel: str, limit: int = SEARCH_LIMIT)
 
 
 def _search(user, query: Query, limit: int) -> list[AppointmentRequest]:
-    from guichet.waitlist.identity import foreign_number_key, name_tokens
-
     base = permissions.visible_requests(user).select_related("procedure", "prefecture")
     if query.reference:
         return list(base.filter(reference=query.reference)[:limit])
@@ -159,7 +162,6 @@ def open_request(user, reference: str, *, channel: str) -> AppointmentRequest:
 
 def get_visible_request(user, reference: str) -> AppointmentRequest:
     """The request with this reference if the user may see it; else NotFound (never 403: no probing)."""
-    from guichet.waitlist import references
 
     try:
         reference = references.parse_reference(reference)
@@ -285,7 +287,6 @@ def register_for_person(
     `data` is the IntakeData from guichet.waitlist.validation.validate_intake. Returns the IntakeResult of
     file_request. The time of the contact is audited next to the time it was typed in.
     """
-    from guichet.waitlist.services import file_request
 
     if not permissions.has_role(user, prefecture, Role.AGENT):
         raise Forbidden("forbidden", _("You cannot register requests for this prefecture."))
@@ -351,7 +352,6 @@ def update_contact(
     reason: str,
 ) -> AppointmentRequest:
     """Change how the person is reached (validated as at intake); audited with the reason."""
-    from guichet.waitlist import services as waitlist
 
     _require_staff(user, request)
     reason = _reason(reason)
@@ -369,7 +369,6 @@ def set_vulnerability(
 ) -> AppointmentRequest:
     """Record (or remove, with None) a vulnerability; it shortens (or restores) the due date. Audited with
     the reason."""
-    from guichet.waitlist import services as waitlist
 
     _require_staff(user, request)
     reason = _reason(reason)
@@ -383,15 +382,11 @@ def set_vulnerability(
 
 
 def close(request: AppointmentRequest, *, user, reason: str):
-    from guichet.waitlist import services as waitlist
-
     _require_staff(user, request)
     return waitlist.close_request(request, staff_actor(user), _reason(reason))
 
 
 def _appointment_for(user, appointment_id: int):
-    from guichet.appointments.models import Appointment
-
     appointment = (
         Appointment.objects.select_related("request", "request__prefecture").filter(pk=appointment_id).first()
     )
@@ -402,7 +397,6 @@ def _appointment_for(user, appointment_id: int):
 
 def cancel_appointment(appointment_id: int, *, user, reason: str):
     """Cancel by the prefecture: the request goes back to the head of the queue with its due date."""
-    from guichet.appointments import services as appointments
 
     appointment = _appointment_for(user, appointment_id)
     return appointments.cancel_appointment(
@@ -411,9 +405,6 @@ def cancel_appointment(appointment_id: int, *, user, reason: str):
 
 
 def move_appointment(appointment_id: int, slot_id: int, *, user, reason: str):
-    from guichet.appointments import services as appointments
-    from guichet.capacity.models import Slot
-
     appointment = _appointment_for(user, appointment_id)
     reason = _reason(reason)
     slot = (
@@ -430,7 +421,6 @@ def move_appointment(appointment_id: int, slot_id: int, *, user, reason: str):
 
 def free_slots_for(appointment, *, limit: int = 40) -> list:
     """Free slots where the same procedure is served at the request's sites, soonest first."""
-    from guichet.capacity.models import Slot
 
     request = appointment.request
     now = timezone.now()

@@ -24,10 +24,18 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from guichet import locking
+from guichet.allocation.tasks import allocate_prefecture
+from guichet.appointments import rules
+from guichet.appointments.models import Appointment, AppointmentStatus
 from guichet.capacity.models import Slot
-from guichet.catalog.models import Counter
+from guichet.capacity.services import free_slots_query
+from guichet.capacity.services import open_extra_slot as capacity_open_extra_slot
+from guichet.catalog.models import Counter, Site
 from guichet.errors import Conflict, InvalidInput
-from guichet.waitlist.models import ACTIVE_STATUSES, AppointmentRequest, DueReason
+from guichet.notifications.services import notify
+from guichet.waitlist.models import ACTIVE_STATUSES, AppointmentRequest
+from guichet.waitlist.services import recompute_due_date
 
 from . import audit, permissions, services
 from .audit import Actor, Change
@@ -177,45 +185,8 @@ def slot_deadline(order: CourtOrder) -> datetime.date:
     return order.appointment_by or order.convoke_by
 
 
-def apply_court_deadline(request: AppointmentRequest, actor: Actor, *, note: str = "") -> bool:
-    """Fallback used until the intake service offers recompute_due_date: the due date becomes at most
-    the earliest court deadline. Returns True when it changed. The request must be locked and fresh."""
-    deadlines = [order.deadline for order in CourtOrder.objects.filter(request=request)]
-    if not deadlines:
-        return False
-    deadline = min(deadlines)
-    if request.due_date < deadline or (
-        request.due_date == deadline and request.due_reason == DueReason.COURT_ORDER
-    ):
-        return False
-    previous = request.due_date
-    request.due_date = deadline
-    request.due_reason = DueReason.COURT_ORDER
-    request.save(update_fields=["due_date", "due_reason", "updated_at"])
-    services.record_event(
-        request,
-        ProofEvent.DUE_DATE_CHANGED,
-        actor,
-        details={"previous_due_date": previous, "due_reason": DueReason.COURT_ORDER, "note": note},
-    )
-    return True
-
-
-def _recompute_due_date(request: AppointmentRequest, actor: Actor, note: str) -> None:
-    try:
-        from guichet.waitlist.services import recompute_due_date
-    except ImportError:
-        apply_court_deadline(request, actor, note=note)
-        return
-    recompute_due_date(request, actor, note=note)
-
-
 def enqueue_allocation(prefecture_id: int) -> None:
-    """Ask the allocation to run for this prefecture once the transaction commits (when it exists)."""
-    try:
-        from guichet.allocation.tasks import allocate_prefecture
-    except ImportError:
-        return
+    """Ask the allocation to run for this prefecture once the transaction commits."""
 
     def enqueue() -> None:
         try:
@@ -241,8 +212,6 @@ def record_court_order(
 ) -> CourtOrder:
     """Record an order on a request: validated, audited with a proof, the due date brought forward, the
     allocation asked to run, and managers alerted at once when no compatible slot exists in time."""
-    from guichet import locking
-    from guichet.notifications.services import notify
 
     actor = _as_actor(actor)
     now = now or timezone.now()
@@ -277,7 +246,7 @@ def record_court_order(
             "tribunal": order.tribunal,
         }
         if request.status in ACTIVE_STATUSES:
-            _recompute_due_date(request, actor, note)
+            recompute_due_date(request, actor, note=note)
         notify(request, "court_order", {"court_order_id": order.pk})
         if request.status in ACTIVE_STATUSES:
             check_order(order, now=now)
@@ -289,8 +258,6 @@ def record_court_order(
 
 
 def _appointments(order: CourtOrder):
-    from guichet.appointments.models import Appointment, AppointmentStatus
-
     return (
         Appointment.objects.filter(request_id=order.request_id)
         .exclude(status=AppointmentStatus.CANCELLED)
@@ -366,8 +333,6 @@ def order_state(
 
 
 def _accepted_sites(request: AppointmentRequest):
-    from guichet.catalog.models import Site
-
     chosen = list(request.sites.values_list("pk", flat=True))
     sites = Site.objects.filter(prefecture_id=request.prefecture_id, is_active=True)
     return sites.filter(pk__in=chosen) if chosen else sites
@@ -384,8 +349,6 @@ def free_slots_before(
 ) -> QuerySet[Slot]:
     """Free slots (no hold) at the sites the request accepts, serving its procedure, starting after the
     procedure's notice and on or before `until` (local date)."""
-    from guichet.appointments import rules
-    from guichet.capacity.services import free_slots_query
 
     procedure = request.procedure
     tz = request.prefecture.tzinfo
@@ -613,15 +576,8 @@ def open_extra_slot(
         "case": order.case_number,
         "tribunal": order.tribunal,
     }
-    try:
-        from guichet.capacity.services import open_extra_slot as capacity_open_extra_slot
-    except ImportError:
-        capacity_open_extra_slot = None
     with transaction.atomic():
-        if capacity_open_extra_slot is not None:
-            slot = capacity_open_extra_slot(counter, starts_at, ends_at, [procedure], actor, reason, now=now)
-        else:
-            slot = _create_extra_slot(counter, starts_at, ends_at, procedure, actor, reason, now)
+        slot = capacity_open_extra_slot(counter, starts_at, ends_at, [procedure], actor, reason, now=now)
         services.record_change(
             services.chain_for(request),
             Change(
@@ -634,32 +590,4 @@ def open_extra_slot(
             ),
         )
         enqueue_allocation(request.prefecture_id)
-    return slot
-
-
-def _create_extra_slot(counter, starts_at, ends_at, procedure, actor: Actor, reason: str, now) -> Slot:
-    """Used only while guichet.capacity.services.open_extra_slot does not exist: one hand-made slot."""
-    errors: dict[str, list[str]] = {}
-    if starts_at is None or timezone.is_naive(starts_at):
-        errors["starts_at"] = [_("Give the date and time of the slot.")]
-    elif starts_at <= now:
-        errors["starts_at"] = [_("The slot must start in the future.")]
-    elif ends_at <= starts_at:
-        errors["ends_at"] = [_("The slot must end after it starts.")]
-    elif Slot.objects.filter(counter=counter, starts_at__lt=ends_at, ends_at__gt=starts_at).exists():
-        errors["starts_at"] = [_("This counter already has a slot at that time.")]
-    if errors:
-        raise InvalidInput("invalid_extra_slot", _("The extra slot cannot be opened as given."), errors)
-    slot = Slot.objects.create(counter=counter, rule=None, starts_at=starts_at, ends_at=ends_at)
-    slot.extra_procedures.set([procedure])
-    services.record_change(
-        counter.site.prefecture.code,
-        Change(
-            "slot.extra_opened",
-            "slot",
-            str(slot.pk),
-            actor,
-            data={"counter": counter.pk, "procedures": [procedure.pk], "reason": reason},
-        ),
-    )
     return slot

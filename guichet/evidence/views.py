@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -273,8 +273,6 @@ def _verify_text(text: str) -> dict:
 
 
 def jwks(request):
-    from django.http import JsonResponse
-
     response = JsonResponse(services.jwk_set())
     response["Content-Type"] = "application/jwk-set+json"
     # Keys change rarely (rotation); verifiers may cache briefly. Anyone may read them, from anywhere.

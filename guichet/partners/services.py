@@ -18,6 +18,7 @@ from guichet.evidence import audit
 from guichet.evidence.audit import Change
 from guichet.evidence.services import record_change, record_event
 from guichet.waitlist.models import AppointmentRequest, Channel
+from guichet.waitlist.services import file_request
 
 from .models import (
     ConsentMethod,
@@ -310,7 +311,6 @@ def file_for_client(
     (attach_mandate), so that a name and birth date alone never open someone's file.
     Returns (IntakeResult, Mandate).
     """
-    from guichet.waitlist.services import file_request
 
     _member_of(by, organisation)
     if not organisation.is_approved:
@@ -423,20 +423,12 @@ def revoke_mandate(mandate: Mandate, *, revoked_by: str, reason: str = "", by=No
 
 
 def active_mandates(request: AppointmentRequest):
-    return request.mandates.filter(
-        status=MandateStatus.ACTIVE, organisation__status=OrganisationStatus.APPROVED
-    )
+    return request.mandates.acting()
 
 
 def partner_copies(request: AppointmentRequest) -> list[str]:
-    """Email addresses that get a copy of the notices sent to this applicant: the organisations acting for
-    them under an active mandate (approved, and wishing copies). For guichet.notifications."""
-    emails = (
-        active_mandates(request)
-        .filter(organisation__receives_copies=True)
-        .values_list("organisation__email", flat=True)
-    )
-    return sorted({email for email in emails if email})
+    """Addresses that get a copy of the notices sent to this applicant (Mandate.objects.copy_recipients)."""
+    return Mandate.objects.copy_recipients([request.pk]).get(request.pk, [])
 
 
 # --- impossibilité constatée ------------------------------------------------------------------------------

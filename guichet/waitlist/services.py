@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime
 import hmac
-import importlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,10 +29,13 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext
 
 from guichet import locking
+from guichet.allocation.tasks import allocate_prefecture
+from guichet.appointments.services import release_for_request
 from guichet.catalog.models import ChecklistVersion, Prefecture
 from guichet.catalog.services import current_checklist
 from guichet.errors import Conflict, InvalidInput, NotFound
 from guichet.evidence.audit import Actor
+from guichet.evidence.models import CourtOrder
 from guichet.evidence.services import record_event, record_events
 from guichet.notifications.services import notify
 
@@ -41,7 +43,7 @@ from . import references
 from .due_dates import FilingWindow, compute_due_date, filing_window
 from .identity import foreign_number_key, identity_key
 from .models import ACTIVE_STATUSES, AppointmentRequest, Channel, DueReason, RequestStatus
-from .validation import TEXT_MAX_LENGTH, IntakeData, parse_date, validate_contact
+from .validation import TEXT_MAX_LENGTH, IntakeData, _Errors, _text, parse_date, validate_contact
 
 logger = logging.getLogger(__name__)
 
@@ -133,33 +135,16 @@ def _on_commit_allocate(prefecture_id: int) -> None:
 
 
 def allocate_soon(prefecture_id: int) -> None:
-    """Queue an allocation run for the prefecture (when the allocation app provides the task)."""
+    """Queue an allocation run for the prefecture."""
     try:
-        tasks = importlib.import_module("guichet.allocation.tasks")
-    except ModuleNotFoundError as error:
-        if error.name == "guichet.allocation.tasks":
-            return
-        raise
-    task = getattr(tasks, "allocate_prefecture", None)
-    if task is None:
-        return
-    try:
-        task.enqueue(prefecture_id)
+        allocate_prefecture.enqueue(prefecture_id)
     except Exception:  # the periodic run catches up; the change itself is already committed
         logger.exception("could not queue the allocation of prefecture %s", prefecture_id)
 
 
 def _release(request: AppointmentRequest, actor: Actor, reason: str) -> None:
     """Let the appointments service free a pending offer or an active appointment of this request."""
-    try:
-        module = importlib.import_module("guichet.appointments.services")
-    except ModuleNotFoundError as error:
-        if error.name == "guichet.appointments.services":
-            return
-        raise
-    release = getattr(module, "release_for_request", None)
-    if release is not None:
-        release(request, actor, reason)
+    release_for_request(request, actor, reason)
 
 
 def _locked(request: AppointmentRequest) -> AppointmentRequest:
@@ -177,8 +162,6 @@ def _require_active(request: AppointmentRequest) -> None:
 
 
 def _clean_reason(reason: Any, *, required: bool, field: str = "reason") -> str:
-    from .validation import _Errors, _text  # one text cleaning for every free text
-
     errors = _Errors()
     text = _text(
         {field: reason}, field, errors, multiline=True, required=required, max_length=TEXT_MAX_LENGTH
@@ -188,8 +171,6 @@ def _clean_reason(reason: Any, *, required: bool, field: str = "reason") -> str:
 
 
 def _court_deadlines(request: AppointmentRequest) -> list[datetime.date]:
-    from guichet.evidence.models import CourtOrder
-
     return [order.deadline for order in CourtOrder.objects.filter(request_id=request.pk)]
 
 

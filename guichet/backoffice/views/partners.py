@@ -16,6 +16,7 @@ from guichet.accounts.models import Role
 from guichet.errors import DomainError
 from guichet.partners import services as partners
 from guichet.partners.models import Mandate, PartnerMember
+from guichet.waitlist.forms import IntakeForm
 from guichet.waitlist.models import AppointmentRequest, Channel
 
 from ..decorators import partner_required, verified_required
@@ -42,8 +43,6 @@ def home(request, member):
 @partner_required
 @require_http_methods(["GET", "POST"])
 def file_for_client(request, member):
-    from guichet.waitlist.forms import IntakeForm
-
     organisation = member.organisation
     form = IntakeForm(request.POST or None, prefecture=organisation.prefecture, channel=Channel.PARTNER)
     consent = ConsentForm(request.POST or None, request.FILES or None, prefix="consent")

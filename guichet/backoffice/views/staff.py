@@ -6,14 +6,20 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from guichet.accounts import permissions
 from guichet.accounts import services as accounts
 from guichet.accounts.models import AccessChannel, Role
+from guichet.appointments.models import Appointment, Offer
 from guichet.catalog.models import Procedure, Site
 from guichet.errors import DomainError, NotFound
+from guichet.evidence.models import AuditEntry, Proof
+from guichet.partners import services as partners
+from guichet.partners.models import ImpossibilityRecord, Mandate
+from guichet.waitlist.forms import ContactForm, IntakeForm
 from guichet.waitlist.models import AppointmentRequest, Channel
 
 from .. import services
@@ -120,9 +126,6 @@ def _visible_or_404(request, reference: str) -> AppointmentRequest:
 def request_detail(request, reference: str):
     found = _opened_or_404(request, reference)
     is_staff = permissions.has_role(request.user, found.prefecture_id, Role.AGENT)
-    from guichet.appointments.models import Appointment, Offer
-    from guichet.evidence.models import AuditEntry, Proof
-    from guichet.partners.models import ImpossibilityRecord, Mandate
 
     proofs = [
         (proof, proof_links(proof))
@@ -169,8 +172,6 @@ def _action_page(request, found, form, title: str, template: str = "backoffice/a
 @verified_required
 @require_http_methods(["GET", "POST"])
 def edit_contact(request, reference: str):
-    from guichet.waitlist.forms import ContactForm
-
     found = _staff_request(request, reference)
     initial = {
         "email": found.email,
@@ -271,8 +272,6 @@ def cancel_appointment(request, reference: str, appointment_id: int):
 @verified_required
 @require_http_methods(["GET", "POST"])
 def move_appointment(request, reference: str, appointment_id: int):
-    from django.utils import timezone
-
     found = _staff_request(request, reference)
     appointment = get_object_or_404(found.appointments.select_related("request"), pk=appointment_id)
     slots = services.free_slots_for(appointment)
@@ -307,7 +306,6 @@ def move_appointment(request, reference: str, appointment_id: int):
 @require_http_methods(["GET", "POST"])
 def impossibility(request, reference: str):
     """An agent, or a partner with a mandate, records « impossibilité constatée » (CESEDA R.431-2)."""
-    from guichet.partners import services as partners
 
     found = _visible_or_404(request, reference)
     form = ImpossibilityForm(request.POST or None)
@@ -342,7 +340,6 @@ def impossibility(request, reference: str):
 @verified_required
 def receipt(request, reference: str):
     """The paper receipt: the signed proof that the request was received, as the evidence app's PDF."""
-    from guichet.evidence.models import Proof
 
     found = _opened_or_404(request, reference)
     proof = Proof.objects.filter(request=found, event="received").order_by("issued_at", "id").first()
@@ -358,7 +355,6 @@ def receipt(request, reference: str):
 @require_http_methods(["GET", "POST"])
 def intake(request, prefecture):
     """Register a request for a person at the counter, on the phone, or by a letter received."""
-    from guichet.waitlist.forms import IntakeForm
 
     channel = request.POST.get("meta-channel") or request.GET.get("channel") or Channel.COUNTER
     if channel not in services.ASSISTED_CHANNELS:

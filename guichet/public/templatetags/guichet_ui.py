@@ -1,9 +1,15 @@
 """Template tags of the public pages: skin classes and assets, the language switcher, accessible fields."""
 
+from urllib.parse import urlsplit, urlunsplit
+
 from django import forms, template
 from django.conf import settings
 from django.forms.utils import flatatt
 from django.templatetags.static import static
+from django.urls import Resolver404, resolve, reverse
+from django.urls.exceptions import NoReverseMatch
+from django.utils import translation
+from django.utils.dateformat import format as date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, get_language_info
@@ -46,11 +52,7 @@ def skin_scripts():
 def _translated_paths(path: str) -> dict[str, str]:
     """The current page's address in every language: resolved once, reversed per language (what
     django.urls.translate_url does, without resolving the path again for each language)."""
-    from urllib.parse import urlsplit, urlunsplit
 
-    from django.urls import Resolver404, resolve, reverse
-    from django.urls.exceptions import NoReverseMatch
-    from django.utils import translation
 
     parts = urlsplit(path)
     try:
@@ -279,8 +281,6 @@ LONG_DATE_FORMATS = {"zh-hans": "Y年n月j日 l", "en": "l j F Y"}
 
 @register.filter(expects_localtime=True)
 def long_date(value) -> str:
-    from django.utils.dateformat import format as date_format
-
     if not value:
         return ""
     return date_format(value, LONG_DATE_FORMATS.get(get_language(), "l j F Y"))
@@ -288,8 +288,6 @@ def long_date(value) -> str:
 
 @register.filter(expects_localtime=True)
 def time_of_day(value) -> str:
-    from django.utils.dateformat import format as date_format
-
     return date_format(value, "H:i") if value else ""
 
 

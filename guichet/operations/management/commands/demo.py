@@ -10,11 +10,13 @@ from django.utils import timezone
 
 from guichet.accounts.demo import create_demo_staff
 from guichet.allocation.service import allocate
+from guichet.appointments.models import Appointment, Offer
 from guichet.capacity.models import Slot
 from guichet.capacity.services import free_slots_query, generate_slots
 from guichet.catalog.demo import build_demo_prefecture
 from guichet.catalog.models import Counter, OpeningRule, Prefecture, Procedure, Site
 from guichet.waitlist.demo import file_synthetic_requests
+from guichet.waitlist.models import AppointmentRequest
 
 MAX_REQUESTS = 1_000_000
 
@@ -89,9 +91,6 @@ class Command(BaseCommand):
         self.stdout.write(f"  {allocate(prefecture)}")
 
     def summary(self, prefecture: Prefecture) -> None:
-        from guichet.appointments.models import Appointment, Offer
-        from guichet.waitlist.models import AppointmentRequest
-
         now = timezone.now()
         future = Slot.objects.filter(counter__site__prefecture=prefecture, starts_at__gte=now)
         figures = [
