@@ -2,16 +2,17 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-$(shell cat requirements.lock requirements-test.lock pyproject.toml | cksum | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-sqlite test-postgres lint venv demo migrate messages clean
+.PHONY: run test test-sqlite test-postgres lint audit venv demo migrate messages clean
 
-$(STAMP): requirements.lock pyproject.toml
+# requirements.lock is what runs in production; requirements-test.lock adds the tests' and linters' tools.
+$(STAMP): requirements.lock requirements-test.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet -r requirements-test.lock
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
@@ -37,6 +38,10 @@ lint: venv
 
 test: venv lint
 	$(BIN)/python scripts/run_tests.py
+
+# Known vulnerabilities in the runtime lock file (pip-audit); says loudly when it cannot ask the database.
+audit: venv
+	$(BIN)/python scripts/audit_dependencies.py requirements.lock
 
 messages: venv
 	$(BIN)/python manage.py makemessages --all --ignore=.venv --ignore=tests --no-obsolete

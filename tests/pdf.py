@@ -13,15 +13,19 @@ import io
 from collections.abc import Iterator
 
 import zxingcpp
-from pdfminer.high_level import extract_pages, extract_text
-from pdfminer.layout import LTCurve, LTImage, LTLayoutContainer, LTPage
+from pdfminer.converter import PDFPageAggregator
+from pdfminer.high_level import extract_text
+from pdfminer.layout import LAParams, LTCurve, LTImage, LTLayoutContainer, LTPage
 from pdfminer.pdfdocument import PDFDocument
+from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
+from pdfminer.pdfpage import PDFPage
 from pdfminer.pdfparser import PDFParser
 from pdfminer.pdftypes import resolve1
 from pdfminer.psparser import PSLiteral
 from PIL import Image, ImageDraw
 
 PIXELS_PER_POINT = 3
+MAX_FILLED = 30  # points: a QR module drawn as a filled square is far smaller
 
 
 def _document(data: bytes) -> PDFDocument:
@@ -143,7 +147,10 @@ def _paint(draw: ImageDraw.ImageDraw, canvas: Image.Image, container, height: fl
                 canvas.paste(picture.convert("L").resize(size, Image.NEAREST), (round(x0), round(y0)))
         elif isinstance(item, LTCurve):
             points = [xy(x, y) for x, y in item.pts]
-            if item.fill and _dark(item.non_stroking_color) and len(points) > 2:
+            # Small dark shapes only: frames and box backgrounds are drawn as large filled paths (a border is
+            # two rectangles filled even-odd, which pdfminer gives as two filled ones): they would hide it.
+            small = item.width < MAX_FILLED and item.height < MAX_FILLED
+            if item.fill and small and _dark(item.non_stroking_color) and len(points) > 2:
                 draw.polygon(points, fill=0)
             if item.stroke and _dark(item.stroking_color) and len(points) > 1:
                 width = max(1, round((item.linewidth or 1) * PIXELS_PER_POINT))
@@ -152,9 +159,17 @@ def _paint(draw: ImageDraw.ImageDraw, canvas: Image.Image, container, height: fl
             _paint(draw, canvas, item, height)
 
 
+def _layouts(data: bytes) -> Iterator[LTPage]:
+    resources = PDFResourceManager()
+    device = PDFPageAggregator(resources, laparams=LAParams())
+    interpreter = PDFPageInterpreter(resources, device)
+    for page in PDFPage.get_pages(io.BytesIO(data)):
+        interpreter.process_page(page)
+        yield device.get_result()
+
+
 def _pictures_of_pages(data: bytes) -> Iterator[Image.Image]:
-    for page in extract_pages(io.BytesIO(data)):
-        assert isinstance(page, LTPage)
+    for page in _layouts(data):
         size = (round(page.width * PIXELS_PER_POINT), round(page.height * PIXELS_PER_POINT))
         canvas = Image.new("L", size, 255)
         _paint(ImageDraw.Draw(canvas), canvas, page, page.height)

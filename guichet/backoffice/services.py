@@ -39,10 +39,6 @@ FUTURE_TOLERANCE = datetime.timedelta(minutes=5)
 SEARCH_LIMIT = 50
 
 
-def staff_actor(user):
-    return permissions.actor_for(user)
-
-
 def _require_staff(user, request: AppointmentRequest, role: str = Role.AGENT) -> None:
     if not permissions.has_role(user, request.prefecture_id, role):
         raise Forbidden("forbidden", _("You cannot act on the requests of this prefecture."))
@@ -306,7 +302,7 @@ def register_for_person(
                 fields.setdefault(field, []).extend(problem.messages)
             raise InvalidInput("invalid_received_at", problems[0].messages[0], fields=fields)
         received_at = min(received_at, entered_at)
-    actor = staff_actor(user)
+    actor = permissions.actor_for(user)
     with transaction.atomic():
         result = file_request(
             data,
@@ -355,7 +351,7 @@ def update_contact(
 
     _require_staff(user, request)
     reason = _reason(reason)
-    actor = staff_actor(user)
+    actor = permissions.actor_for(user)
     with transaction.atomic():
         updated = waitlist.update_contact(
             request, email=email, phone=phone, postal_address=postal_address, language=language, actor=actor
@@ -372,7 +368,7 @@ def set_vulnerability(
 
     _require_staff(user, request)
     reason = _reason(reason)
-    actor = staff_actor(user)
+    actor = permissions.actor_for(user)
     with transaction.atomic():
         updated = waitlist.set_vulnerability(request, vulnerability or None, actor)
         _audit_reason(
@@ -383,7 +379,7 @@ def set_vulnerability(
 
 def close(request: AppointmentRequest, *, user, reason: str):
     _require_staff(user, request)
-    return waitlist.close_request(request, staff_actor(user), _reason(reason))
+    return waitlist.close_request(request, permissions.actor_for(user), _reason(reason))
 
 
 def _appointment_for(user, appointment_id: int):
@@ -400,7 +396,7 @@ def cancel_appointment(appointment_id: int, *, user, reason: str):
 
     appointment = _appointment_for(user, appointment_id)
     return appointments.cancel_appointment(
-        appointment, staff_actor(user), by="prefecture", reason=_reason(reason)
+        appointment, permissions.actor_for(user), by="prefecture", reason=_reason(reason)
     )
 
 
@@ -416,7 +412,7 @@ def move_appointment(appointment_id: int, slot_id: int, *, user, reason: str):
         raise InvalidInput(
             "invalid_slot", _("Choose one of the free times shown."), fields={"slot": [_("Unknown time.")]}
         )
-    return appointments.move_appointment(appointment, slot, staff_actor(user), reason=reason)
+    return appointments.move_appointment(appointment, slot, permissions.actor_for(user), reason=reason)
 
 
 def free_slots_for(appointment, *, limit: int = 40) -> list:

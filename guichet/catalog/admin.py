@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from guichet.accounts.permissions import actor_for
 from guichet.capacity.services import GenerationReport, generate_slots
 from guichet.evidence.services import record_change
 
@@ -71,7 +72,7 @@ class CatalogAdmin(admin.ModelAdmin):
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         obj = form.instance
-        actor = services.staff_actor(request.user)
+        actor = actor_for(request.user)
         # Slots first: generation locks the prefecture row, and the audit chain head is always locked last.
         if self.affects_slots(change, form.changed_data):
             prefectures = {services.prefecture_of(obj)}
@@ -86,7 +87,7 @@ class CatalogAdmin(admin.ModelAdmin):
         self.delete_queryset(request, self.model.objects.filter(pk=obj.pk))
 
     def delete_queryset(self, request, queryset):
-        actor = services.staff_actor(request.user)
+        actor = actor_for(request.user)
         with transaction.atomic():
             objects = list(queryset)
             entries = [services.catalog_change(obj, "deleted", actor) for obj in objects]
@@ -113,7 +114,7 @@ class PrefectureAdmin(CatalogAdmin):
 
     @admin.action(description=gettext_lazy("Generate the slots of the coming weeks now"))
     def generate_slots_now(self, request, queryset):
-        actor = services.staff_actor(request.user)
+        actor = actor_for(request.user)
         for prefecture in queryset:
             report = generate_slots(prefecture, actor=actor)
             messages.info(request, report.summary())

@@ -9,6 +9,7 @@ import datetime
 import decimal
 import hashlib
 import json
+import secrets
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from django.utils import timezone
 
 from guichet import bulk
 
-from .models import AuditChainHead, AuditEntry
+from .models import AuditChainHead, AuditEntry, AuditPersonalData
 from .signing import canonical_json, utc_iso
 
 PLATFORM_CHAIN = "platform"
@@ -43,7 +44,11 @@ SYSTEM = Actor("system")
 
 @dataclass
 class Change:
-    """One entry to append; the chain fields are filled in when it is written."""
+    """One entry to append; the chain fields are filled in when it is written.
+
+    `personal` holds what must be erasable (free texts about the person): it is stored apart
+    (AuditPersonalData) and the entry's data carries only its commitment, under PERSONAL_KEY.
+    """
 
     action: str
     object_type: str
@@ -51,6 +56,16 @@ class Change:
     actor: Actor
     request_id: int | None = None
     data: dict = field(default_factory=dict)
+    personal: dict = field(default_factory=dict)
+
+
+PERSONAL_KEY = "personal"
+
+
+def personal_commitment(salt: str, fields: dict) -> str:
+    """SHA-256 over a random salt and the fields' canonical JSON: binds the entry to the fields, and once
+    salt and fields are erased, tells nothing about them (a guess cannot be checked without the salt)."""
+    return hashlib.sha256(salt.encode("ascii") + canonical_json(fields)).hexdigest()
 
 
 def entry_hash(
@@ -149,9 +164,14 @@ def _append(
     rows = []
     openings: dict[tuple[str, str], bytes] = {}  # the text before the data, the same for one action and actor
     seq, prev = head.last_seq, head.last_hash
-    for change in changes:
+    personal_rows: list[tuple[int, str, dict]] = []  # (index of the entry, salt, fields)
+    for index, change in enumerate(changes):
         seq += 1
         data = change.data if data_is_stored else storable(change.data)
+        if change.personal:
+            fields, salt = storable(change.personal), secrets.token_hex(16)
+            data = {**data, PERSONAL_KEY: personal_commitment(salt, fields)}
+            personal_rows.append((index, salt, fields))
         data_text = canonical_json(data)
         actor = str(change.actor)
         object_id = str(change.object_id)
@@ -187,6 +207,14 @@ def _append(
         )
         prev = digest
     ids = bulk.insert(AuditEntry, rows, with_ids=True)
+    if personal_rows:
+        bulk.insert(
+            AuditPersonalData,
+            [
+                {"entry_id": ids[index], "salt": salt, "fields": fields}
+                for index, salt, fields in personal_rows
+            ],
+        )
     AuditChainHead.objects.filter(chain=chain).update(last_seq=seq, last_hash=prev)
     return rows, ids
 

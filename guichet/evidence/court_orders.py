@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from guichet import locking
+from guichet.accounts.permissions import actor_for
 from guichet.allocation.tasks import allocate_prefecture
 from guichet.appointments import rules
 from guichet.appointments.models import Appointment, AppointmentStatus
@@ -62,15 +63,11 @@ class OrderStatus:
     }
 
 
-def staff_actor(user) -> Actor:
-    return Actor("staff", label=user.get_username(), user_id=user.pk)
-
-
 def _as_actor(actor) -> Actor:
     if isinstance(actor, Actor):
         return actor
     if actor is not None and hasattr(actor, "get_username"):
-        return staff_actor(actor)
+        return actor_for(actor)
     raise TypeError("actor must be an audit Actor or a user")
 
 

@@ -46,20 +46,32 @@ class ProofEvent(models.TextChoices):
 
 
 class Proof(models.Model):
-    """Accusé, attestation: a JWS (EdDSA) signed statement about one event of a request."""
+    """Accusé, attestation: a JWS (EdDSA) signed statement about one event of a request.
+
+    The token names the person, so it is the part that erasure removes (set to ""; on PostgreSQL the
+    only change the database accepts on a proof). The fingerprint, SHA-256 of the token, stays: the audit
+    entry of the event records it, and a copy the person kept is still recognised as issued here
+    (docs/privacy.md).
+    """
 
     request = models.ForeignKey(AppointmentRequest, on_delete=models.PROTECT, related_name="proofs")
     event = models.CharField(max_length=24, choices=ProofEvent.choices)
     issued_at = models.DateTimeField()
     kid = models.CharField(max_length=64)
-    token = models.TextField()
+    token = models.TextField(blank=True)
+    fingerprint = models.CharField(max_length=64, db_index=True)
 
     class Meta:
         ordering = ["issued_at", "id"]
         indexes = [models.Index(fields=["request", "issued_at"], name="proof_request_time")]
+        constraints = [models.CheckConstraint(condition=~Q(fingerprint=""), name="proof_has_fingerprint")]
 
     def __str__(self) -> str:
         return f"{self.event} {self.request_id} {self.issued_at:%Y-%m-%d}"
+
+    @property
+    def erased(self) -> bool:
+        return not self.token
 
 
 class AuditChainHead(models.Model):
@@ -101,6 +113,33 @@ class AuditEntry(models.Model):
     def __str__(self) -> str:
         return f"{self.chain}#{self.seq} {self.action}"
 
+    @property
+    def readable_data(self) -> dict:
+        """The data as staff read it: the personal fields back in place while they exist, no digests."""
+        data = {name: value for name, value in self.data.items() if name not in ("personal", "proof_sha256")}
+        personal = getattr(self, "personal_data", None)
+        if personal is not None:
+            data.update(personal.fields)
+        return data
+
+
+class AuditPersonalData(models.Model):
+    """The personal fields of one audit entry (free texts: reasons, notes, circumstances), kept apart.
+
+    The entry itself carries `personal`: SHA-256 of this row's salt and fields (canonical JSON), which the
+    chain's hash covers. Erasing a person deletes these rows; the chain, which never held the fields,
+    still verifies, and while a row exists its fields are checked against the commitment.
+    """
+
+    entry = models.OneToOneField(
+        AuditEntry, on_delete=models.PROTECT, primary_key=True, related_name="personal_data"
+    )
+    salt = models.CharField(max_length=32)
+    fields = models.JSONField(default=dict)
+
+    def __str__(self) -> str:
+        return f"personal data of audit entry {self.entry_id}"
+
 
 class CourtOrder(models.Model):
     """Décision du tribunal: an order to give the applicant an appointment within a deadline."""
@@ -117,6 +156,8 @@ class CourtOrder(models.Model):
     )
     recorded_at = models.DateTimeField(auto_now_add=True)
     recorded_by = models.CharField(max_length=200)
+    # While a case is pending, the request's attempts and proofs are kept whatever their age (R27).
+    case_ended_on = models.DateField(_("case ended on"), null=True, blank=True)
 
     class Meta:
         ordering = ["-notified_on", "id"]

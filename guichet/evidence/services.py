@@ -10,6 +10,7 @@ docs/proofs.md); datetimes given in details are written as UTC with a local-time
 
 import datetime
 import decimal
+import hashlib
 import logging
 import uuid
 from collections.abc import Iterable
@@ -29,7 +30,15 @@ from guichet.waitlist.models import AppointmentRequest, RequestStatus
 
 from . import audit, signing
 from .audit import Actor, Change
-from .models import AuditChainHead, AuditCheckpoint, AuditEntry, Proof, ProofEvent, SigningKey
+from .models import (
+    AuditChainHead,
+    AuditCheckpoint,
+    AuditEntry,
+    AuditPersonalData,
+    Proof,
+    ProofEvent,
+    SigningKey,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +73,25 @@ EVENT_DETAILS: dict[str, tuple[str, ...]] = {
     ProofEvent.CLOSED: ("reason",),
     ProofEvent.WITHDRAWN: ("reason",),
 }
+
+# Details and audit data that are free text about the person: the audit entry keeps only a commitment to
+# them (audit.Change.personal), so that erasure removes them without breaking the chain (docs/privacy.md).
+PERSONAL_DETAILS = frozenset({"reason", "note", "outcome", "circumstances", "case_number", "resolution"})
+
+
+def split_personal(data: dict) -> tuple[dict, dict]:
+    """(what the audit entry carries, what goes to its erasable personal data)."""
+    public = {name: value for name, value in data.items() if name not in PERSONAL_DETAILS}
+    personal = {
+        name: value for name, value in data.items() if name in PERSONAL_DETAILS and value not in ("", None)
+    }
+    return public, personal
+
+
+def fingerprint(token: str) -> str:
+    """SHA-256 of a proof as handed out: `printf '%s' "$TOKEN" | openssl dgst -sha256` gives the same."""
+    return hashlib.sha256(token.encode("ascii")).hexdigest()
+
 
 # Requests that wait for an appointment: what the weekly statement and the late-renewal attestation cover.
 WAITING_STATUSES = (RequestStatus.WAITING, RequestStatus.OFFERED, RequestStatus.PAUSED)
@@ -209,6 +237,8 @@ def record_event(
     request is saved: the proof states the request as it is now (status, due date).
     """
     _require_transaction()
+    if request.erased_at is not None:
+        raise RuntimeError("an erased request records no more events")
     at = (at or timezone.now()).replace(microsecond=0)
     tz = request.prefecture.tzinfo
     details = normalise_details(details, tz)
@@ -216,7 +246,15 @@ def record_event(
     if proof:
         key = signing_key()
         token = signing.sign(proof_payload(request, event, at, details), key)
-        issued = Proof.objects.create(request=request, event=event, issued_at=at, kid=key.kid, token=token)
+        issued = Proof.objects.create(
+            request=request,
+            event=event,
+            issued_at=at,
+            kid=key.kid,
+            token=token,
+            fingerprint=fingerprint(token),
+        )
+    data, personal = split_personal({**details, **normalise_details(audit_data, tz)})
     audit.append(
         chain_for(request),
         [
@@ -226,11 +264,8 @@ def record_event(
                 object_id=request.reference,
                 actor=actor,
                 request_id=request.pk,
-                data={
-                    **details,
-                    **normalise_details(audit_data, tz),
-                    **({"proof": issued.pk} if issued else {}),
-                },
+                data={**data, **({"proof": issued.pk, "proof_sha256": issued.fingerprint} if issued else {})},
+                personal=personal,
             )
         ],
         at=at,
@@ -299,11 +334,19 @@ def record_events(
         signing_input = f"{header}.{signing.b64url(signing.canonical_json(payload))}"
         token = f"{signing_input}.{signing.b64url(sign(signing_input.encode('ascii')))}"
         proof_rows.append(
-            {"request_id": request.pk, "event": event, "issued_at": at, "kid": key.kid, "token": token}
+            {
+                "request_id": request.pk,
+                "event": event,
+                "issued_at": at,
+                "kid": key.kid,
+                "token": token,
+                "fingerprint": fingerprint(token),
+            }
         )
     proof_ids = bulk.insert(Proof, proof_rows, with_ids=True)
     by_chain: dict[str, list[Change]] = {}
-    for (request, event, details), pk in zip(normalised, proof_ids, strict=True):
+    for (request, event, details), pk, row in zip(normalised, proof_ids, proof_rows, strict=True):
+        data, personal = split_personal(details)
         by_chain.setdefault(chain_for(request), []).append(
             Change(
                 action=f"request.{event}",
@@ -311,7 +354,8 @@ def record_events(
                 object_id=request.reference,
                 actor=actor,
                 request_id=request.pk,
-                data={**details, "proof": pk},
+                data={**data, "proof": pk, "proof_sha256": row["fingerprint"]},
+                personal=personal,
             )
         )
     for chain in sorted(by_chain):
@@ -591,11 +635,13 @@ def verify_checkpoints(chains: Iterable[str] | None = None) -> list[audit.ChainP
 
 
 def verify_proofs() -> list[audit.ChainProblem]:
-    """Every stored proof verifies, and the audit log recorded it (a proof deleted or added shows here)."""
+    """Every stored proof verifies and matches its fingerprint, and the audit log recorded both (a proof
+    deleted, added or changed shows here). An erased proof (token removed) is accepted only on an erased
+    request: its fingerprint, recorded by the chain, is what stays."""
 
     keys = published_keys()
     problems: list[audit.ChainProblem] = []
-    audited: set[int] = set()
+    audited: dict[int, str | None] = {}
     for data in (
         AuditEntry.objects.filter(object_type="appointment_request")
         .values_list("data", flat=True)
@@ -603,9 +649,37 @@ def verify_proofs() -> list[audit.ChainProblem]:
     ):
         proof_id = data.get("proof") if isinstance(data, dict) else None
         if isinstance(proof_id, int):
-            audited.add(proof_id)
-    for proof in Proof.objects.select_related("request__prefecture").order_by("pk").iterator(chunk_size=2000):
+            audited[proof_id] = data.get("proof_sha256")
+    proofs = Proof.objects.select_related("request__prefecture").order_by("pk")
+    for proof in proofs.iterator(chunk_size=2000):
         chain = proof.request.prefecture.code
+        recorded = audited.pop(proof.pk, False)
+        if recorded is False:
+            problems.append(
+                audit.ChainProblem(
+                    chain, None, None, f"proof {proof.pk}: no audit entry records it (inserted)"
+                )
+            )
+        elif recorded is not None and recorded != proof.fingerprint:
+            problems.append(
+                audit.ChainProblem(
+                    chain,
+                    None,
+                    None,
+                    f"proof {proof.pk}: its fingerprint differs from the audited one (edited)",
+                )
+            )
+        if proof.erased:
+            if proof.request.erased_at is None:
+                problems.append(
+                    audit.ChainProblem(
+                        chain,
+                        None,
+                        None,
+                        f"proof {proof.pk}: its text was removed outside an erasure (deleted)",
+                    )
+                )
+            continue
         try:
             verified = signing.parse_and_verify(proof.token, keys)
         except signing.TokenError as error:
@@ -614,18 +688,11 @@ def verify_proofs() -> list[audit.ChainProblem]:
         if (
             verified.payload.get("ref") != proof.request.reference
             or verified.payload.get("event") != proof.event
+            or fingerprint(proof.token) != proof.fingerprint
         ):
             problems.append(
                 audit.ChainProblem(
                     chain, None, None, f"proof {proof.pk}: its row differs from what it signed"
-                )
-            )
-        if proof.pk in audited:
-            audited.discard(proof.pk)
-        else:
-            problems.append(
-                audit.ChainProblem(
-                    chain, None, None, f"proof {proof.pk}: no audit entry records it (inserted)"
                 )
             )
     for missing in sorted(audited):
@@ -637,12 +704,47 @@ def verify_proofs() -> list[audit.ChainProblem]:
     return problems
 
 
+def verify_personal_data() -> list[audit.ChainProblem]:
+    """Each audit entry's erasable personal data matches the commitment its entry carries; data missing is
+    accepted only for an erased request (the erasure itself is an audited event)."""
+    problems: list[audit.ChainProblem] = []
+    stored = {
+        row.entry_id: row for row in AuditPersonalData.objects.order_by("entry_id").iterator(chunk_size=2000)
+    }
+    committed = (
+        AuditEntry.objects.filter(data__has_key=audit.PERSONAL_KEY)
+        .values_list("id", "chain", "seq", "data", "request__erased_at")
+        .order_by("id")
+    )
+    for entry_id, chain, seq, data, erased_at in committed.iterator(chunk_size=2000):
+        row = stored.pop(entry_id, None)
+        if row is None:
+            if erased_at is None:
+                problems.append(
+                    audit.ChainProblem(
+                        chain, seq, entry_id, "its personal data was removed outside an erasure (deleted)"
+                    )
+                )
+        elif audit.personal_commitment(row.salt, row.fields) != data.get(audit.PERSONAL_KEY):
+            problems.append(
+                audit.ChainProblem(
+                    chain, seq, entry_id, "its personal data does not match its commitment (edited)"
+                )
+            )
+    for entry_id in sorted(stored):
+        problems.append(
+            audit.ChainProblem("*", None, entry_id, "personal data belongs to no committing entry (inserted)")
+        )
+    return problems
+
+
 def verify_audit(*, proofs: bool = True) -> list[audit.ChainProblem]:
     """What `manage.py verify_audit` checks: each chain, each checkpoint, and (optionally) each proof."""
     problems: list[audit.ChainProblem] = []
     for chain in audit.chains():
         problems.extend(audit.verify_chain(chain))
     problems.extend(verify_checkpoints())
+    problems.extend(verify_personal_data())
     if proofs:
         problems.extend(verify_proofs())
     return problems

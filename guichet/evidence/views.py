@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from guichet.accounts.permissions import actor_for
 from guichet.catalog.models import Counter
 from guichet.errors import DomainError
 from guichet.waitlist.models import AppointmentRequest
@@ -354,7 +355,7 @@ def court_order_new(request, reference: str):
     if request.method == "POST" and form.is_valid():
         try:
             order = court_orders.record_court_order(
-                req, **form.cleaned_data, actor=court_orders.staff_actor(request.user)
+                req, **form.cleaned_data, actor=actor_for(request.user)
             )
         except DomainError as error:
             for field, problems in error.fields.items():
@@ -422,7 +423,7 @@ def court_order_extra_slot(request, pk: int):
                 counter=form.cleaned_data["counter"],
                 starts_at=form.starts_at(),
                 ends_at=form.ends_at(),
-                actor=court_orders.staff_actor(request.user),
+                actor=actor_for(request.user),
                 reason=form.cleaned_data["reason"],
             )
         except DomainError as error:
@@ -452,7 +453,7 @@ def court_alert_resolve(request, pk: int):
     if form.is_valid():
         try:
             court_orders.resolve_alert(
-                alert, court_orders.staff_actor(request.user), form.cleaned_data["resolution"]
+                alert, actor_for(request.user), form.cleaned_data["resolution"]
             )
         except DomainError as error:
             messages.error(request, str(error.message))

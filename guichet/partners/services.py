@@ -114,7 +114,7 @@ def apply(
         _audit_org(
             organisation,
             "partner.applied",
-            audit.Actor("partner", label=user.get_username(), user_id=user.pk),
+            permissions.actor_for(user),
         )
     return organisation
 

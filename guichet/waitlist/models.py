@@ -53,7 +53,7 @@ class AppointmentRequest(models.Model):
     # Identity, as the person gave it; the keys below are what the duplicate check compares.
     family_names = models.CharField(_("family names"), max_length=150)
     given_names = models.CharField(_("given names"), max_length=150, blank=True)
-    birth_date = models.DateField(_("birth date"))
+    birth_date = models.DateField(_("birth date"), null=True)
     nationality = models.CharField(_("nationality"), max_length=2)
     foreign_national_number = models.CharField(_("foreign national number"), max_length=10, blank=True)
     passport_number = models.CharField(_("passport number"), max_length=20, blank=True)
@@ -102,10 +102,23 @@ class AppointmentRequest(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # When the personal data was erased (retention over, or the person's request): the row stays, without
+    # anything about the person, for the figures and for the proofs' register (docs/privacy.md).
+    erased_at = models.DateTimeField(_("personal data erased at"), null=True, blank=True)
 
     class Meta:
         ordering = ["due_date", "received_at", "id"]
         constraints = [
+            models.CheckConstraint(
+                condition=Q(erased_at__isnull=False) | (Q(birth_date__isnull=False) & ~Q(family_names="")),
+                name="request_identity_until_erased",
+                violation_error_message=_("A request names its person until it is erased."),
+            ),
+            models.CheckConstraint(
+                condition=Q(erased_at__isnull=True) | ~Q(status__in=ACTIVE_STATUSES),
+                name="request_erased_only_when_ended",
+                violation_error_message=_("An active request cannot be erased."),
+            ),
             models.UniqueConstraint(
                 fields=["prefecture", "procedure", "identity_key"],
                 condition=Q(status__in=ACTIVE_STATUSES),

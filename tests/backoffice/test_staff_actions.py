@@ -42,7 +42,7 @@ def appointment_for(world, request):
 
 def reasons(request, action):
     return [
-        e.data
+        e.readable_data
         for e in AuditEntry.objects.filter(request=request, action="request.staff_reason")
         if e.data["action"] == action
     ]
@@ -111,7 +111,10 @@ def test_closing_needs_a_reason_and_a_confirmation(logged, world, agent):
     request.refresh_from_db()
     assert request.status == RequestStatus.CLOSED and request.closing_reason == "duplicate of another file"
     closed = AuditEntry.objects.get(request=request, action="request.closed")
-    assert closed.actor == f"staff:{agent.username}" and closed.data["reason"] == "duplicate of another file"
+    assert (
+        closed.actor == f"staff:{agent.username}"
+        and closed.readable_data["reason"] == "duplicate of another file"
+    )
 
 
 def test_cancel_an_appointment_with_a_reason(logged, world, agent):

@@ -131,7 +131,11 @@ def request_detail(request, reference: str):
         (proof, proof_links(proof))
         for proof in Proof.objects.filter(request=found).order_by("issued_at", "id")
     ]
-    history = AuditEntry.objects.filter(request=found).order_by("at", "id") if is_staff else None
+    history = (
+        AuditEntry.objects.filter(request=found).select_related("personal_data").order_by("at", "id")
+        if is_staff
+        else None
+    )
     member = None if is_staff else permissions.partner_member(request.user)
     mandates = Mandate.objects.filter(request=found).select_related("organisation")
     if member is not None:
