@@ -29,6 +29,7 @@ from guichet.waitlist import services as waitlist
 from guichet.waitlist.identity import foreign_number_key, name_tokens, normalise_foreign_number
 from guichet.waitlist.models import ACTIVE_STATUSES, AppointmentRequest, Channel, RequestStatus
 from guichet.waitlist.services import file_request
+from guichet.waitlist.validation import clean_text
 
 ASSISTED_CHANNELS = (Channel.COUNTER, Channel.PHONE, Channel.POST)
 # A contact dated more than this in the past needs a written reason (a letter received days ago, a call
@@ -39,17 +40,18 @@ FUTURE_TOLERANCE = datetime.timedelta(minutes=5)
 SEARCH_LIMIT = 50
 
 
+# Characters a staff member's reason has at least: a word or two, not "x".
+MIN_STAFF_REASON = 5
+
+
 def _require_staff(user, request: AppointmentRequest, role: str = Role.AGENT) -> None:
     if not permissions.has_role(user, request.prefecture_id, role):
         raise Forbidden("forbidden", _("You cannot act on the requests of this prefecture."))
 
 
 def _reason(reason: str, field: str = "reason") -> str:
-    reason = (reason or "").strip()
-    if len(reason) < 5:
-        message = _("Give the reason (a few words at least); it is written in the request's history.")
-        raise InvalidInput("reason_required", message, fields={field: [message]})
-    return reason
+    """Every staff act on a request says why: a few words at least (they go in the request's history)."""
+    return clean_text(reason, field=field, min_length=MIN_STAFF_REASON)
 
 
 # --- search ----------------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from guichet.accounts.permissions import actor_for
 from guichet.catalog.models import Counter
 from guichet.errors import DomainError
+from guichet.forms import apply_domain_error
 from guichet.waitlist.models import AppointmentRequest
 from guichet.waitlist.references import InvalidReference, parse_reference, token_matches
 
@@ -358,11 +359,7 @@ def court_order_new(request, reference: str):
                 req, **form.cleaned_data, actor=actor_for(request.user)
             )
         except DomainError as error:
-            for field, problems in error.fields.items():
-                for problem in problems:
-                    form.add_error(field if field in form.fields else None, str(problem))
-            if not error.fields:
-                form.add_error(None, str(error.message))
+            apply_domain_error(form, error)
         else:
             messages.success(request, _("The court order was recorded."))
             return redirect("evidence:court_order", pk=order.pk)
@@ -427,11 +424,7 @@ def court_order_extra_slot(request, pk: int):
                 reason=form.cleaned_data["reason"],
             )
         except DomainError as error:
-            for field, problems in error.fields.items():
-                for problem in problems:
-                    form.add_error(field if field in form.fields else None, str(problem))
-            if not error.fields:
-                form.add_error(None, str(error.message))
+            apply_domain_error(form, error)
         else:
             local = slot.starts_at.astimezone(slot.counter.site.tzinfo)
             messages.success(

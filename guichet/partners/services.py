@@ -19,6 +19,7 @@ from guichet.evidence.audit import Change
 from guichet.evidence.services import record_change, record_event
 from guichet.waitlist.models import AppointmentRequest, Channel
 from guichet.waitlist.services import file_request
+from guichet.waitlist.validation import clean_text
 
 from .models import (
     ConsentMethod,
@@ -122,11 +123,7 @@ def apply(
 def decide(organisation: PartnerOrganisation, *, approve: bool, by, reason: str = "") -> PartnerOrganisation:
     """Approve or reject an application (a refusal needs a reason). Approval enables the members' accounts."""
     _require_admin(by, organisation)
-    reason = (reason or "").strip()
-    if not approve and not reason:
-        raise InvalidInput(
-            "reason_required", _("Give the reason for the refusal."), fields={"reason": [_("Give a reason.")]}
-        )
+    reason = clean_text(reason, required=not approve)
     allowed_from = (
         (OrganisationStatus.PENDING, OrganisationStatus.SUSPENDED)
         if approve
@@ -157,13 +154,7 @@ def decide(organisation: PartnerOrganisation, *, approve: bool, by, reason: str 
 def suspend(organisation: PartnerOrganisation, *, by, reason: str) -> PartnerOrganisation:
     """Stop an organisation acting (its members lose access; mandates stay recorded)."""
     _require_admin(by, organisation)
-    reason = (reason or "").strip()
-    if not reason:
-        raise InvalidInput(
-            "reason_required",
-            _("Give the reason for the suspension."),
-            fields={"reason": [_("Give a reason.")]},
-        )
+    reason = clean_text(reason, required=True)
     with transaction.atomic():
         organisation.status = OrganisationStatus.SUSPENDED
         organisation.decided_at = timezone.now()

@@ -43,7 +43,7 @@ from . import references
 from .due_dates import FilingWindow, compute_due_date, filing_window
 from .identity import foreign_number_key, identity_key
 from .models import ACTIVE_STATUSES, AppointmentRequest, Channel, DueReason, RequestStatus
-from .validation import TEXT_MAX_LENGTH, IntakeData, _Errors, _text, parse_date, validate_contact
+from .validation import IntakeData, clean_text, parse_date, validate_contact
 
 logger = logging.getLogger(__name__)
 
@@ -159,15 +159,6 @@ def _require_active(request: AppointmentRequest) -> None:
             gettext("This request is %(status)s: it can no longer be changed.")
             % {"status": request.get_status_display()},
         )
-
-
-def _clean_reason(reason: Any, *, required: bool, field: str = "reason") -> str:
-    errors = _Errors()
-    text = _text(
-        {field: reason}, field, errors, multiline=True, required=required, max_length=TEXT_MAX_LENGTH
-    )
-    errors.raise_if_any()
-    return text
 
 
 def _court_deadlines(request: AppointmentRequest) -> list[datetime.date]:
@@ -546,7 +537,7 @@ def find_request_by_token(reference: str, token: str) -> AppointmentRequest:
 
 def withdraw_request(request: AppointmentRequest, actor: Actor, reason: str = "") -> AppointmentRequest:
     """The applicant (or someone for them) gives up the request; any offer or appointment is released."""
-    reason = _clean_reason(reason, required=False)
+    reason = clean_text(reason, required=False)
     with transaction.atomic():
         locked = _locked(request)
         _require_active(locked)
@@ -572,7 +563,7 @@ def withdraw_request(request: AppointmentRequest, actor: Actor, reason: str = ""
 
 def close_request(request: AppointmentRequest, actor: Actor, reason: str) -> AppointmentRequest:
     """The prefecture closes a request, with a reason for the person; its offer or appointment is freed."""
-    reason = _clean_reason(reason, required=True)
+    reason = clean_text(reason, required=True)
     with transaction.atomic():
         locked = _locked(request)
         _require_active(locked)
@@ -667,7 +658,7 @@ def _apply_due_date(
 
 def set_vulnerability(request: AppointmentRequest, reason: str | None, actor: Actor) -> AppointmentRequest:
     """Record (or remove, with None or "") a vulnerability; the due date is computed again."""
-    reason = _clean_reason(reason or "", required=False, field="vulnerability_reason")
+    reason = clean_text(reason or "", required=False, field="vulnerability_reason")
     with transaction.atomic():
         locked = _locked(request)
         _require_active(locked)
@@ -691,7 +682,7 @@ def set_vulnerability(request: AppointmentRequest, reason: str | None, actor: Ac
 
 def recompute_due_date(request: AppointmentRequest, actor: Actor, *, note: str = "") -> bool:
     """Apply the due-date rule again (after a court order, for instance); True when the date changed."""
-    note = _clean_reason(note, required=False, field="note")
+    note = clean_text(note, required=False, field="note")
     with transaction.atomic():
         locked = _locked(request)
         changed = _apply_due_date(locked, actor, cause="recomputed", note=note)

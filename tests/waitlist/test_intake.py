@@ -1,7 +1,6 @@
 """Intake: one service for every channel; one active request per person and procedure."""
 
 import datetime
-import sys
 import types
 
 import pytest
@@ -13,7 +12,7 @@ from guichet.evidence.models import AuditEntry, Proof
 from guichet.evidence.services import published_keys
 from guichet.evidence.signing import parse_and_verify
 from guichet.notifications.models import OutboxMessage
-from guichet.waitlist import references
+from guichet.waitlist import references, services
 from guichet.waitlist.models import AppointmentRequest, DueReason, RequestStatus
 from guichet.waitlist.services import file_request, withdraw_request
 from guichet.waitlist.validation import validate_intake
@@ -178,9 +177,7 @@ def test_data_of_another_prefecture_is_refused_and_nothing_is_stored(world):
 
 def test_allocation_is_queued_after_commit(world, monkeypatch, django_capture_on_commit_callbacks):
     queued = []
-    fake = types.ModuleType("guichet.allocation.tasks")
-    fake.allocate_prefecture = types.SimpleNamespace(enqueue=queued.append)
-    monkeypatch.setitem(sys.modules, "guichet.allocation.tasks", fake)
+    monkeypatch.setattr(services, "allocate_prefecture", types.SimpleNamespace(enqueue=queued.append))
     with django_capture_on_commit_callbacks(execute=True):
         file(world)
     assert queued == [world.prefecture.pk]
@@ -195,9 +192,7 @@ def test_a_failing_allocation_queue_does_not_undo_the_intake(
     def broken(prefecture_id):
         raise ConnectionError("task queue down")
 
-    fake = types.ModuleType("guichet.allocation.tasks")
-    fake.allocate_prefecture = types.SimpleNamespace(enqueue=broken)
-    monkeypatch.setitem(sys.modules, "guichet.allocation.tasks", fake)
+    monkeypatch.setattr(services, "allocate_prefecture", types.SimpleNamespace(enqueue=broken))
     with django_capture_on_commit_callbacks(execute=True):
         result = file(world)
     assert AppointmentRequest.objects.filter(pk=result.request.pk).exists()

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from guichet.accounts import permissions, throttle
 from guichet.accounts.models import Role
 from guichet.errors import DomainError
+from guichet.forms import apply_domain_error
 from guichet.partners import services as partners
 from guichet.partners.models import Mandate, PartnerMember
 from guichet.waitlist.forms import IntakeForm
@@ -22,7 +23,6 @@ from guichet.waitlist.models import AppointmentRequest, Channel
 from ..decorators import partner_required, verified_required
 from ..forms import ApplyForm, AttachMandateForm, ConsentForm, PartnerMemberForm, RevokeMandateForm
 from .auth import client_address
-from .staff import apply_domain_error
 
 APPLICATIONS_PER_HOUR = 5
 

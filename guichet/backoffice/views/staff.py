@@ -17,6 +17,7 @@ from guichet.appointments.models import Appointment, Offer
 from guichet.catalog.models import Procedure, Site
 from guichet.errors import DomainError, NotFound
 from guichet.evidence.models import AuditEntry, Proof
+from guichet.forms import apply_domain_error
 from guichet.partners import services as partners
 from guichet.partners.models import ImpossibilityRecord, Mandate
 from guichet.waitlist.forms import ContactForm, IntakeForm
@@ -34,18 +35,6 @@ from ..forms import (
     VulnerabilityForm,
     reason_field,
 )
-
-
-def apply_domain_error(form, error: DomainError) -> None:
-    """Show a service's refusal on the form: field messages on their fields, the rest on top."""
-    placed = False
-    for field, problems in (error.fields or {}).items():
-        target = field if field in form.fields else None
-        for problem in problems:
-            form.add_error(target, problem)
-            placed = True
-    if not placed:
-        form.add_error(None, str(error.message))
 
 
 def evidence_links(request: AppointmentRequest) -> dict:

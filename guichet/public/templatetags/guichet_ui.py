@@ -9,12 +9,12 @@ from django.templatetags.static import static
 from django.urls import Resolver404, resolve, reverse
 from django.urls.exceptions import NoReverseMatch
 from django.utils import translation
-from django.utils.dateformat import format as date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, get_language_info
 from django.utils.translation import gettext as _
 
+from guichet import dates
 from guichet.public import skins
 
 register = template.Library()
@@ -275,20 +275,15 @@ def skin_template(part: str) -> str:
     return f"skins/{skins.current()}/{part}.html"
 
 
-# Long dates with the weekday, in the order each language writes them (Django's own formats lack the weekday).
-LONG_DATE_FORMATS = {"zh-hans": "Y年n月j日 l", "en": "l j F Y"}
-
-
 @register.filter(expects_localtime=True)
 def long_date(value) -> str:
-    if not value:
-        return ""
-    return date_format(value, LONG_DATE_FORMATS.get(get_language(), "l j F Y"))
+    """The long date of guichet/dates.py, the same as in messages and letters."""
+    return dates.long_date(value) if value else ""
 
 
 @register.filter(expects_localtime=True)
 def time_of_day(value) -> str:
-    return date_format(value, "H:i") if value else ""
+    return dates.clock_time(value) if value else ""
 
 
 def _choice_input(subwidget) -> str:

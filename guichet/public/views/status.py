@@ -20,6 +20,7 @@ from guichet.errors import DomainError, InvalidInput
 from guichet.evidence.audit import APPLICANT
 from guichet.evidence.court_file import court_file_available
 from guichet.evidence.models import Proof, ProofEvent
+from guichet.forms import apply_domain_error
 from guichet.public import estimates, ratelimit
 from guichet.public.views.common import (
     applicant_action,
@@ -79,9 +80,7 @@ def find_by_reference(request: HttpRequest, form: LookupForm) -> AppointmentRequ
     try:
         found = find_request(reference, form.cleaned_data["birth_date"])
     except InvalidInput as error:
-        for field, errors in error.fields.items():
-            for message in errors:
-                form.add_error(field if field in form.fields else None, message)
+        apply_domain_error(form, error)
     except DomainError:
         form.add_error(None, NOT_FOUND)
     if found is None:
