@@ -6,7 +6,7 @@ order, as late as possible (just before the final check of the state it is about
     1. PREFECTURE   the prefecture row: serialises allocation runs of one prefecture
     2. REQUEST      appointment request rows
     3. SLOT         slot rows; a slot's lock also guards its Hold row (nobody writes a Hold without it)
-    4. OFFER        offer and appointment rows
+    4. OFFER        offer and appointment rows, then the appointment's visit (reception)
     5. AUDIT        the audit chain head, taken by guichet.evidence.audit.append, always last
 
 Within one level, several rows are locked in ascending id order. A transaction that has to *wait* for a
@@ -32,6 +32,7 @@ from django.db import connection
 from guichet.appointments.models import Appointment, Offer
 from guichet.capacity.models import Slot
 from guichet.catalog.models import Prefecture
+from guichet.reception.models import TicketSequence, Visit
 from guichet.waitlist.models import AppointmentRequest
 
 # Ids go to the database as one array (`__any`, guichet/lookups.py); chunks keep each statement, and
@@ -155,3 +156,37 @@ def appointment(appointment_id: int) -> Appointment:
         .select_related("slot__counter__site")
         .get(pk=appointment_id)
     )
+
+
+def visit(visit_id: int) -> Visit:
+    """Lock one visit (a checked-in person at reception): after its appointment when both are locked."""
+
+    _note(Level.OFFER)
+    # Only rows that never change are joined: after waiting for the lock, PostgreSQL re-reads the locked
+    # row but not what an outer join brought with it (the counter would be the one before the wait).
+    return (
+        Visit.objects.select_for_update(of=("self",))
+        .select_related("appointment__request", "site")
+        .get(pk=visit_id)
+    )
+
+
+def ticket_number(site_id: int, day) -> int:
+    """The next ticket number of a site's day. The sequence row is locked until commit, so check-ins at one
+    site take their numbers in turn (they queue for the prefecture's audit head right after anyway)."""
+
+    _note(Level.OFFER)
+    TicketSequence.objects.get_or_create(site_id=site_id, day=day)
+    sequence = TicketSequence.objects.select_for_update().get(site_id=site_id, day=day)
+    sequence.last += 1
+    sequence.save(update_fields=["last"])
+    return sequence.last
+
+
+def next_visit(candidates) -> Visit | None:
+    """Lock the first visit of `candidates` (an ordered queryset) that nobody else holds, or None.
+
+    SKIP LOCKED: two agents pressing "call next" at once get two different people, and neither waits.
+    """
+    _note(Level.OFFER)
+    return candidates.select_for_update(of=("self",), skip_locked=True).first()

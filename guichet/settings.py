@@ -59,7 +59,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "guichet.accounts.apps.PlatformAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "guichet.waitlist",
     "guichet.allocation",
     "guichet.appointments",
+    "guichet.reception",
     "guichet.evidence",
     "guichet.notifications",
     "guichet.public",
@@ -79,6 +80,8 @@ INSTALLED_APPS = [
     "guichet.api",
     "guichet.accounts",
     "guichet.partners",
+    "guichet.privacy",
+    "guichet.dossiers",
     "guichet.operations",
 ]
 
@@ -87,6 +90,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "guichet.languages.StaffLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -142,6 +146,11 @@ TASKS = {
     }
 }
 
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "guichet.accounts.admin_site.PlatformAdminPermissions",
+]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
@@ -160,6 +169,9 @@ LANGUAGES = [
     ("tr", "Türkçe"),
 ]
 LANGUAGES_BIDI = ["ar"]
+# Staff pages (/<lang>/staff/…) exist in these languages only; the first is used under any other prefix
+# (guichet/languages.py).
+STAFF_LANGUAGES = ["fr", "en"]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 USE_TZ = True
@@ -180,6 +192,21 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG or TESTING
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var" / "media"))
+# Dossier files (the documents people give): outside the web root and outside MEDIA_ROOT, served only by
+# guichet.dossiers after the reader's right is checked. Another backend can be named in STORAGES.
+DOSSIER_FILES_ROOT = Path(os.environ.get("DOSSIER_FILES_ROOT", BASE_DIR / "var" / "dossier-files"))
+STORAGES["dossiers"] = {
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {"location": DOSSIER_FILES_ROOT, "base_url": None},
+}
+# Limits of one document: bytes, pages of a PDF, pixels of an image (a phone photo is about 12 million).
+DOSSIER_MAX_FILE_BYTES = int(os.environ.get("DOSSIER_MAX_FILE_BYTES", str(10 * 1024 * 1024)))
+DOSSIER_MAX_PDF_PAGES = int(os.environ.get("DOSSIER_MAX_PDF_PAGES", "40"))
+DOSSIER_MAX_IMAGE_PIXELS = int(os.environ.get("DOSSIER_MAX_IMAGE_PIXELS", str(40_000_000)))
+# clamd's Unix socket: when set, every document is scanned before it is stored (and refused if clamd
+# cannot answer).
+CLAMD_SOCKET = os.environ.get("CLAMD_SOCKET", "")
+CLAMD_TIMEOUT_SECONDS = float(os.environ.get("CLAMD_TIMEOUT_SECONDS", "20"))
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Guichet <no-reply@guichet.localhost>")
@@ -221,6 +248,19 @@ LOGIN_LOCKOUT_SECONDS = int(os.environ.get("LOGIN_LOCKOUT_SECONDS", str(15 * 60)
 # How long the log of staff and partner reads of applicants' data is kept (CNIL: six months to a year for
 # access logs), then purged daily.
 ACCESS_LOG_RETENTION_DAYS = int(os.environ.get("ACCESS_LOG_RETENTION_DAYS", "365"))
+
+# Reception (docs/reception.md). How many minutes after the start of the appointment a person is still
+# received; later, the check-in is refused and the appointment can be recorded as missed.
+LATE_ARRIVAL_MINUTES = int(os.environ.get("LATE_ARRIVAL_MINUTES", "15"))
+# "Your turn is coming" (SMS or email) to the person this many places from the front; 0 sends none.
+TURN_NOTICE_AHEAD = int(os.environ.get("TURN_NOTICE_AHEAD", "0"))
+# Reminder to the person, and the agents' list, this many days before an interim document expires.
+INTERIM_EXPIRY_NOTICE_DAYS = int(os.environ.get("INTERIM_EXPIRY_NOTICE_DAYS", "15"))
+# Retention per phase (docs/privacy.md, docs/dpia.md): an active request is kept; an ended one (served,
+# withdrawn, closed) this many days after its last change of status; one with a court case until the case
+# ends, then this many days. The daily purge (manage.py purge_personal_data) erases what is past them.
+RETENTION_AFTER_END_DAYS = int(os.environ.get("RETENTION_AFTER_END_DAYS", "730"))
+RETENTION_AFTER_COURT_CASE_DAYS = int(os.environ.get("RETENTION_AFTER_COURT_CASE_DAYS", "180"))
 # How far back a request registered for a person (counter, phone, post) may be dated.
 ASSISTED_INTAKE_MAX_BACKDATE_DAYS = int(os.environ.get("ASSISTED_INTAKE_MAX_BACKDATE_DAYS", "30"))
 # Largest signed mandate form a partner may upload (PDF, JPEG or PNG).

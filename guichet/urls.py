@@ -16,7 +16,10 @@ urlpatterns = [
 
 urlpatterns += i18n_patterns(
     path("staff/", include("guichet.backoffice.urls")),
+    path("staff/", include("guichet.reception.urls")),
+    path("", include("guichet.dossiers.urls")),
     path("", include("guichet.evidence.urls")),
+    path("", include("guichet.reception.urls_public")),
     path("", include("guichet.public.urls")),
     prefix_default_language=True,
 )

@@ -1,9 +1,11 @@
 """The allocation engine: the waiting queue and the free slots in, offers to make out.
 
 The rule is the one of DESIGN.md ("The due date and the allocation rule"): requests are served by earliest
-due date (ties: received time, then id); each takes the earliest free compatible slot (ties: smallest slot id)
-that starts at or after its ``not_before``; a request that finds none gets nothing and the next one is served,
-so no slot stays empty while a compatible request waits.
+due date (ties: received time, then id); each takes the earliest free slot that suits it (compatibility.py;
+ties: smallest slot id); a request that finds none gets nothing and the next one is served, so no slot stays
+empty while a request it suits waits. A request needing an interpreter takes the earliest slot of a counter
+speaking its language if there is one by its due date, and otherwise the earliest slot that suits, for which
+an interpreter is booked: a language no counter speaks never starves anyone.
 
 This module is pure: stdlib only, no Django, no clock, no randomness. The same input, in any iteration order,
 gives the same output. Request ids and slot ids are assumed unique (they are primary keys).
@@ -36,39 +38,9 @@ from itertools import chain, compress, groupby, repeat
 from operator import attrgetter, itemgetter, le
 from typing import TypeAlias
 
+from .compatibility import FreeSlot, WaitingRequest, day_suits, kind_speaks, kind_suits
+
 __all__ = ["Assignment", "FreeSlot", "WaitingRequest", "allocate"]
-
-
-@dataclass(frozen=True, slots=True)
-class WaitingRequest:
-    """A request in the queue (demande de rendez-vous, state ``waiting``), as the engine needs it."""
-
-    id: int
-    procedure_id: int
-    due_date: datetime.date
-    received_at: datetime.datetime  # aware UTC
-    site_ids: frozenset[int] | None  # None: any site of the prefecture
-    # Aware UTC; the caller has already taken the max of now + the procedure's minimum notice and the
-    # applicant's earliest date at local midnight.
-    not_before: datetime.datetime
-    language: str | None  # interpreter language needed (ISO 639-1); None: French is fine
-    needs_step_free: bool
-    unavailable_weekdays: frozenset[int]  # 0 = Monday .. 6 = Sunday, in the site's local time
-    unavailable_dates: frozenset[datetime.date]  # local dates
-
-
-@dataclass(frozen=True, slots=True)
-class FreeSlot:
-    """A free slot (créneau) of one counter, as the engine needs it."""
-
-    id: int
-    site_id: int
-    counter_id: int
-    starts_at: datetime.datetime  # aware UTC
-    local_date: datetime.date  # date in the site's timezone
-    procedure_ids: frozenset[int]  # procedures the counter serves at that time
-    languages: frozenset[str]  # languages the counter serves beyond French
-    step_free: bool  # the site has step-free access
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,24 +133,42 @@ def _serve(queue: _Queue, table: _SlotTable) -> list[Assignment]:
     """Serve the queue one due date at a time; return the assignments in serving order."""
     groups: dict[_GroupKey, _Group] = {}
     slot_ids = table.ids
+    dates = table.dates
+    starts = table.starts
     taken = table.taken
     served: list[Assignment] = []
     for due_date in sorted(queue.by_due_date):
         hopeful = queue.hopeful(due_date, table.latest_by_procedure())
         for request in hopeful:
             key = (request.procedure_id, request.site_ids, request.language, request.needs_step_free)
-            group = groups.get(key)
-            if group is None:
-                group = groups[key] = table.group(key)
-            if request.not_before > group.latest:
-                continue
-            rank = _earliest(group.pools, request, table)
+            rank = _earliest_in_group(groups, key, request, table)
+            if request.language is not None and (rank < 0 or dates[rank] > request.due_date):
+                # No counter speaking the language has a slot by the due date: an earlier slot that suits
+                # otherwise, with an interpreter booked (compatibility.py); at the same time, the speaker.
+                key = (request.procedure_id, request.site_ids, None, request.needs_step_free)
+                fallback = _earliest_in_group(groups, key, request, table)
+                if fallback >= 0 and (rank < 0 or starts[fallback] < starts[rank]):
+                    rank = fallback
             if rank < 0:
-                group.tighten(table)
                 continue
             taken[rank] = 1
             served.append(Assignment(request.id, slot_ids[rank]))
     return served
+
+
+def _earliest_in_group(
+    groups: dict[_GroupKey, _Group], key: _GroupKey, request: WaitingRequest, table: _SlotTable
+) -> int:
+    """The rank of the earliest free slot of the request's group, or -1."""
+    group = groups.get(key)
+    if group is None:
+        group = groups[key] = table.group(key)
+    if request.not_before > group.latest:
+        return -1
+    rank = _earliest(group.pools, request, table)
+    if rank < 0:
+        group.tighten(table)
+    return rank
 
 
 def _earliest(pools: list[_Pool], request: WaitingRequest, table: _SlotTable) -> int:
@@ -213,14 +203,11 @@ def _skip_unavailable_days(
     end = len(ranks)
     dates = table.dates
     day_end = table.day_end()
-    weekdays = request.unavailable_weekdays
-    unavailable = request.unavailable_dates
     while pos < end:
         rank = ranks[pos]
         if rank >= best:
             return end
-        date = dates[rank]
-        if date.weekday() not in weekdays and date not in unavailable:
+        if day_suits(request, dates[rank]):
             return pos
         pos = pool.first_free(bisect_left(ranks, day_end[rank], pos), table.taken)
     return end
@@ -416,9 +403,8 @@ class _SlotTable:
             parts = [
                 ranks
                 for procedure_ids, languages, step_free, ranks in self._signatures.get(scope, ())
-                if procedure_id in procedure_ids
-                and (language is None or language in languages)
-                and (step_free or not needs_step_free)
+                if kind_suits(procedure_id, needs_step_free, procedure_ids, step_free)
+                and kind_speaks(language, languages)
             ]
             pool = None
             if len(parts) == 1:

@@ -23,7 +23,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import Q, TextField
+from django.db.models import TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -32,20 +32,21 @@ from guichet.appointments import rules
 from guichet.appointments.models import (
     Appointment,
     AppointmentStatus,
-    CancelledBy,
     Offer,
     OfferSource,
     OfferStatus,
 )
 from guichet.capacity.models import Hold, Slot
-from guichet.catalog.models import Closure, Counter, OpeningRule, Prefecture, Procedure, Site
+from guichet.catalog.models import Counter, OpeningRule, Prefecture, Procedure, Site
 from guichet.evidence.audit import SYSTEM
 from guichet.evidence.services import record_events
 from guichet.notifications.services import notify_many
+from guichet.waitlist.due_dates import window_opens_on
 from guichet.waitlist.facts import load_facts
 from guichet.waitlist.models import AppointmentRequest, RequestStatus
 
-from . import engine
+from . import candidates, engine
+from .compatibility import interpreter_to_book
 from .tasks import enqueue_allocation, note_run
 
 # Rounds of "run the engine, lock what it chose" before leaving the rest to the next run.
@@ -188,7 +189,7 @@ class _World:
     def load(cls, prefecture: Prefecture, now: datetime.datetime) -> _World:
         procedures = {p.pk: p for p in Procedure.objects.filter(prefecture=prefecture)}
         sites = {s.pk: s for s in Site.objects.filter(prefecture=prefecture)}
-        requests, postal_only = _load_requests(prefecture, now, procedures, sites)
+        requests, postal_only = _load_requests(prefecture, now, procedures)
         slots, facts = _load_slots(prefecture, now, sites)
         counter_names = dict(Counter.objects.filter(site__prefecture=prefecture).values_list("id", "name"))
         return cls(prefecture, now, procedures, requests, postal_only, slots, facts, sites, counter_names)
@@ -205,34 +206,8 @@ def _json_list(text: str | None) -> list:
     return value if isinstance(value, list) else []
 
 
-def _weekdays(value: object) -> frozenset[int]:
-    if not value or not isinstance(value, list):
-        return _EMPTY
-    found = set()
-    for item in value:
-        try:
-            day = int(item)
-        except (TypeError, ValueError):
-            continue
-        if 0 <= day <= 6:
-            found.add(day)
-    return frozenset(found)
-
-
-def _dates(value: object) -> frozenset[datetime.date]:
-    if not value or not isinstance(value, list):
-        return _EMPTY
-    found = set()
-    for item in value:
-        try:
-            found.add(datetime.date.fromisoformat(str(item)))
-        except ValueError:
-            continue
-    return frozenset(found)
-
-
 def _load_requests(
-    prefecture: Prefecture, now: datetime.datetime, procedures: dict[int, Procedure], sites: dict[int, Site]
+    prefecture: Prefecture, now: datetime.datetime, procedures: dict[int, Procedure]
 ) -> tuple[list[engine.WaitingRequest], set[int]]:
     tz = prefecture.tzinfo
     waiting = AppointmentRequest.objects.filter(prefecture=prefecture, status=RequestStatus.WAITING)
@@ -251,7 +226,7 @@ def _load_requests(
     interned: dict[frozenset[int], frozenset[int]] = {}
 
     # Days a person should not be offered again: those of slots they declined, let lapse or cancelled.
-    refused = _refused_days(prefecture, now, sites)
+    refused = candidates.refused_days(None, now, prefecture=prefecture)
 
     bounds: dict[tuple[int, bool], datetime.datetime] = {}
     requests: list[engine.WaitingRequest] = []
@@ -269,10 +244,13 @@ def _load_requests(
         "weekdays_text",
         "dates_text",
         "earliest_date",
+        "permit_expires_on",
         "email",
         "phone",
     )
-    for pk, procedure_id, due, received, language, step_free, weekdays, dates, earliest, email, phone in rows:
+    for row in rows:
+        pk, procedure_id, due, received, language, step_free, weekdays, dates, earliest, expires = row[:10]
+        email, phone = row[10:]
         by_post = not email and not phone
         if by_post:
             postal_only.add(pk)
@@ -282,14 +260,15 @@ def _load_requests(
             procedure = procedures[procedure_id]
             hours = rules.notice_hours(procedure.minimum_notice_hours, procedure.postal_notice_hours, by_post)
             bound = bounds[key] = rules.not_before(now, hours, None, tz)
-        if earliest is not None:
-            bound = max(bound, rules.local_midnight(earliest, tz))
+        first = candidates.first_day(earliest, window_opens_on(procedures[procedure_id], expires))
+        if first is not None:
+            bound = max(bound, rules.local_midnight(first, tz))
         chosen = site_sets.get(pk)
         site_ids = None
         if chosen:
             frozen = frozenset(chosen)
             site_ids = interned.setdefault(frozen, frozen)
-        unavailable = _dates(_json_list(dates)) if dates != "[]" else _EMPTY
+        unavailable = candidates.date_set(_json_list(dates)) if dates != "[]" else _EMPTY
         if pk in refused:
             unavailable = unavailable | refused[pk]
         requests.append(
@@ -302,36 +281,13 @@ def _load_requests(
                 not_before=bound,
                 language=language or None,
                 needs_step_free=step_free,
-                unavailable_weekdays=_weekdays(_json_list(weekdays)) if weekdays != "[]" else _EMPTY,
+                unavailable_weekdays=(
+                    candidates.weekday_set(_json_list(weekdays)) if weekdays != "[]" else _EMPTY
+                ),
                 unavailable_dates=unavailable,
             )
         )
     return requests, postal_only
-
-
-def _refused_days(
-    prefecture: Prefecture, now: datetime.datetime, sites: dict[int, Site]
-) -> dict[int, frozenset[datetime.date]]:
-    """For each waiting request, the local days of future slots it declined, let lapse or cancelled itself."""
-    refused: dict[int, set[datetime.date]] = defaultdict(set)
-    zones = {pk: site.tzinfo for pk, site in sites.items()}
-    offers = Offer.objects.filter(
-        request__prefecture=prefecture,
-        request__status=RequestStatus.WAITING,
-        status__in=(OfferStatus.DECLINED, OfferStatus.LAPSED),
-        slot__starts_at__gt=now,
-    ).values_list("request_id", "slot__starts_at", "slot__counter__site_id")
-    cancelled = Appointment.objects.filter(
-        request__prefecture=prefecture,
-        request__status=RequestStatus.WAITING,
-        status=AppointmentStatus.CANCELLED,
-        cancelled_by=CancelledBy.APPLICANT,
-        starts_at__gt=now,
-    ).values_list("request_id", "starts_at", "counter__site_id")
-    for rows in (offers, cancelled):
-        for request_id, starts_at, site_id in rows:
-            refused[request_id].add(starts_at.astimezone(zones[site_id]).date())
-    return {pk: frozenset(days) for pk, days in refused.items()}
 
 
 def _load_slots(
@@ -354,7 +310,7 @@ def _load_slots(
         slot__counter__site__prefecture=prefecture, slot__starts_at__gt=now
     ).values_list("slot_id", "procedure_id"):
         extra[slot_id].add(procedure_id)
-    closed = _closures(prefecture, now)
+    closed = candidates.closed_days(prefecture, now)
     zones = {pk: site.tzinfo for pk, site in sites.items()}
     step_free = {pk: site.step_free for pk, site in sites.items()}
 
@@ -371,10 +327,7 @@ def _load_slots(
         if not procedure_ids:
             continue
         local_date = starts_at.astimezone(zones[site_id]).date()
-        if closed and (
-            local_date in closed.get(("site", site_id), _EMPTY)
-            or local_date in closed.get(("counter", counter_id), _EMPTY)
-        ):
+        if candidates.is_closed(closed, site_id, counter_id, local_date):
             continue
         slots.append(
             engine.FreeSlot(
@@ -390,22 +343,6 @@ def _load_slots(
         )
         facts[pk] = _SlotFacts(counter_id, site_id, starts_at, ends_at)
     return slots, facts
-
-
-def _closures(prefecture: Prefecture, now: datetime.datetime) -> dict[tuple[str, int], set[datetime.date]]:
-    """Closed days by site and by counter (slot generation skips them; this covers closures added later)."""
-    today = now.astimezone(prefecture.tzinfo).date()
-    closed: dict[tuple[str, int], set[datetime.date]] = defaultdict(set)
-    rows = Closure.objects.filter(
-        Q(site__prefecture=prefecture) | Q(counter__site__prefecture=prefecture), end_date__gte=today
-    ).values_list("site_id", "counter_id", "start_date", "end_date")
-    for site_id, counter_id, start, end in rows:
-        key = ("site", site_id) if site_id is not None else ("counter", counter_id)
-        day = max(start, today)
-        while day <= end:
-            closed[key].add(day)
-            day += datetime.timedelta(days=1)
-    return closed
 
 
 def _assign_and_lock(
@@ -470,6 +407,7 @@ def _write(world: _World, assignments: list[engine.Assignment], run: PrefectureR
 
     validity = {pk: p.offer_validity_hours for pk, p in world.procedures.items()}
     procedure_of = {r.id: r.procedure_id for r in world.requests}
+    interpreter = _interpreters(world, assignments)
     offer_rows = [
         {
             "request_id": a.request_id,
@@ -482,6 +420,7 @@ def _write(world: _World, assignments: list[engine.Assignment], run: PrefectureR
             ),
             "decided_at": None,
             "decline_reason": "",
+            "interpreter_language": interpreter.get(a.request_id, ""),
         }
         for a in by_offer
     ]
@@ -496,6 +435,7 @@ def _write(world: _World, assignments: list[engine.Assignment], run: PrefectureR
             "ends_at": facts[a.slot_id].ends_at,
             "status": AppointmentStatus.CONFIRMED.value,
             "confirmed_at": now,
+            "interpreter_language": interpreter.get(a.request_id, ""),
         }
         for a in by_post
     ]
@@ -540,6 +480,22 @@ def _write(world: _World, assignments: list[engine.Assignment], run: PrefectureR
     clock.lap("evidence")
     notify_many(messages)
     clock.lap("notify")
+
+
+def _interpreters(world: _World, assignments: list[engine.Assignment]) -> dict[int, str]:
+    """The interpreter to book for each assignment whose counter does not speak the person's language."""
+    asking = {r.id: r for r in world.requests if r.language is not None}
+    if not asking:
+        return {}
+    slots = {s.id: s for s in world.slots}
+    booked = {}
+    for a in assignments:
+        request = asking.get(a.request_id)
+        if request is not None:
+            language = interpreter_to_book(request, slots[a.slot_id])
+            if language:
+                booked[a.request_id] = language
+    return booked
 
 
 def _slot_details(world: _World, slot_id: int) -> dict:

@@ -27,7 +27,7 @@ def _already_seen(prefecture_id: int, enqueued_at: datetime.datetime | None) -> 
 
 @task(takes_context=True)
 def allocate_prefecture(context: TaskContext, prefecture_id: int) -> dict:
-    from .service import allocate  # noqa: PLC0415 — the service imports this module (enqueue_allocation, note_run)
+    from .service import allocate  # noqa: PLC0415 — the service enqueues this task: the one cycle
 
     if _already_seen(prefecture_id, context.task_result.enqueued_at):
         return {"skipped": "a later run already saw this change"}

@@ -28,6 +28,10 @@ from guichet.api.staff_api import router as staff_router  # noqa: E402
 
 api.add_router("", staff_router)
 
+from guichet.api.reception_api import router as reception_router  # noqa: E402
+
+api.add_router("", reception_router)
+
 from guichet.api.proofs_api import router as proofs_router  # noqa: E402
 
 api.add_router("", proofs_router)

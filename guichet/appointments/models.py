@@ -36,6 +36,9 @@ class Offer(models.Model):
     expires_at = models.DateTimeField(_("answer before"))
     decided_at = models.DateTimeField(_("answered at"), null=True, blank=True)
     decline_reason = models.TextField(_("reason for declining"), blank=True)
+    # An interpreter to book for this slot (language code): the counter does not speak the person's
+    # language, and the slot was given anyway so that nobody waits for a counter that never comes.
+    interpreter_language = models.CharField(_("interpreter to book"), max_length=8, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -63,6 +66,7 @@ class AppointmentStatus(models.TextChoices):
     CHECKED_IN = "checked_in", _("Checked in")
     SERVED = "served", _("Served")
     NO_SHOW = "no_show", _("Did not come")
+    REFUSED = "refused", _("Refused at the counter")
     CANCELLED = "cancelled", _("Cancelled")
 
 
@@ -97,6 +101,9 @@ class Appointment(models.Model):
     cancelled_by = models.CharField(max_length=10, choices=CancelledBy.choices, blank=True)
     cancel_reason = models.TextField(_("reason"), blank=True)
     outcome = models.CharField(_("outcome"), max_length=40, blank=True)
+    # An interpreter to book for this slot (language code): the counter does not speak the person's
+    # language, and the slot was given anyway so that nobody waits for a counter that never comes.
+    interpreter_language = models.CharField(_("interpreter to book"), max_length=8, blank=True)
     staff_user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

@@ -20,9 +20,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from guichet import locking
+from guichet.allocation import candidates
 from guichet.allocation.tasks import enqueue_allocation
 from guichet.capacity.models import Hold, Slot
-from guichet.capacity.services import slot_procedure_ids
+from guichet.capacity.services import free_slots_query
 from guichet.catalog.models import Procedure
 from guichet.errors import Conflict, InvalidInput
 from guichet.evidence.audit import SYSTEM, Actor
@@ -151,6 +152,7 @@ def accept_offer(offer: Offer, actor: Actor, *, now: datetime.datetime | None = 
             ends_at=slot.ends_at,
             status=AppointmentStatus.CONFIRMED,
             confirmed_at=now,
+            interpreter_language=offer.interpreter_language,
         )
         hold.kind = Hold.Kind.APPOINTMENT
         hold.save(update_fields=["kind"])
@@ -390,6 +392,7 @@ def move_appointment(
             ends_at=slot.ends_at,
             status=AppointmentStatus.CONFIRMED,
             confirmed_at=now,
+            interpreter_language=candidates.interpreter_for(request, slot),
         )
         Hold.objects.create(slot=slot, request=request, kind=Hold.Kind.APPOINTMENT)
         details = {
@@ -409,20 +412,23 @@ def move_appointment(
 
 
 def _check_slot_for(request: AppointmentRequest, slot: Slot, now: datetime.datetime) -> None:
-    """The slot can be given to this request: same prefecture, serves its procedure, in the future."""
-    problem = None
-    if slot.counter.site.prefecture_id != request.prefecture_id:
-        problem = _("This slot belongs to another prefecture.")
-    elif request.procedure_id not in slot_procedure_ids(slot):
-        problem = _("This slot does not serve this procedure.")
-    elif slot.starts_at <= now:
-        problem = _("This slot has already started.")
+    """The slot suits this request under the allocation's own rule (guichet.allocation.compatibility)."""
+    problem = candidates.slot_problem(request, slot, now)
     if problem:
         raise InvalidInput("slot_incompatible", problem, {"slot": [problem]})
 
 
-def check_in(appointment: Appointment, actor: Actor, *, now: datetime.datetime | None = None) -> Appointment:
-    """The person has come (identity checked at the counter). Only on the day; idempotent."""
+def check_in(
+    appointment: Appointment,
+    actor: Actor,
+    *,
+    now: datetime.datetime | None = None,
+    details: dict | None = None,
+) -> Appointment:
+    """The person has come (identity checked at the counter). Only on the day; idempotent.
+
+    `details` (the ticket number given at reception) are added to the proof's.
+    """
     now = now or timezone.now()
     with transaction.atomic():
         request = locking.request(appointment.request_id)
@@ -437,7 +443,11 @@ def check_in(appointment: Appointment, actor: Actor, *, now: datetime.datetime |
         appointment.status = AppointmentStatus.CHECKED_IN
         appointment.checked_in_at = now
         appointment.save(update_fields=["status", "checked_in_at"])
-        details = {"appointment": appointment.pk, "site": appointment.slot.counter.site.name}
+        details = {
+            "appointment": appointment.pk,
+            "site": appointment.slot.counter.site.name,
+            **(details or {}),
+        }
         record_event(request, "checked_in", actor, details=details, at=now)
     return appointment
 
@@ -449,11 +459,15 @@ def record_outcome(
     *,
     note: str = "",
     now: datetime.datetime | None = None,
+    then: str = RequestStatus.SERVED,
 ) -> Appointment:
     """Served (the request is served) or no-show (the request is paused, reactivable with its place).
 
-    Recording the same outcome again is a no-op.
+    A file received incomplete is served with `then=RequestStatus.WAITING`: the request waits again for
+    another appointment, with its due date (hence its place). Recording the same outcome again is a no-op.
     """
+    if then not in (RequestStatus.SERVED, RequestStatus.WAITING):
+        raise ValueError(f"a served appointment leaves its request served or waiting, not {then}")
     if outcome not in OUTCOMES:
         message = _("The outcome is either “served” or “no_show”.")
         raise InvalidInput("invalid_outcome", message, {"outcome": [message]})
@@ -480,8 +494,10 @@ def record_outcome(
         appointment.save(update_fields=["status", "finished_at", "outcome"])
         details = {"appointment": appointment.pk, "site": appointment.slot.counter.site.name}
         if outcome == AppointmentStatus.SERVED:
-            _set_status(request, RequestStatus.SERVED, now)
+            _set_status(request, then, now, consecutive_lapses=0)
             record_event(request, "served", actor, details={**details, "outcome": note}, at=now)
+            if then == RequestStatus.WAITING:
+                enqueue_allocation(request.prefecture_id)
         else:
             # A missed appointment pauses the request rather than ending it: the person reactivates it
             # and keeps their place (due date), as after lapsed offers.
@@ -493,6 +509,45 @@ def record_outcome(
                 notify(request, "paused", {"appointment_id": appointment.pk})
             else:
                 record_event(request, "no_show", actor, details=no_show, at=now)
+    return appointment
+
+
+def refuse_appointment(
+    appointment: Appointment,
+    actor: Actor,
+    *,
+    reason: str,
+    then: str,
+    audit_data: dict | None = None,
+    now: datetime.datetime | None = None,
+) -> Appointment:
+    """The counter refuses the person (identity does not match, file not receivable), with a reason.
+
+    `then` is what becomes of the request: paused (the identity did not match: the person the request is
+    bound to may come back and reactivate it, with its place) or closed (the file cannot be received).
+    """
+    if then not in (RequestStatus.PAUSED, RequestStatus.CLOSED):
+        raise ValueError(f"a refusal leaves its request paused or closed, not {then}")
+    reason = clean_text(reason, max_length=MAX_REASON, required=True)
+    now = now or timezone.now()
+    with transaction.atomic():
+        request = locking.request(appointment.request_id)
+        appointment = locking.appointment(appointment.pk)
+        if appointment.status == AppointmentStatus.REFUSED:
+            return appointment
+        if appointment.status not in ACTIVE_APPOINTMENT_STATUSES:
+            raise _appointment_not_active(appointment)
+        appointment.status = AppointmentStatus.REFUSED
+        appointment.finished_at = now
+        appointment.cancel_reason = reason
+        appointment.save(update_fields=["status", "finished_at", "cancel_reason"])
+        extra = {"closing_reason": reason} if then == RequestStatus.CLOSED else {}
+        if request.status == RequestStatus.SCHEDULED:
+            _set_status(request, then, now, **extra)
+        site = appointment.slot.counter.site.name
+        details = {"appointment": appointment.pk, "site": site, "reason": reason}
+        record_event(request, "refused_at_counter", actor, details=details, audit_data=audit_data, at=now)
+        notify(request, "paused" if then == RequestStatus.PAUSED else "closed", {"reason": reason})
     return appointment
 
 
@@ -601,6 +656,9 @@ def open_slots(
 ) -> list[Slot]:
     """Free slots a person may pick for an open-mode procedure, earliest first.
 
+    For a request, the slots that suit it under the queue's own rule (guichet.allocation.candidates);
+    without one, every free slot of the procedure after its notice (what the procedure page shows).
+
     Raises QueueNotEmpty (code "queue_not_empty") while someone waits in the queue for it there: then
     nobody picks, everyone is served in turn.
     """
@@ -608,29 +666,24 @@ def open_slots(
     now = now or timezone.now()
     if queue_waits(procedure, site, now=now, exclude_request_id=request.pk if request else None):
         raise QueueNotEmpty()
-    notice = datetime.timedelta(hours=procedure.minimum_notice_hours)
-    slots = (
-        Slot.objects.filter(
-            counter__site__prefecture_id=procedure.prefecture_id,
-            counter__is_active=True,
-            counter__site__is_active=True,
-            starts_at__gt=now + notice,
-            hold__isnull=True,
-        )
-        .filter(Q(rule__procedures=procedure) | Q(extra_procedures=procedure))
-        .select_related("counter__site")
-        .distinct()
-        .order_by("starts_at", "id")
-    )
-    if site is not None:
-        slots = slots.filter(counter__site=site)
     if request is not None:
-        chosen = list(request.sites.values_list("pk", flat=True))
-        if chosen:
-            slots = slots.filter(counter__site_id__in=chosen)
-        if request.needs_step_free:
-            slots = slots.filter(counter__site__step_free=True)
-    return list(slots[:limit])
+        return candidates.candidate_slots(request, now, site=site, limit=limit)
+    notice = datetime.timedelta(hours=procedure.minimum_notice_hours)
+    slots = free_slots_query(
+        procedure.prefecture,
+        procedure=procedure,
+        sites=[site.pk] if site is not None else None,
+        after=now + notice,
+    )
+    closed = candidates.closed_days(procedure.prefecture, now)
+    found = []
+    for slot in slots.iterator(chunk_size=limit):
+        local_date = slot.starts_at.astimezone(slot.counter.site.tzinfo).date()
+        if not candidates.is_closed(closed, slot.counter.site_id, slot.counter_id, local_date):
+            found.append(slot)
+            if len(found) >= limit:
+                break
+    return found
 
 
 @_integrity_to_conflict
@@ -658,13 +711,6 @@ def hold_open_slot(
         if previous is not None and previous.slot_id == slot.pk:
             return previous
         _check_slot_for(request, slot, now)
-        if slot.starts_at <= now + datetime.timedelta(hours=request.procedure.minimum_notice_hours):
-            message = _("This slot is too soon: choose a later one.")
-            raise InvalidInput("slot_incompatible", message, {"slot": [message]})
-        chosen = set(request.sites.values_list("pk", flat=True))
-        if chosen and slot.counter.site_id not in chosen:
-            message = _("This slot is at a place you did not choose.")
-            raise InvalidInput("slot_incompatible", message, {"slot": [message]})
         if Hold.objects.filter(slot=slot).exists():
             raise SlotTaken()
         if queue_waits(request.procedure, slot.counter.site, now=now, exclude_request_id=request.pk):
@@ -684,6 +730,7 @@ def hold_open_slot(
             status=OfferStatus.PENDING,
             created_at=now,
             expires_at=now + rules.OPEN_HOLD,
+            interpreter_language=candidates.interpreter_for(request, slot),
         )
         Hold.objects.create(slot=slot, request=request, kind=Hold.Kind.OFFER)
         if request.status != RequestStatus.OFFERED:

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from guichet.accounts import permissions
 from guichet.accounts.models import AccessKind, Role
 from guichet.accounts.services import record_access
+from guichet.allocation import candidates
 from guichet.appointments import services as appointments
 from guichet.appointments.models import Appointment
 from guichet.capacity.models import Slot
@@ -418,24 +419,7 @@ def move_appointment(appointment_id: int, slot_id: int, *, user, reason: str):
 
 
 def free_slots_for(appointment, *, limit: int = 40) -> list:
-    """Free slots where the same procedure is served at the request's sites, soonest first."""
-
-    request = appointment.request
-    now = timezone.now()
-    slots = (
-        Slot.objects.filter(
-            counter__site__prefecture_id=request.prefecture_id,
-            counter__is_active=True,
-            counter__site__is_active=True,
-            starts_at__gt=now,
-            hold__isnull=True,
-        )
-        .filter(Q(rule__procedures=request.procedure_id) | Q(extra_procedures=request.procedure_id))
-        .select_related("counter__site")
-        .distinct()
-        .order_by("starts_at", "id")
-    )
-    site_ids = list(request.sites.values_list("pk", flat=True))
-    if site_ids:
-        slots = slots.filter(counter__site_id__in=site_ids)
-    return list(slots[:limit])
+    """Free slots an appointment may be moved to, soonest first: those that suit the request under the
+    allocation's own rule (sites, step-free access, notice, days the person cannot come). A slot whose
+    counter does not speak the person's language carries ``interpreter_to_book``."""
+    return candidates.candidate_slots(appointment.request, timezone.now(), limit=limit)

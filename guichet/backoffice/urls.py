@@ -6,31 +6,11 @@ its reference (/fr/staff/requests/93-K7M4-QX9T/). Access is checked in every vie
 
 from django.urls import path, register_converter
 
-from .views import admin, auth, letters, partners, staff
+from .views import admin, auth, catalogue, letters, partners, staff
 
 
-class ReferenceConverter:
-    regex = r"[0-9A-Za-z][0-9A-Za-z\-]{5,30}"
-
-    def to_python(self, value):
-        return value
-
-    def to_url(self, value):
-        return value
-
-
-class DepartmentConverter:
-    regex = r"(?:\d{2}|2[AaBb]|97\d)"
-
-    def to_python(self, value):
-        return value.upper()
-
-    def to_url(self, value):
-        return value
-
-
-class DayConverter:
-    regex = r"\d{4}-\d{2}-\d{2}"
+class _AsWritten:
+    """A converter that passes its text through; subclasses give the pattern."""
 
     def to_python(self, value):
         return value
@@ -39,9 +19,29 @@ class DayConverter:
         return str(value)
 
 
+class ReferenceConverter(_AsWritten):
+    regex = r"[0-9A-Za-z][0-9A-Za-z\-]{5,30}"
+
+
+class DepartmentConverter(_AsWritten):
+    regex = r"(?:\d{2}|2[AaBb]|97\d)"
+
+    def to_python(self, value):
+        return value.upper()
+
+
+class CatalogueKindConverter(_AsWritten):
+    regex = r"(?:site|counter|procedure|rule|closure)"
+
+
+class DayConverter(_AsWritten):
+    regex = r"\d{4}-\d{2}-\d{2}"
+
+
 register_converter(ReferenceConverter, "ref")
 register_converter(DepartmentConverter, "dept")
 register_converter(DayConverter, "day")
+register_converter(CatalogueKindConverter, "kind")
 
 app_name = "backoffice"
 
@@ -77,6 +77,15 @@ urlpatterns = [
     path("<dept:code>/letters/", letters.letters_page, name="letters"),
     path("<dept:code>/letters/print/", letters.letters_print, name="letters_print"),
     path("<dept:code>/letters/<day:day>.pdf", letters.letters_reprint, name="letters_reprint"),
+    # Catalogue
+    path("<dept:code>/catalogue/", catalogue.catalogue, name="catalogue"),
+    path("<dept:code>/catalogue/<kind:kind>/new/", catalogue.edit, name="catalogue_new"),
+    path("<dept:code>/catalogue/<kind:kind>/<int:object_id>/", catalogue.edit, name="catalogue_edit"),
+    path(
+        "<dept:code>/catalogue/<kind:kind>/<int:object_id>/delete/",
+        catalogue.delete,
+        name="catalogue_delete",
+    ),
     # Administration
     path("<dept:code>/members/", admin.members, name="members"),
     path("<dept:code>/members/<int:user_id>/", admin.member_action, name="member_action"),

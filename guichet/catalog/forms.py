@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from . import services
-from .models import Closure, Counter, OpeningRule, Prefecture, Procedure
+from .models import Closure, Counter, OpeningRule, Prefecture, Procedure, Site
 
 LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$")
 
@@ -165,3 +165,57 @@ class ClosureForm(forms.ModelForm):
     class Meta:
         model = Closure
         fields = ["site", "counter", "start_date", "end_date", "reason"]
+
+
+class SiteForm(forms.ModelForm):
+    class Meta:
+        model = Site
+        fields = [
+            "prefecture",
+            "name",
+            "address",
+            "postal_code",
+            "city",
+            "timezone",
+            "step_free",
+            "access_notes",
+            "is_active",
+        ]
+
+
+# The form of each kind of catalogue object the back office edits, by the name its addresses use.
+FORMS_BY_KIND: dict[str, type[forms.ModelForm]] = {
+    "site": SiteForm,
+    "counter": CounterForm,
+    "procedure": ProcedureForm,
+    "rule": OpeningRuleForm,
+    "closure": ClosureForm,
+}
+
+# Choices limited to one prefecture's objects, per field name.
+_SCOPED_CHOICES = {
+    "site": lambda prefecture: Site.objects.filter(prefecture=prefecture),
+    "counter": lambda prefecture: Counter.objects.filter(site__prefecture=prefecture).select_related("site"),
+    "procedures": lambda prefecture: Procedure.objects.filter(prefecture=prefecture),
+}
+
+
+def scoped_form(kind: str, prefecture: Prefecture, *, data=None, instance=None) -> forms.ModelForm:
+    """The catalogue form of `kind` for one prefecture's manager: its choices are that prefecture's
+    sites, counters and procedures only, and its prefecture is fixed (kept as a disabled field, so that
+    the uniqueness checks that involve it still run)."""
+    form = FORMS_BY_KIND[kind](data=data, instance=instance)
+    for name, choices in _SCOPED_CHOICES.items():
+        if name in form.fields:
+            form.fields[name].queryset = choices(prefecture)
+    if "procedures" in form.fields:
+        form.fields["procedures"].widget = forms.CheckboxSelectMultiple(
+            choices=form.fields["procedures"].choices
+        )
+    if "prefecture" in form.fields:
+        field = form.fields["prefecture"]
+        field.queryset = Prefecture.objects.filter(pk=prefecture.pk)
+        field.initial = prefecture.pk
+        field.disabled = True
+        field.widget = forms.HiddenInput()
+    return form

@@ -26,13 +26,12 @@ from django.utils.translation import gettext_lazy
 
 from guichet import locking
 from guichet.accounts.permissions import actor_for
+from guichet.allocation import candidates
 from guichet.allocation.tasks import allocate_prefecture
-from guichet.appointments import rules
 from guichet.appointments.models import Appointment, AppointmentStatus
 from guichet.capacity.models import Slot
-from guichet.capacity.services import free_slots_query
 from guichet.capacity.services import open_extra_slot as capacity_open_extra_slot
-from guichet.catalog.models import Counter, Site
+from guichet.catalog.models import Counter
 from guichet.errors import Conflict, InvalidInput
 from guichet.notifications.services import notify
 from guichet.waitlist.models import ACTIVE_STATUSES, AppointmentRequest
@@ -329,58 +328,15 @@ def order_state(
 # --- free compatible slots ------------------------------------------------------------------------------
 
 
-def _accepted_sites(request: AppointmentRequest):
-    chosen = list(request.sites.values_list("pk", flat=True))
-    sites = Site.objects.filter(prefecture_id=request.prefecture_id, is_active=True)
-    return sites.filter(pk__in=chosen) if chosen else sites
-
-
-def _unavailable(request: AppointmentRequest, day: datetime.date) -> bool:
-    weekdays = {int(w) for w in (request.unavailable_weekdays or []) if str(w).lstrip("-").isdigit()}
-    dates = {str(d) for d in (request.unavailable_dates or [])}
-    return day.weekday() in weekdays or day.isoformat() in dates
-
-
-def free_slots_before(
-    request: AppointmentRequest, until: datetime.date, now: datetime.datetime
-) -> QuerySet[Slot]:
-    """Free slots (no hold) at the sites the request accepts, serving its procedure, starting after the
-    procedure's notice and on or before `until` (local date)."""
-
-    procedure = request.procedure
-    tz = request.prefecture.tzinfo
-    # The engine's own bound: the procedure's notice (longer by post) and the person's earliest date.
-    hours = rules.notice_hours(
-        procedure.minimum_notice_hours, procedure.postal_notice_hours, request.reachable_only_by_post
-    )
-    start = rules.not_before(now, hours, request.earliest_date, tz)
-    end = datetime.datetime.combine(until + datetime.timedelta(days=1), datetime.time(0), tz)
-    slots = free_slots_query(
-        request.prefecture,
-        procedure=procedure,
-        sites=list(_accepted_sites(request).values_list("pk", flat=True)),
-        after=start,
-        before=end,
-    )
-    if request.needs_step_free:
-        slots = slots.filter(counter__site__step_free=True)
-    return slots
-
-
 def first_compatible_slot(
     request: AppointmentRequest, until: datetime.date, now: datetime.datetime
 ) -> Slot | None:
-    """The earliest free slot the engine could give this request by `until`; languages and unavailable
-    days are checked here (JSON lists that SQLite cannot query)."""
-    for slot in free_slots_before(request, until, now).iterator(chunk_size=200):
-        if request.interpreter_language and request.interpreter_language not in (
-            slot.counter.languages or []
-        ):
-            continue
-        if _unavailable(request, slot.starts_at.astimezone(slot.counter.site.tzinfo).date()):
-            continue
-        return slot
-    return None
+    """The earliest free slot the engine could give this request by `until` (a local date): the
+    allocation's own rule, the days the person refused included (guichet.allocation.candidates)."""
+    tz = request.prefecture.tzinfo
+    end = datetime.datetime.combine(until + datetime.timedelta(days=1), datetime.time(0), tz)
+    found = candidates.candidate_slots(request, now, before=end, limit=1, with_refused_days=True)
+    return found[0] if found else None
 
 
 # --- alerts ---------------------------------------------------------------------------------------------
@@ -575,6 +531,7 @@ def open_extra_slot(
     }
     with transaction.atomic():
         slot = capacity_open_extra_slot(counter, starts_at, ends_at, [procedure], actor, reason, now=now)
+        _require_suitable(request, slot, now)
         services.record_change(
             services.chain_for(request),
             Change(
@@ -588,3 +545,12 @@ def open_extra_slot(
         )
         enqueue_allocation(request.prefecture_id)
     return slot
+
+
+def _require_suitable(request: AppointmentRequest, slot: Slot, now: datetime.datetime) -> None:
+    """An extra slot that does not suit the ordered request would go to someone else: refuse it."""
+    problem = candidates.slot_problem(request, slot, now)
+    if problem:
+        raise InvalidInput(
+            "invalid_extra_slot", _("The extra slot cannot be opened as given."), {"starts_at": [problem]}
+        )

@@ -43,6 +43,14 @@ class ProofEvent(models.TextChoices):
     LATE_RENEWAL = "late_renewal", _("Request made before the permit expired")
     IMPOSSIBILITY = "impossibility", _("Online service found impossible to use")
     DETAILS_CHANGED = "details_changed", _("Details changed")
+    REFUSED_AT_COUNTER = "refused_at_counter", _("Refused at the counter")
+    FILE_REGISTERED = "file_registered", _("File registered")
+    FILE_INCOMPLETE = "file_incomplete", _("File incomplete")
+    RECEPISSE = "recepisse", _("Récépissé issued")
+    PROLONGATION = "prolongation", _("Attestation of extended examination issued")
+    GRACE_PERIOD = "grace_period", _("Statement of the grace period issued")
+    DECISION = "decision", _("Decision on the file")
+    IDENTITY_CHANGED = "identity_changed", _("Identity changed")
 
 
 class Proof(models.Model):

@@ -50,9 +50,29 @@ DETAIL_LABELS = {
     "due_date": gettext_lazy("Due date"),
     "moved_from": gettext_lazy("Moved from an earlier appointment"),
     "documents_version": gettext_lazy("Version of the list of documents"),
+    "ticket": gettext_lazy("Ticket"),
+    "identity_checked": gettext_lazy("Identity checked"),
+    "missing_documents": gettext_lazy("Missing documents"),
+    "number": gettext_lazy("Number"),
+    "valid_from": gettext_lazy("Valid from"),
+    "valid_until": gettext_lazy("Valid until"),
+    "work_allowed": gettext_lazy("Work allowed"),
+    "travel_allowed": gettext_lazy("Travel abroad and return allowed"),
+    "appointment_released": gettext_lazy("Appointment released"),
+    "collection_reference": gettext_lazy("Request to collect the card"),
 }
 # Ids of internal rows, and data other pages already show, are not repeated.
-HIDDEN_DETAILS = {"offer", "appointment", "court_order", "proof", "slot", "filing_window", "cause", "source"}
+HIDDEN_DETAILS = {
+    "offer",
+    "appointment",
+    "court_order",
+    "proof",
+    "slot",
+    "filing_window",
+    "cause",
+    "source",
+    "document",  # the kind of interim document: the event already names it
+}
 CANCELLED_BY = {"applicant": gettext_lazy("the applicant"), "prefecture": gettext_lazy("the prefecture")}
 
 # One sentence per event, for the statement at the top of a proof.
@@ -84,6 +104,23 @@ EVENT_SENTENCES = {
         "It was found impossible for the applicant to use the online service."
     ),
     ProofEvent.DETAILS_CHANGED: gettext_lazy("The details of the request changed."),
+    ProofEvent.REFUSED_AT_COUNTER: gettext_lazy("The prefecture refused the appointment at the counter."),
+    ProofEvent.FILE_REGISTERED: gettext_lazy("The file was received complete and registered at the counter."),
+    ProofEvent.FILE_INCOMPLETE: gettext_lazy(
+        "The file was received at the counter with documents missing; the request waits for another"
+        " appointment."
+    ),
+    ProofEvent.RECEPISSE: gettext_lazy(
+        "A récépissé was issued: it allows its holder to stay in France for the period it states."
+    ),
+    ProofEvent.PROLONGATION: gettext_lazy(
+        "An attestation of extended examination was issued for the period it states."
+    ),
+    ProofEvent.GRACE_PERIOD: gettext_lazy(
+        "The expired card stays valid for the period stated, while its renewal is examined (article L.433-3)."
+    ),
+    ProofEvent.DECISION: gettext_lazy("The prefecture recorded its decision on the file."),
+    ProofEvent.IDENTITY_CHANGED: gettext_lazy("The identity given with the request was changed."),
 }
 
 
@@ -110,6 +147,14 @@ FRENCH_EVENT_LABELS = {
     ProofEvent.LATE_RENEWAL: "Attestation de demande antérieure à l'expiration du titre",
     ProofEvent.IMPOSSIBILITY: "Impossibilité constatée d'utiliser le téléservice",
     ProofEvent.DETAILS_CHANGED: "Coordonnées modifiées",
+    ProofEvent.REFUSED_AT_COUNTER: "Refus au guichet",
+    ProofEvent.FILE_REGISTERED: "Dossier complet enregistré",
+    ProofEvent.FILE_INCOMPLETE: "Dossier incomplet",
+    ProofEvent.RECEPISSE: "Récépissé délivré",
+    ProofEvent.PROLONGATION: "Attestation de prolongation d'instruction délivrée",
+    ProofEvent.GRACE_PERIOD: "Attestation de maintien de validité du titre (L.433-3)",
+    ProofEvent.DECISION: "Décision sur le dossier",
+    ProofEvent.IDENTITY_CHANGED: "Identité modifiée",
 }
 FRENCH_DETAIL_LABELS = {
     "position": "Rang dans la file",
@@ -142,6 +187,16 @@ FRENCH_DETAIL_LABELS = {
     "due_date": "Date cible",
     "moved_from": "Déplacé depuis un rendez-vous antérieur",
     "documents_version": "Version de la liste des pièces",
+    "ticket": "Ticket",
+    "identity_checked": "Identité vérifiée",
+    "missing_documents": "Pièces manquantes",
+    "number": "Numéro",
+    "valid_from": "Valable du",
+    "valid_until": "Valable jusqu'au",
+    "work_allowed": "Autorise à travailler",
+    "travel_allowed": "Autorise à voyager et revenir",
+    "appointment_released": "Rendez-vous libéré",
+    "collection_reference": "Demande de remise du titre",
 }
 
 

@@ -45,6 +45,8 @@ logger = logging.getLogger(__name__)
 PROOF_TYPE = "guichet-proof/1"
 CHECKPOINT_TYPE = "guichet-audit-checkpoint/1"
 
+# What an interim document's proof (récépissé, attestation, L.433-3 statement) states: guichet.reception.
+INTERIM_DETAILS = ("document", "number", "valid_from", "valid_until", "work_allowed", "travel_allowed")
 # The details each event is expected to carry (all optional; what is given is signed as is). Other apps
 # call record_event with these keys so that pages, PDFs and the verify page can say them in plain words.
 EVENT_DETAILS: dict[str, tuple[str, ...]] = {
@@ -55,7 +57,7 @@ EVENT_DETAILS: dict[str, tuple[str, ...]] = {
     ProofEvent.OFFER_WITHDRAWN: ("offer", "reason"),
     ProofEvent.APPOINTMENT_CONFIRMED: ("appointment", "site", "counter", "starts_at"),
     ProofEvent.APPOINTMENT_CANCELLED: ("appointment", "site", "starts_at", "cancelled_by", "reason"),
-    ProofEvent.CHECKED_IN: ("appointment", "site"),
+    ProofEvent.CHECKED_IN: ("appointment", "site", "ticket", "identity_checked"),
     ProofEvent.SERVED: ("appointment", "site", "outcome"),
     ProofEvent.NO_SHOW: ("appointment", "site", "starts_at"),
     ProofEvent.STILL_WAITING: ("days_waiting", "week", "since"),
@@ -72,6 +74,14 @@ EVENT_DETAILS: dict[str, tuple[str, ...]] = {
     ProofEvent.LATE_RENEWAL: ("permit_expires_on", "received_on"),
     ProofEvent.CLOSED: ("reason",),
     ProofEvent.WITHDRAWN: ("reason",),
+    ProofEvent.REFUSED_AT_COUNTER: ("appointment", "site", "reason"),
+    ProofEvent.FILE_REGISTERED: ("appointment", "documents_version"),
+    ProofEvent.FILE_INCOMPLETE: ("appointment", "documents_version", "missing_documents"),
+    ProofEvent.RECEPISSE: INTERIM_DETAILS,
+    ProofEvent.PROLONGATION: INTERIM_DETAILS,
+    ProofEvent.GRACE_PERIOD: INTERIM_DETAILS,
+    ProofEvent.DECISION: ("outcome", "note", "collection_reference"),
+    ProofEvent.IDENTITY_CHANGED: ("changed", "appointment_released", "reason"),
 }
 
 # Details and audit data that are free text about the person: the audit entry keeps only a commitment to

@@ -36,6 +36,13 @@ KINDS = (
     "court_order",
     "reactivated",
     "late_renewal",
+    "turn_coming",
+    "file_incomplete",
+    "card_ready",
+    "decision",
+    "interim_expiring",
+    "dossier_to_correct",
+    "dossier_complete",
 )
 # Kinds that carry an appointment: their emails have the .ics attached, their letters are convocations.
 APPOINTMENT_KINDS = {"appointment_confirmed", "appointment_reminder", "appointment_changed"}
@@ -179,7 +186,16 @@ def template_context(message: OutboxMessage, subjects: Subjects) -> dict[str, An
         "reason": extra.get("reason", ""),
         "documents": request.documents,
         "site_url": settings.SITE_URL,
+        # Reception and after (guichet.reception): the ticket called, what was missing, the decision.
+        "ticket": isolate(str(extra.get("ticket", ""))),
+        "missing_documents": [str(item) for item in extra.get("missing_documents") or []],
+        "outcome": extra.get("outcome", ""),
     }
+    if extra.get("valid_until"):
+        try:
+            context["valid_until"] = long_date(datetime.date.fromisoformat(extra["valid_until"]))
+        except (TypeError, ValueError):
+            pass
     offer = subjects.offer
     if offer is not None:
         site = offer.slot.counter.site
@@ -212,6 +228,12 @@ def template_context(message: OutboxMessage, subjects: Subjects) -> dict[str, An
             "deadline": long_date(order.deadline),
             "deadline_short": short_date(order.deadline),
         }
+    if message.kind == "dossier_to_correct":
+        context["corrections"] = [
+            {"document": str(item.get("document", "")), "reason": str(item.get("reason", ""))}
+            for item in extra.get("corrections", [])
+            if isinstance(item, dict)
+        ]
     if message.kind == "closed":
         context["reason"] = context["reason"] or request.closing_reason
     if message.kind in {"withdrawn", "closed", "paused", "reactivated"}:

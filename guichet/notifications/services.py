@@ -26,6 +26,7 @@ from guichet.waitlist.models import AppointmentRequest
 from . import content, sms
 from .models import MessageChannel, MessageStatus, OutboxMessage
 from .rendering import render_email, render_sms
+from .tasks import send_messages
 
 logger = logging.getLogger(__name__)
 
@@ -163,7 +164,6 @@ def _enqueue_sender_on_commit() -> None:
 
 
 def _enqueue_sender() -> None:
-    from .tasks import send_messages  # noqa: PLC0415 — the task module imports this one (the task's body)
 
     send_messages.enqueue()
 

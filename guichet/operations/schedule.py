@@ -27,6 +27,12 @@ JOBS: list[Job] = [
     Job("check_court_orders", every_seconds=3600),
     Job("issue_late_renewal_attestations", every_seconds=3600),
     Job("checkpoint_audit", every_seconds=3600),
+    # Reception (guichet.reception): appointments nobody came to, LATE_ARRIVAL_MINUTES after their start,
+    # are recorded as missed (the pause rule applies); people whose interim document ends soon are told.
+    Job("record_no_shows", every_seconds=5 * 60),
+    Job("remind_interim_expiry", every_seconds=3600),
     # The log of who read which file is kept ACCESS_LOG_RETENTION_DAYS, then deleted.
     Job("purge_access_log", every_seconds=24 * 3600),
+    # Requests past their retention periods lose their personal data (idempotent: a repeat finds nothing).
+    Job("purge_personal_data", every_seconds=24 * 3600),
 ]

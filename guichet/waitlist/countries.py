@@ -5,7 +5,14 @@ Two codes of the user-assigned range are added because prefectures receive these
 XXA/XXB for travel documents have no alpha-2 form).
 """
 
+import functools
+
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+
+from guichet import collation
 
 # ISO 3166-1 alpha-2, the 249 officially assigned codes.
 ISO_3166_1_ALPHA_2 = {
@@ -274,6 +281,14 @@ def is_country_code(code: str) -> bool:
 
 
 def country_choices() -> list[tuple[str, str]]:
-    """(code, name) in the active language, sorted by name."""
-    named = [(code, str(name)) for code, name in COUNTRIES.items()]
-    return sorted(named, key=lambda item: item[1].casefold())
+    """(code, name) in the active language, sorted as its readers sort (guichet/collation.py)."""
+    return list(_sorted_choices(get_language() or settings.LANGUAGE_CODE))
+
+
+@functools.cache
+def _sorted_choices(language: str) -> tuple[tuple[str, str], ...]:
+    # Once per language and process: the names of a language never change while it runs.
+    with translation.override(language):
+        named = [(code, str(name)) for code, name in COUNTRIES.items()]
+    key = collation.sort_key(language)
+    return tuple(sorted(named, key=lambda item: key(item[1])))

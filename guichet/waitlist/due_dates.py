@@ -117,13 +117,25 @@ class FilingWindow:
         }
 
 
+def window_opens_on(
+    procedure: FilingWindowSettings, permit_expires_on: datetime.date | None
+) -> datetime.date | None:
+    """The day a renewal's filing window opens (None for other procedures or without an expiry date).
+
+    No slot is given before it: the person files then, as the receipt says (CESEDA R.431-5).
+    """
+    if not procedure.is_renewal or permit_expires_on is None:
+        return None
+    return permit_expires_on - datetime.timedelta(days=procedure.renewal_window_opens_days)
+
+
 def filing_window(
     procedure: FilingWindowSettings, permit_expires_on: datetime.date | None, today: datetime.date
 ) -> FilingWindow | None:
     """The filing window of a renewal (None for other procedures or without an expiry date)."""
-    if not procedure.is_renewal or permit_expires_on is None:
+    opens_on = window_opens_on(procedure, permit_expires_on)
+    if opens_on is None:
         return None
-    opens_on = permit_expires_on - datetime.timedelta(days=procedure.renewal_window_opens_days)
     closes_on = permit_expires_on - datetime.timedelta(days=procedure.renewal_window_closes_days)
     if today < opens_on:
         state = WindowState.EARLY

@@ -11,6 +11,15 @@ Accents are stripped from Latin letters only. In other scripts a combining mark 
 apart (Cyrillic й and и), so those are kept; only Arabic vowel signs and the tatweel, which are optional in
 writing, are dropped.
 
+A word that mixes alphabets (a Cyrillic « е » or a Greek « ο » inside a Latin name) looks like the plain word
+and would otherwise make a second identity: a way round the one-request-per-person rule (R19, R21). Intake
+refuses such words (`mixed_script_words`, validation.py), and the key folds the Cyrillic and Greek lookalikes
+of such a word into Latin letters, so that even a path that skipped the check gets the same key. Scripts
+that are written together (Japanese kanji with kana, Korean hangul with hanja, Chinese with bopomofo, each
+also with Latin) are not mixed in this sense (Unicode UTS #39, « highly restrictive »). A whole word in
+another script (Дюпон) is another spelling, not a lookalike: it is kept, since transliteration is ambiguous
+and a false match would refuse a real person's filing.
+
 The key is an HMAC under `settings.IDENTITY_HMAC_KEY`, so that the database never holds a plain identity
 that could be matched against another file, and that nobody without the secret can compute a key.
 """
@@ -92,12 +101,65 @@ def _fold(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
+# Scripts that a single word may combine (UTS #39, highly restrictive level); Latin goes with each.
+_WRITTEN_TOGETHER = (
+    frozenset({"LATIN", "HAN", "HIRAGANA", "KATAKANA"}),
+    frozenset({"LATIN", "HAN", "BOPOMOFO"}),
+    frozenset({"LATIN", "HAN", "HANGUL"}),
+)
+# Cyrillic and Greek letters that look like Latin ones once lower-cased (from the confusables of UTS #39;
+# в, н, к, м, т look like the capitals B, H, K, M, T that a folded capital came from).
+_LATIN_LOOKALIKES = str.maketrans(
+    {
+        "а": "a", "в": "b", "е": "e", "һ": "h", "і": "i", "ј": "j", "к": "k", "м": "m", "н": "h", "о": "o",
+        "р": "p", "с": "c", "т": "t", "у": "y", "х": "x", "ѕ": "s", "ԁ": "d", "ԛ": "q", "ԝ": "w", "ү": "y",
+        "ӏ": "l", "α": "a", "β": "b", "ε": "e", "η": "n", "ι": "i", "κ": "k", "ν": "v", "ο": "o", "ρ": "p",
+        "τ": "t", "υ": "u", "χ": "x", "γ": "y", "ω": "w", "ϳ": "j",
+    }
+)  # fmt: skip
+
+
+def _script(char: str) -> str | None:
+    """The script of a letter (by its Unicode name, after compatibility folding), None for anything else."""
+    char = unicodedata.normalize("NFKC", char)[:1]
+    if not char or unicodedata.category(char) not in {"Lu", "Ll", "Lt", "Lo"}:
+        return None  # marks, modifier letters, punctuation: they take the script of their word
+    first = unicodedata.name(char, "UNKNOWN").split(" ", 1)[0]
+    return "HAN" if first == "CJK" else first
+
+
+def _scripts(word: str) -> frozenset[str]:
+    return frozenset(script for script in map(_script, word) if script is not None)
+
+
+def _is_mixed(word: str) -> bool:
+    scripts = _scripts(word)
+    return len(scripts) > 1 and not any(scripts <= allowed for allowed in _WRITTEN_TOGETHER)
+
+
+def mixed_script_words(*names: str) -> list[str]:
+    """The words of these names that mix alphabets which are never written together in one word."""
+    return [
+        word
+        for name in names
+        for word in _SEPARATORS.split(unicodedata.normalize("NFC", name or ""))
+        if word and _is_mixed(word)
+    ]
+
+
+def _unmix(token: str) -> str:
+    """A word mixing Latin with Cyrillic or Greek lookalikes, with those written as the Latin letters."""
+    if "LATIN" not in _scripts(token) or not _is_mixed(token):
+        return token
+    return _fold(unicodedata.normalize("NFD", token).translate(_LATIN_LOOKALIKES))
+
+
 def name_tokens(*names: str) -> list[str]:
     """The folded, sorted tokens of all the names given, family and given together."""
     tokens: list[str] = []
     for name in names:
         folded = _APOSTROPHES.sub("", _fold(name or ""))
-        tokens.extend(token for token in _SEPARATORS.split(folded) if token)
+        tokens.extend(_unmix(token) for token in _SEPARATORS.split(folded) if token)
     return sorted(tokens)
 
 

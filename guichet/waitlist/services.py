@@ -43,7 +43,7 @@ from . import references
 from .due_dates import FilingWindow, compute_due_date, filing_window
 from .identity import foreign_number_key, identity_key
 from .models import ACTIVE_STATUSES, AppointmentRequest, Channel, DueReason, RequestStatus
-from .validation import IntakeData, clean_text, parse_date, validate_contact
+from .validation import IdentityData, IntakeData, clean_text, parse_date, validate_contact
 
 logger = logging.getLogger(__name__)
 
@@ -634,6 +634,63 @@ def update_contact(
                 setattr(locked, name, getattr(contact, name))
             locked.save(update_fields=[*changed, "updated_at"])
             record_event(locked, "details_changed", actor, details={"changed": changed})
+    request.refresh_from_db()
+    return locked
+
+
+def change_identity(
+    request: AppointmentRequest, identity: IdentityData, actor: Actor, *, reason: str
+) -> AppointmentRequest:
+    """Change the names or birth date of a request (R19: an appointment is bound to the identity).
+
+    A changed identity releases the request's offer or appointment: it waits again with its due date (its
+    place), and the next one is given to the person under the new identity. Refused when another active
+    request of the same procedure already has that identity. Audited with the reason and proven; the
+    previous identity stays in the earlier proofs.
+    """
+    reason = clean_text(reason, required=True)
+    with transaction.atomic():
+        locked = _locked(request)
+        _require_active(locked)
+        changed = [
+            name
+            for name in ("family_names", "given_names", "birth_date")
+            if getattr(locked, name) != getattr(identity, name)
+        ]
+        if not changed:
+            return locked
+        new_key = identity_key(identity.family_names, identity.given_names, identity.birth_date)
+        duplicate = (
+            AppointmentRequest.objects.filter(
+                prefecture_id=locked.prefecture_id,
+                procedure_id=locked.procedure_id,
+                identity_key=new_key,
+                status__in=ACTIVE_STATUSES,
+            )
+            .exclude(pk=locked.pk)
+            .exists()
+        )
+        if duplicate:
+            raise Conflict(
+                "duplicate_identity",
+                gettext("Another active request for this procedure already has this identity."),
+            )
+        released = locked.status in (RequestStatus.OFFERED, RequestStatus.SCHEDULED)
+        if released:
+            _release(locked, actor, reason)
+            locked.refresh_from_db(fields=["status", "status_changed_at"])
+        for name in changed:
+            setattr(locked, name, getattr(identity, name))
+        locked.identity_key = new_key
+        locked.save(update_fields=[*changed, "identity_key", "updated_at"])
+        record_event(
+            locked,
+            "identity_changed",
+            actor,
+            details={"changed": changed, "appointment_released": released, "reason": reason},
+        )
+        if released:
+            _on_commit_allocate(locked.prefecture_id)
     request.refresh_from_db()
     return locked
 

@@ -29,7 +29,7 @@ from guichet.catalog.models import Prefecture, Procedure, Site
 from guichet.errors import InvalidInput
 
 from .countries import COUNTRY_CODES
-from .identity import normalise_foreign_number
+from .identity import mixed_script_words, normalise_foreign_number
 from .models import Channel
 
 NAME_MAX_LENGTH = 150
@@ -239,6 +239,18 @@ def _name(raw: Mapping[str, Any], field: str, errors: _Errors, *, required: bool
             return ""
     if not has_letter:
         errors.add(field, gettext("A name must contain at least one letter."))
+        return ""
+    mixed = mixed_script_words(value)
+    if mixed:
+        # A lookalike letter from another alphabet would make the same person a second identity.
+        errors.add(
+            field,
+            gettext(
+                "“%(word)s” mixes letters of different alphabets (for example a Cyrillic letter in a Latin "
+                "name): type each word in one alphabet."
+            )
+            % {"word": mixed[0]},
+        )
         return ""
     return value
 
@@ -567,6 +579,39 @@ def validate_contact(raw: Mapping[str, Any], *, prefecture: Prefecture | None = 
     return ContactData(email=email, phone=phone, postal_address=postal_address, language=language)
 
 
+@dataclass(frozen=True)
+class IdentityData:
+    family_names: str
+    given_names: str
+    birth_date: datetime.date
+
+
+def _birth_date(raw: Mapping[str, Any], errors: _Errors, today: datetime.date) -> datetime.date | None:
+    birth_date = _date(raw, "birth_date", errors, required=True)
+    if birth_date is not None:
+        if birth_date > today:
+            errors.add("birth_date", gettext("A birth date cannot be in the future."))
+        elif birth_date < _years_before(today, MAX_BIRTH_AGE_YEARS):
+            errors.add(
+                "birth_date",
+                gettext("A birth date more than %(years)d years ago is not possible.")
+                % {"years": MAX_BIRTH_AGE_YEARS},
+            )
+    return birth_date
+
+
+def validate_identity(raw: Mapping[str, Any], prefecture: Prefecture) -> IdentityData:
+    """Names and birth date checked as at intake (a change of identity); InvalidInput otherwise."""
+    if not isinstance(raw, Mapping):
+        raise InvalidInput("invalid", gettext("The request must be an object of named fields."))
+    errors = _Errors()
+    family_names = _name(raw, "family_names", errors, required=True)
+    given_names = _name(raw, "given_names", errors, required=False)
+    birth_date = _birth_date(raw, errors, local_today(prefecture))
+    errors.raise_if_any()
+    return IdentityData(family_names=family_names, given_names=given_names, birth_date=birth_date)
+
+
 def validate_intake(
     raw: Mapping[str, Any],
     prefecture: Prefecture,
@@ -591,16 +636,7 @@ def validate_intake(
     family_names = _name(raw, "family_names", errors, required=True)
     given_names = _name(raw, "given_names", errors, required=False)
 
-    birth_date = _date(raw, "birth_date", errors, required=True)
-    if birth_date is not None:
-        if birth_date > today:
-            errors.add("birth_date", gettext("A birth date cannot be in the future."))
-        elif birth_date < _years_before(today, MAX_BIRTH_AGE_YEARS):
-            errors.add(
-                "birth_date",
-                gettext("A birth date more than %(years)d years ago is not possible.")
-                % {"years": MAX_BIRTH_AGE_YEARS},
-            )
+    birth_date = _birth_date(raw, errors, today)
 
     nationality = _nationality(raw, errors)
     foreign_national_number = _foreign_number(raw, errors)

@@ -8,11 +8,11 @@ from django.utils import timezone
 
 from guichet import locking
 from guichet.allocation.service import allocate
-from guichet.appointments import rules
+from guichet.appointments import rules, services
 from guichet.appointments.models import Appointment, AppointmentStatus, Offer, OfferSource, OfferStatus
 from guichet.capacity.models import Hold
 from guichet.catalog.models import Closure
-from guichet.evidence.audit import verify_chain
+from guichet.evidence.audit import APPLICANT, verify_chain
 from guichet.evidence.models import Proof
 from guichet.notifications.models import OutboxMessage
 from guichet.waitlist.models import RequestStatus
@@ -318,3 +318,40 @@ def test_what_changed_while_the_engine_ran_is_left_out_and_the_engine_runs_again
     # The engine ran again without the withdrawn request and the taken slot: `kept` gets the first slot.
     assert Offer.objects.get(request=kept).slot == first_slot
     assert Hold.objects.get(slot=second_slot).request == someone
+
+
+def test_an_early_renewal_gets_no_slot_before_its_filing_window_opens(world, now, day):
+    # The receipt says the file is taken from the day the window opens (CESEDA R.431-5).
+    c1 = world.counters[0]
+    renewal = world.procedures["renewal"]
+    opens_on = day + datetime.timedelta(days=7)
+    expires = opens_on + datetime.timedelta(days=renewal.renewal_window_opens_days)
+    early = builders.slot(c1, builders.at_local(c1, day, 9))
+    in_window = builders.slot(c1, builders.at_local(c1, builders.weekday_after(opens_on, 0), 9))
+    req = builders.request(world, "renewal", due_in_days=2, permit_expires_on=expires)
+    allocate(world.prefecture, now=now)
+    assert Offer.objects.get(request=req).slot == in_window
+    assert not Hold.objects.filter(slot=early).exists()
+
+
+def test_a_language_no_counter_speaks_gets_a_slot_with_an_interpreter_booked(world, now, day):
+    # Somali is offered on the form, no counter lists it: the request used to wait for ever.
+    c1 = world.counters[0]
+    slot = builders.slot(c1, builders.at_local(c1, day, 9))
+    req = builders.request(world, due_in_days=20, interpreter_language="so")
+    allocate(world.prefecture, now=now)
+    offer = Offer.objects.get(request=req)
+    assert offer.slot == slot and offer.interpreter_language == "so"
+    appointment = services.accept_offer(offer, APPLICANT, now=now)
+    assert appointment.interpreter_language == "so"
+
+
+def test_a_spoken_language_is_preferred_until_the_due_date(world, now, day):
+    c1, c2, c3 = world.counters  # c1 speaks ar
+    plain = builders.slot(c3, builders.at_local(c3, day, 9))
+    arabic_later = builders.slot(c1, builders.at_local(c1, builders.weekday_after(day, 7), 9))
+    in_time = builders.request(world, due_in_days=30, interpreter_language="ar")
+    allocate(world.prefecture, now=now)
+    assert Offer.objects.get(request=in_time).slot == arabic_later
+    assert Offer.objects.get(request=in_time).interpreter_language == ""
+    assert not Hold.objects.filter(slot=plain).exists()

@@ -14,6 +14,7 @@ from typing import TypeVar
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from guichet.allocation.compatibility import speaks, suits
 from guichet.allocation.engine import Assignment, FreeSlot, WaitingRequest, allocate
 
 UTC = datetime.UTC
@@ -89,15 +90,8 @@ def pairs(assignments: list[Assignment]) -> list[tuple[int, int]]:
 
 
 def compatible(request: WaitingRequest, slot: FreeSlot) -> bool:
-    return (
-        request.procedure_id in slot.procedure_ids
-        and (request.site_ids is None or slot.site_id in request.site_ids)
-        and (request.language is None or request.language in slot.languages)
-        and (not request.needs_step_free or slot.step_free)
-        and slot.starts_at >= request.not_before
-        and slot.local_date.weekday() not in request.unavailable_weekdays
-        and slot.local_date not in request.unavailable_dates
-    )
+    """The one rule (tests/allocation/test_compatibility.py checks it condition by condition)."""
+    return suits(request, slot)
 
 
 def serving_order(requests: Iterable[WaitingRequest]) -> list[WaitingRequest]:
@@ -109,11 +103,14 @@ def reference_allocate(requests: Iterable[WaitingRequest], slots: Iterable[FreeS
     taken: set[int] = set()
     assignments = []
     for request in serving_order(requests):
-        for slot in by_time:
-            if slot.id not in taken and compatible(request, slot):
-                taken.add(slot.id)
-                assignments.append(Assignment(request.id, slot.id))
-                break
+        free = [slot for slot in by_time if slot.id not in taken and compatible(request, slot)]
+        spoken = [slot for slot in free if speaks(request, slot)]
+        # A counter speaking the language by the due date, else an earlier slot with an interpreter booked.
+        if spoken and (spoken[0].local_date <= request.due_date or spoken[0].starts_at == free[0].starts_at):
+            free = spoken
+        for slot in free[:1]:
+            taken.add(slot.id)
+            assignments.append(Assignment(request.id, slot.id))
     return assignments
 
 
@@ -176,10 +173,21 @@ def test_no_site_preference_means_any_site():
     assert pairs(allocate([make_request(1, sites=None)], slots)) == [(1, 11)]
 
 
-def test_an_interpreter_language_needs_a_counter_that_speaks_it():
+def test_an_interpreter_language_prefers_a_counter_that_speaks_it_by_the_due_date():
     slots = [make_slot(10, languages={"en"}), make_slot(11, hour=10, languages={"ar", "en"})]
     assert pairs(allocate([make_request(1, language="ar")], slots)) == [(1, 11)]
-    assert allocate([make_request(1, language="ru")], slots) == []
+
+
+def test_a_language_no_counter_speaks_still_gets_the_earliest_slot_with_an_interpreter():
+    # Before the fallback such a request waited for ever while these slots stayed free.
+    slots = [make_slot(10, languages={"en"}), make_slot(11, hour=10, languages={"ar", "en"})]
+    assert pairs(allocate([make_request(1, language="so")], slots)) == [(1, 10)]
+
+
+def test_a_speaking_counter_after_the_due_date_gives_way_to_an_earlier_slot_with_an_interpreter():
+    slots = [make_slot(10, day=1), make_slot(11, day=9, languages={"ar"})]
+    assert pairs(allocate([make_request(1, due=5, language="ar")], slots)) == [(1, 10)]
+    assert pairs(allocate([make_request(1, due=9, language="ar")], slots)) == [(1, 11)]
 
 
 def test_french_is_served_at_every_counter():
@@ -222,9 +230,9 @@ def test_days_are_the_sites_local_dates_not_utc_dates():
 
 
 def test_a_request_that_cannot_be_served_does_not_hold_up_the_next():
-    first = make_request(1, due=1, language="ar")
+    first = make_request(1, due=1, step_free=True)
     second = make_request(2, due=2)
-    assert pairs(allocate([first, second], [make_slot(10)])) == [(2, 10)]
+    assert pairs(allocate([first, second], [make_slot(10, step_free=False)])) == [(2, 10)]
 
 
 def test_an_earlier_request_is_not_passed_over_for_a_slot_it_could_take():
@@ -431,7 +439,8 @@ def test_work_conserving_no_compatible_slot_stays_free_while_a_request_waits(wor
 @PROPERTY
 @given(worlds())
 def test_nobody_is_passed_over_by_a_later_request(world):
-    """If A comes before B and B got a slot A could take, A got one at least as early (by time, then id)."""
+    """If A comes before B and B got a slot A could take, A got one at least as early (by time, then id),
+    or one at a counter speaking its language by its due date."""
     requests, slots = world
     assignments = allocate(requests, slots)
     slot_by_id = {s.id: s for s in slots}
@@ -442,7 +451,10 @@ def test_nobody_is_passed_over_by_a_later_request(world):
             if later.id in got and compatible(earlier, got[later.id]):
                 mine, theirs = got.get(earlier.id), got[later.id]
                 assert mine is not None
-                assert (mine.starts_at, mine.id) < (theirs.starts_at, theirs.id)
+                assert (mine.starts_at, mine.id) < (theirs.starts_at, theirs.id) or (
+                    speaks(earlier, mine)
+                    and (mine.local_date <= earlier.due_date or mine.starts_at == theirs.starts_at)
+                )
 
 
 @PROPERTY

@@ -4,7 +4,7 @@ import datetime
 
 import pytest
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from guichet.allocation.service import allocate
 from guichet.appointments import services
@@ -246,3 +246,39 @@ def test_a_reason_is_cleaned_like_every_other_free_text(booked, now):
     services.cancel_appointment(booked, AGENT, by=CancelledBy.PREFECTURE, reason="  agent   ill ", now=now)
     booked.refresh_from_db()
     assert booked.cancel_reason == "agent ill"
+
+
+def test_staff_cannot_move_a_wheelchair_user_to_a_site_without_step_free_access(world, booked, now, day):
+    from guichet.backoffice.services import free_slots_for
+
+    c1, c2, c3 = world.counters
+    booked.request.needs_step_free = True
+    booked.request.save()
+    raincy = builders.slot(c3, builders.at_local(c3, day, 10))  # Le Raincy has no step-free access
+    bobigny = builders.slot(c1, builders.at_local(c1, day, 11))
+    assert [slot.pk for slot in free_slots_for(booked)] == [bobigny.pk]
+    with pytest.raises(InvalidInput) as error, translation.override("en"):
+        services.move_appointment(booked, raincy, AGENT, reason="counter closed", now=now)
+    assert error.value.code == "slot_incompatible" and "step-free" in error.value.fields["slot"][0]
+    moved = services.move_appointment(booked, bobigny, AGENT, reason="counter closed", now=now)
+    assert moved.slot == bobigny
+
+
+def test_staff_moves_keep_to_the_days_the_person_can_come_and_book_an_interpreter(world, booked, now, day):
+    from guichet.backoffice.services import free_slots_for
+
+    c1, c2, c3 = world.counters
+    booked.request.unavailable_dates = [day.isoformat()]
+    booked.request.interpreter_language = "es"
+    booked.request.save()
+    that_day = builders.slot(c1, builders.at_local(c1, day, 10))
+    next_day = builders.weekday_after(day, 1)
+    later = builders.slot(c1, builders.at_local(c1, next_day, 10))
+    spanish = builders.slot(c3, builders.at_local(c3, next_day, 11))
+    offered = free_slots_for(booked)
+    assert [slot.pk for slot in offered] == [later.pk, spanish.pk]
+    assert [slot.interpreter_to_book for slot in offered] == ["es", ""]
+    with pytest.raises(InvalidInput):
+        services.move_appointment(booked, that_day, AGENT, reason="r", now=now)
+    moved = services.move_appointment(booked, later, AGENT, reason="r", now=now)
+    assert moved.interpreter_language == "es"

@@ -146,3 +146,18 @@ def test_only_a_waiting_request_picks(world, now, slots):
     with pytest.raises(Conflict) as error:
         services.hold_open_slot(req, slots["b1"], APPLICANT, now=now)
     assert error.value.code == "request_not_waiting"
+
+
+def test_the_slots_offered_to_pick_keep_to_the_persons_needs_and_days(world, now, day, slots):
+    # Before the one rule, open mode ignored the days a person cannot come and the closures.
+    req = choosing(world, now, needs_step_free=True, unavailable_dates=[day.isoformat()])
+    assert services.open_slots(world.procedures["collection"], now=now, request=req) == []
+    with pytest.raises(InvalidInput) as error:
+        services.hold_open_slot(req, slots["b1"], APPLICANT, now=now)
+    assert error.value.code == "slot_incompatible"
+    from guichet.catalog.models import Closure
+
+    other = choosing(world, now)
+    Closure.objects.create(site=world.sites[0], start_date=day, end_date=day)
+    assert services.open_slots(world.procedures["collection"], now=now, request=other) == [slots["r1"]]
+    assert services.open_slots(world.procedures["collection"], now=now) == [slots["r1"]]

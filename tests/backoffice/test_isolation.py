@@ -119,6 +119,8 @@ def kwargs_for(converters, victim) -> dict:
         "token_id": victim["token"].pk,
         "day": timezone.localdate().isoformat(),
         "pk": victim["proof"].pk,
+        "kind": "rule",
+        "object_id": victim["world"].counters[0].opening_rules.first().pk,
     }
     missing = [name for name in converters if name not in values]
     assert not missing, f"teach this test how to fill {missing}"

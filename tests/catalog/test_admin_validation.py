@@ -7,11 +7,13 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from guichet.accounts.models import StaffProfile
 from guichet.capacity.models import Slot
 from guichet.catalog.models import Closure, Counter, OpeningRule, Prefecture, Procedure
 from guichet.evidence.audit import verify_chain
 from guichet.evidence.models import AuditEntry
 from tests import factories
+from tests.backoffice.helpers import verified_login
 from tests.capacity.helpers import hold
 
 ADMIN = "/django-admin/catalog"
@@ -20,8 +22,10 @@ ADMIN = "/django-admin/catalog"
 @pytest.fixture
 def admin_client(client, db):
     # No password: hashing one costs a second per test, and force_login needs none.
-    user = get_user_model().objects.create(username="root", is_staff=True, is_superuser=True)
-    client.force_login(user)
+    # The admin is the platform administrators', past the back office's second factor.
+    user = get_user_model().objects.create(username="root")
+    StaffProfile.objects.create(user=user, is_platform_admin=True)
+    verified_login(client, user)
     # The messages checked below are the English source texts; French is the default language.
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     return client

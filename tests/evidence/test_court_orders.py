@@ -7,8 +7,9 @@ import decimal
 
 import pytest
 from django.core import mail
-from django.utils import timezone
+from django.utils import timezone, translation
 
+from guichet.capacity.models import Slot
 from guichet.errors import Conflict, InvalidInput
 from guichet.evidence import audit, court_orders, services
 from guichet.evidence.court_orders import OrderStatus, record_court_order
@@ -397,3 +398,28 @@ def test_alert_snippet_renders_for_other_templates(world, waiting, staff_user):
     )
     assert waiting.reference in html and 'role="alert"' in html
     assert court_orders.court_order_alerts(None) == []
+
+
+def test_extra_slot_refuses_a_site_the_ordered_person_cannot_use(world, waiting):
+    # Opened at Le Raincy (no step-free access) for a wheelchair user, it would have gone to someone else.
+    waiting.needs_step_free = True
+    waiting.save()
+    order = record_court_order(waiting, **order_fields())
+    starts = datetime.datetime.combine(
+        today() + datetime.timedelta(days=4), datetime.time(14, 0), world.prefecture.tzinfo
+    )
+    with pytest.raises(InvalidInput) as refused, translation.override("en"):
+        court_orders.open_extra_slot(order, counter=world.counters[2], starts_at=starts, actor=ACTOR)
+    assert "step-free" in str(refused.value.fields["starts_at"][0])
+    assert not Slot.objects.filter(extra_procedures=waiting.procedure, rule__isnull=True).exists()
+
+
+def test_an_extra_slot_serves_a_language_no_counter_speaks(world, waiting):
+    waiting.interpreter_language = "so"
+    waiting.save()
+    order = record_court_order(waiting, **order_fields())
+    starts = datetime.datetime.combine(
+        today() + datetime.timedelta(days=4), datetime.time(14, 0), world.prefecture.tzinfo
+    )
+    slot = court_orders.open_extra_slot(order, counter=world.counters[0], starts_at=starts, actor=ACTOR)
+    assert court_orders.first_compatible_slot(waiting, order.appointment_by, timezone.now()) == slot

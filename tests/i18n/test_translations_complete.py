@@ -28,6 +28,25 @@ STAFF_ONLY = (
     "guichet/evidence/court_orders.py",
     "guichet/evidence/templates/evidence/staff/",
     "guichet/evidence/templates/evidence/_court_alerts.html",
+    # Reception and the counter: agents' pages and the services' answers to them. The waiting-room screen,
+    # the interim documents' PDFs and the messages to the person are public.
+    "guichet/reception/templates/reception/staff/",
+    "guichet/reception/views.py",
+    "guichet/reception/views_file.py",
+    "guichet/reception/forms.py",
+    "guichet/reception/models.py",
+    "guichet/reception/access.py",
+    "guichet/reception/scan.py",
+    "guichet/reception/services.py",
+    "guichet/reception/calls.py",
+    "guichet/reception/outcomes.py",
+    "guichet/reception/interim.py",
+    "guichet/reception/decisions.py",
+    "guichet/api/reception_api.py",
+    "guichet/dossiers/views/staff.py",
+    "guichet/dossiers/staff_forms.py",
+    "guichet/dossiers/publishing.py",
+    "guichet/dossiers/templates/dossiers/staff/",
 )
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sdf]|\{(\w*)\}")
 NPLURALS = {"fr": 2, "ar": 6, "es": 2, "ru": 3, "uk": 3, "zh-hans": 1, "tr": 2}

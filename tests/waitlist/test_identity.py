@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from guichet.waitlist.identity import (
     foreign_number_key,
     identity_key,
+    mixed_script_words,
     name_tokens,
     normalise_foreign_number,
     normalise_identity,
@@ -162,3 +163,88 @@ def test_accents_on_latin_letters_do_not_matter(tokens):
     # Precomposed or decomposed, whatever the marks, the name is the same.
     assert normalise_names(accented) == normalise_names(plain)
     assert normalise_names(unicodedata.normalize("NFC", accented)) == normalise_names(plain)
+
+
+# Latin letters with a Cyrillic or Greek lookalike, and those lookalikes (lower and upper case).
+LOOKALIKES = {
+    "a": "аα",
+    "b": "в",
+    "c": "с",
+    "e": "еε",
+    "i": "іι",
+    "j": "ј",
+    "k": "кκ",
+    "o": "оο",
+    "p": "рρ",
+    "s": "ѕ",
+    "x": "хχ",
+    "y": "у",
+}
+SPOOFABLE = st.text(st.sampled_from("abcdefghijklmnopqrstuvwxyz"), min_size=2, max_size=10).filter(
+    lambda word: any(letter in LOOKALIKES for letter in word)
+)
+
+
+@settings(max_examples=300)
+@given(st.lists(SPOOFABLE, min_size=1, max_size=3), st.data())
+@example(["dupont"], None)
+def test_a_lookalike_letter_from_another_alphabet_makes_no_second_identity(words, data):
+    spoofed = []
+    for word in words:
+        positions = [index for index, letter in enumerate(word) if letter in LOOKALIKES]
+        if data is None:
+            chosen = positions[:1]
+        else:
+            chosen = data.draw(st.lists(st.sampled_from(positions), min_size=1, unique=True))
+        letters = list(word)
+        for index in chosen:
+            lookalike = (
+                LOOKALIKES[word[index]][0]
+                if data is None
+                else data.draw(st.sampled_from(LOOKALIKES[word[index]]))
+            )
+            letters[index] = lookalike.upper() if data is not None and data.draw(st.booleans()) else lookalike
+        spoofed.append("".join(letters))
+    # Unless every letter was replaced (a whole word in another alphabet), the word is mixed: refused at
+    # intake, and folded into the same key anyway.
+    for original, fake in zip(words, spoofed, strict=True):
+        if any(letter in "abcdefghijklmnopqrstuvwxyz" for letter in fake.lower()):
+            assert mixed_script_words(fake) == [fake]
+            assert identity_key(fake, "Céline", BIRTH) == identity_key(original, "Céline", BIRTH)
+
+
+SINGLE_SCRIPT_WORDS = st.one_of(
+    st.text(st.sampled_from("abcdefghijklmnopqrstuvwxyzéèçñößøåıİğş"), min_size=1, max_size=12),
+    st.text(st.sampled_from("абвгдеёжзийклмнопрстуфхцчшщъыьэюяіїєґ"), min_size=1, max_size=12),
+    st.text(st.sampled_from("αβγδεζηθικλμνξοπρστυφχψωάέήίόύώς"), min_size=1, max_size=12),
+    st.text(st.sampled_from("ابتثجحخدذرزسشصضطظعغفقكلمنهويءآأإىة"), min_size=1, max_size=12),
+    st.text(st.sampled_from("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"), min_size=1, max_size=4),
+)
+
+
+@settings(max_examples=300)
+@given(st.lists(SINGLE_SCRIPT_WORDS, min_size=1, max_size=4))
+def test_words_in_one_alphabet_are_never_refused(words):
+    assert mixed_script_words(" ".join(words)) == []
+
+
+def test_scripts_written_together_are_not_mixed():
+    # Japanese kanji with kana, Korean with hanja, names with apostrophes and marks.
+    assert mixed_script_words("山田たろう", "カタカナ漢字", "金民수", "N’Diaye", "Nguyễn", "Ο'Brien") == [
+        "Ο'Brien"
+    ]
+    assert mixed_script_words("Dupоnt") == ["Dupоnt"]  # a Cyrillic о
+    assert mixed_script_words("Иванов Ivanov") == []  # two words, each in one alphabet
+
+
+def test_intake_refuses_a_mixed_word_with_a_clear_message(world):
+    import pytest
+    from django.utils import translation
+
+    from guichet.errors import InvalidInput
+    from guichet.waitlist.validation import validate_intake
+    from tests.backoffice.helpers import intake_raw
+
+    with translation.override("en"), pytest.raises(InvalidInput) as refused:
+        validate_intake(intake_raw(world, family="Dupоnt"), world.prefecture, channel="web")
+    assert "“Dupоnt” mixes letters of different alphabets" in str(refused.value.fields["family_names"])

@@ -20,6 +20,7 @@ def staff_nav(context):
     if current is not None and current not in prefectures:
         current = prefectures[0] if prefectures else None
     admin_of = {p.pk for p in permissions.prefectures_for(user, "prefecture_admin")} if verified else set()
+    manager_of = {p.pk for p in permissions.prefectures_for(user, "manager")} if verified else set()
     return {
         "request": request,
         "verified": verified,
@@ -27,6 +28,7 @@ def staff_nav(context):
         "prefectures": prefectures,
         "current": current,
         "is_admin": current is not None and current.pk in admin_of,
+        "is_manager": current is not None and current.pk in manager_of,
         "is_platform_admin": verified and permissions.is_platform_admin(user),
         "member": permissions.partner_member(user) if verified else None,
         "court_alerts": _court_alerts(user) if prefectures else [],

@@ -15,6 +15,7 @@ from django.utils.translation import get_language, get_language_info
 from django.utils.translation import gettext as _
 
 from guichet import dates
+from guichet.languages import languages_for
 from guichet.public import skins
 
 register = template.Library()
@@ -49,16 +50,18 @@ def skin_scripts():
     )
 
 
-def _translated_paths(path: str) -> dict[str, str]:
-    """The current page's address in every language: resolved once, reversed per language (what
-    django.urls.translate_url does, without resolving the path again for each language)."""
+def _translated_paths(path: str, match=None) -> dict[str, str]:
+    """The current page's address in every language: resolved once (or `match`, the request's own
+    resolution), reversed per language (what django.urls.translate_url does, without resolving the path
+    again for each language)."""
 
 
     parts = urlsplit(path)
-    try:
-        match = resolve(parts.path)
-    except Resolver404:
-        match = None
+    if match is None:
+        try:
+            match = resolve(parts.path)
+        except Resolver404:
+            match = None
     paths = {}
     for code, _name in settings.LANGUAGES:
         translated = None
@@ -84,9 +87,11 @@ def language_links(context) -> list[dict]:
     """Every language with the address of the current page in it (the path is kept, the prefix changes)."""
     request = context.get("request")
     current = get_language()
-    paths = _translated_paths(request.get_full_path() if request is not None else "/")
+    path = request.get_full_path() if request is not None else "/"
+    # A staff page under /ar/staff/ is shown in French: its own resolution, not the French one, finds it.
+    paths = _translated_paths(path, getattr(request, "resolver_match", None))
     links = []
-    for code, name in settings.LANGUAGES:
+    for code, name in languages_for(path):
         links.append(
             {
                 "code": code,

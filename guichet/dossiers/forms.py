@@ -1,0 +1,68 @@
+"""Forms of the dossier pages. They only shape the input; the services check it and say what is wrong."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from guichet.waitlist.countries import country_choices
+
+from . import questions as q
+from .models import Question, QuestionKind
+
+# A little more than any answer may hold, so that a too-long answer reaches the service and gets its
+# message (with its length) instead of being cut by the browser.
+INPUT_MAX = q.MAX_TEXT * 4
+
+
+def answer_field(question: Question, initial: str) -> forms.Field:
+    label = q.label(question)
+    help_text = q.help_text(question)
+    common = {"label": label, "help_text": help_text, "required": False, "initial": initial}
+    kind = question.kind
+    if kind == QuestionKind.DATE:
+        return forms.CharField(widget=forms.DateInput(attrs={"type": "date"}), max_length=INPUT_MAX, **common)
+    if kind in {QuestionKind.CHOICE, QuestionKind.YES_NO}:
+        options = (
+            [("yes", _("Yes")), ("no", _("No"))]
+            if kind == QuestionKind.YES_NO
+            else q.choice_options(question)
+        )
+        return forms.CharField(widget=forms.RadioSelect(choices=options), **common)
+    if kind == QuestionKind.COUNTRY:
+        return forms.CharField(widget=forms.Select(choices=[("", "—"), *country_choices()]), **common)
+    if kind == QuestionKind.NUMBER:
+        return forms.CharField(
+            widget=forms.TextInput(attrs={"inputmode": "decimal"}), max_length=INPUT_MAX, **common
+        )
+    if kind == QuestionKind.ADDRESS:
+        return forms.CharField(
+            widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "street-address"}),
+            max_length=INPUT_MAX,
+            **common,
+        )
+    return forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=INPUT_MAX, **common)
+
+
+class AnswersForm(forms.Form):
+    """The questions asked (conditions applied to the saved answers), each with its saved answer."""
+
+    def __init__(self, *args, questions: list[Question], answers: dict[str, str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.questions = [question for question in questions if question.kind != QuestionKind.FILE]
+        for question in self.questions:
+            field = answer_field(question, answers.get(question.key, ""))
+            field.error_messages["max_length"] = _("This answer is too long.")
+            self.fields[question.key] = field
+            field.required_mark = question.required
+
+    def raw_answers(self) -> dict[str, str]:
+        return {key: self.cleaned_data.get(key, "") for key in self.fields}
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("File (PDF, JPEG or PNG)"),
+        help_text=_("A photo taken with your phone is fine: all the page, readable, without reflections."),
+        widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,image/jpeg,image/png"}),
+        error_messages={"required": _("Choose a file."), "empty": _("The file is empty.")},
+        allow_empty_file=True,
+    )

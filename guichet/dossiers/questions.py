@@ -1,0 +1,108 @@
+"""Questions as plain rules: their text in a language, when they are asked, what a valid answer is.
+
+Answers are stored as text in one normal form per kind: an ISO date, "yes"/"no", a choice's value, a
+decimal number, an ISO 3166 alpha-2 country code, or the text itself.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+
+from django.conf import settings
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from guichet.waitlist.countries import is_country_code
+
+from .models import Question, QuestionKind
+
+MAX_TEXT = 1000
+MAX_ADDRESS = 400
+MAX_NUMBER = decimal.Decimal("1000000000")
+
+
+def localised(texts: dict, language: str | None = None) -> str:
+    """The text in `language` (or the active one), else in French."""
+    language = language or get_language() or settings.LANGUAGE_CODE
+    return texts.get(language) or texts.get(settings.LANGUAGE_CODE) or ""
+
+
+def label(question: Question, language: str | None = None) -> str:
+    return localised(question.labels, language)
+
+
+def help_text(question: Question, language: str | None = None) -> str:
+    return localised(question.help_texts or {}, language)
+
+
+def choice_options(question: Question, language: str | None = None) -> list[tuple[str, str]]:
+    return [(choice["value"], localised(choice.get("labels", {}), language)) for choice in question.choices]
+
+
+def is_asked(question: Question, answers: dict[str, str]) -> bool:
+    """A conditional question is asked only when its condition question got one of the given answers."""
+    if not question.condition_key:
+        return True
+    return answers.get(question.condition_key) in set(question.condition_values or [])
+
+
+def normalise(question: Question, raw) -> str:
+    """The stored form of an answer, or ValueError with the message for the person. Empty means no answer."""
+    if raw is None:
+        return ""
+    if isinstance(raw, bool):
+        raw = "yes" if raw else "no"
+    if isinstance(raw, datetime.date):
+        raw = raw.isoformat()
+    if isinstance(raw, int | float | decimal.Decimal):
+        raw = str(raw)
+    if not isinstance(raw, str):
+        raise ValueError(_("This answer is not valid."))
+    if "\x00" in raw:
+        raise ValueError(_("This answer contains characters that are not allowed."))
+    text = raw.strip()
+    if not text:
+        return ""
+    kind = question.kind
+    if kind == QuestionKind.TEXT:
+        return _bounded(text, MAX_TEXT)
+    if kind == QuestionKind.ADDRESS:
+        return _bounded(text, MAX_ADDRESS)
+    if kind == QuestionKind.DATE:
+        try:
+            return datetime.date.fromisoformat(text[:10] if len(text) <= 10 else text).isoformat()
+        except ValueError:
+            raise ValueError(_("Give a real date, for example 1990-03-31.")) from None
+    if kind == QuestionKind.YES_NO:
+        if text not in {"yes", "no"}:
+            raise ValueError(_("Answer yes or no."))
+        return text
+    if kind == QuestionKind.CHOICE:
+        if text not in {choice["value"] for choice in question.choices}:
+            raise ValueError(_("Choose one of the answers of the list."))
+        return text
+    if kind == QuestionKind.NUMBER:
+        try:
+            number = decimal.Decimal(text.replace(",", "."))
+        except decimal.InvalidOperation:
+            raise ValueError(_("Give a number, for example 3 or 1250.50.")) from None
+        if not number.is_finite() or abs(number) >= MAX_NUMBER:
+            raise ValueError(_("Give a number, for example 3 or 1250.50."))
+        return format(number.normalize(), "f")
+    if kind == QuestionKind.COUNTRY:
+
+        code = text.upper()
+        if not is_country_code(code):
+            raise ValueError(_("Choose a country of the list."))
+        return code
+    raise ValueError(_("This question takes a document, not a typed answer."))
+
+
+def _bounded(text: str, limit: int) -> str:
+    if len(text) > limit:
+        raise ValueError(
+            _("This answer is too long: at most %(limit)s characters (it has %(count)s).")
+            % {"limit": limit, "count": len(text)}
+        )
+    return text
