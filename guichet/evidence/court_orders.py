@@ -20,6 +20,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -398,7 +399,7 @@ def email_alert(alert_id: int) -> None:
                 "",
                 str(alert.get_kind_display()) + ".",
                 _("Open an extra slot or move an appointment so that the order is met:"),
-                settings.SITE_URL + f"/{settings.LANGUAGE_CODE}/staff/court-orders/",
+                settings.SITE_URL + reverse("backoffice:court_order", kwargs={"pk": order.pk}),
             ]
         )
     try:

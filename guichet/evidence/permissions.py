@@ -1,18 +1,11 @@
 """Who may see evidence: the applicant (by their access token), staff of the prefecture, partners.
 
-Every evidence page and API route asks these functions and nothing else. Staff roles and tenants are the
-back office's (guichet.accounts.permissions: a role in the prefecture, a verified second factor).
+Every evidence page and API route, and the court-order alerts, ask these functions. Staff roles and tenants
+are the back office's (guichet.accounts.permissions: a role in the prefecture, a verified second factor);
+the court-order pages are the back office's and use its decorators.
 """
 
-from functools import wraps
-
-from django.conf import settings
-from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
-from django.urls import NoReverseMatch
-
 from guichet.accounts import permissions as roles
-from guichet.accounts.models import Role
 from guichet.catalog.models import Prefecture
 from guichet.waitlist.access import resolve
 from guichet.waitlist.models import AppointmentRequest
@@ -40,11 +33,6 @@ def can_access_prefecture(user, prefecture: Prefecture | int | None) -> bool:
     if prefecture is None or not _active(user):
         return False
     return roles.can_access_prefecture(user, prefecture)
-
-
-def can_manage_court_orders(user, prefecture: Prefecture | int) -> bool:
-    """Recording a court order and opening an extra slot: a manager's act."""
-    return _active(user) and roles.has_role(user, prefecture, Role.MANAGER)
 
 
 def visible_prefecture_ids(user) -> list[int]:
@@ -83,20 +71,3 @@ def alert_recipients(prefecture: Prefecture) -> list[str]:
     emails = [prefecture.contact_email] if prefecture.contact_email else []
     emails += roles.staff_emails(prefecture)
     return list(dict.fromkeys(emails))
-
-
-def staff_required(view):
-    """A verified staff member; anonymous visitors go to the login page, others get 403."""
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not session_verified(request):
-            try:
-                return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
-            except NoReverseMatch:
-                raise PermissionDenied from None
-        if not is_staff_user(request.user):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapper

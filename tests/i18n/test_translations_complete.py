@@ -26,8 +26,6 @@ STAFF_ONLY = (
     "guichet/partners/",
     "guichet/operations/",
     "guichet/evidence/court_orders.py",
-    "guichet/evidence/templates/evidence/staff/",
-    "guichet/evidence/templates/evidence/_court_alerts.html",
     # Reception and the counter: agents' pages and the services' answers to them. The waiting-room screen,
     # the interim documents' PDFs and the messages to the person are public.
     "guichet/reception/templates/reception/staff/",

@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -38,32 +38,20 @@ from ..forms import (
 
 
 def evidence_links(request: AppointmentRequest) -> dict:
-    """Addresses of the evidence pages of a request, when the evidence app provides them."""
-    links = {}
-    for key, name, args in (
-        ("court_file", "evidence:court_file", [request.reference]),
-        ("court_order_new", "evidence:court_order_new", [request.reference]),
-        ("proofs_pdf", "evidence:request_proofs_pdf", [request.reference]),
-    ):
-        try:
-            links[key] = reverse(name, args=args)
-        except NoReverseMatch:
-            pass
-    return links
+    """Addresses of the evidence pages of a request."""
+    return {
+        "court_file": reverse("evidence:court_file", args=[request.reference]),
+        "court_order_new": reverse("backoffice:court_order_new", args=[request.reference]),
+        "proofs_pdf": reverse("evidence:request_proofs_pdf", args=[request.reference]),
+    }
 
 
 def proof_links(proof) -> dict:
-    links = {}
-    for key, name in (
-        ("page", "evidence:proof"),
-        ("pdf", "evidence:proof_pdf"),
-        ("raw", "evidence:proof_jws"),
-    ):
-        try:
-            links[key] = reverse(name, args=[proof.pk])
-        except NoReverseMatch:
-            pass
-    return links
+    return {
+        "page": reverse("evidence:proof", args=[proof.pk]),
+        "pdf": reverse("evidence:proof_pdf", args=[proof.pk]),
+        "raw": reverse("evidence:proof_jws", args=[proof.pk]),
+    }
 
 
 @staff_required
