@@ -27,7 +27,9 @@ demo: migrate
 run: demo
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	# Links in proofs, QR codes and messages point at the address actually served.
-	SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)} $(BIN)/python manage.py serve --host $(HOST) --port $(PORT)
+	# One machine for trying it out: DEBUG on, so that the local cache and the secrets generated into var/ are
+	# accepted (with DEBUG=0 serve refuses them: docs/deployment.md).
+	DEBUG=$${DEBUG:-1} SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)} $(BIN)/python manage.py serve --host $(HOST) --port $(PORT)
 
 # ruff (style, and PLC0415: imports at module top), the layers of docs/architecture.md (.importlinter),
 # and no model change without its migration.

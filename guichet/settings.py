@@ -82,12 +82,17 @@ INSTALLED_APPS = [
     "guichet.partners",
     "guichet.privacy",
     "guichet.dossiers",
+    "guichet.residence",
     "guichet.operations",
 ]
 
 MIDDLEWARE = [
+    "guichet.operations.request_id.RequestIdMiddleware",
+    "guichet.operations.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before the session middleware, which reads the session cookie at once (guichet/edge.py).
+    "guichet.edge.HostileInputMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "guichet.languages.StaffLanguageMiddleware",
@@ -98,6 +103,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Last: it calls the view itself, after every other middleware's process_view (guichet/retrying.py).
+    "guichet.retrying.RetryMiddleware",
 ]
 
 ROOT_URLCONF = "guichet.urls"
@@ -134,7 +141,12 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["REDIS_URL"]}
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["REDIS_URL"],
+            # Several installations (or test runs) may share one Redis.
+            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", ""),
+        }
         if os.environ.get("REDIS_URL")
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
@@ -207,6 +219,14 @@ DOSSIER_MAX_IMAGE_PIXELS = int(os.environ.get("DOSSIER_MAX_IMAGE_PIXELS", str(40
 # cannot answer).
 CLAMD_SOCKET = os.environ.get("CLAMD_SOCKET", "")
 CLAMD_TIMEOUT_SECONDS = float(os.environ.get("CLAMD_TIMEOUT_SECONDS", "20"))
+# Départements whose residents file with the préfecture de police (CESEDA R.431-20: "à Paris, le préfet
+# de police"). Comma-separated; a deployment where the préfecture de police also serves the petite
+# couronne's foreigners would set "75,92,93,94".
+PREFECTURE_DE_POLICE_DEPARTMENTS = tuple(
+    code.strip()
+    for code in os.environ.get("PREFECTURE_DE_POLICE_DEPARTMENTS", "75").split(",")
+    if code.strip()
+)
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Guichet <no-reply@guichet.localhost>")
@@ -285,18 +305,49 @@ GUICHET_RATE_LIMITS = {
 }
 # How many reverse proxies in front of the application append to X-Forwarded-For (0: use REMOTE_ADDR).
 TRUSTED_PROXY_HOPS = int(os.environ.get("TRUSTED_PROXY_HOPS", "0"))
+# Strands of each prefecture's audit chain (docs/concurrency.md): how many transactions of one prefecture
+# may append to its audit log at once without waiting for each other. More than the app server's
+# concurrent database connections gains nothing; changing it later keeps every strand verifiable.
+AUDIT_CHAIN_STRANDS = int(os.environ.get("AUDIT_CHAIN_STRANDS", "8"))
 # How far ahead slots are generated from opening rules.
 SLOT_HORIZON_WEEKS = int(os.environ.get("SLOT_HORIZON_WEEKS", "8"))
 # Where the Ed25519 signing key lives; generated there on first run in development.
 SIGNING_KEY_FILE = Path(os.environ.get("SIGNING_KEY_FILE", BASE_DIR / "var" / "signing-keys.json"))
 SIGNING_KEY_PEM = os.environ.get("SIGNING_KEY_PEM", "")
 
+# Logs: JSON lines with the request id (LOG_FORMAT=json, the default) or plain text; every handler removes
+# private links and tokens (guichet/operations/redaction.py). gunicorn's logs use the same
+# (guichet/operations/gunicorn_logging.py).
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {
+        "redact": {"()": "guichet.operations.redaction.RedactingFilter"},
+        "request_id": {"()": "guichet.operations.logs.RequestIdFilter"},
+    },
+    "formatters": {
+        "json": {"()": "guichet.operations.logs.JsonFormatter"},
+        "text": {"format": "%(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "text",
+            "filters": ["request_id", "redact"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
     "loggers": {"guichet": {"level": os.environ.get("LOG_LEVEL", "INFO"), "propagate": True}},
+}
+# Prometheus metrics at /metrics, for a scraper that sends "Authorization: Bearer <METRICS_TOKEN>"; without a
+# token the address answers 404. With several worker processes, PROMETHEUS_MULTIPROC_DIR (set by
+# `manage.py serve`) lets each write its counters there and /metrics add them up.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+# Where the secrets came from: a key generated into var/ on this host is fine for one process in development;
+# several app servers must share the one given in the environment (guichet/operations/startup.py).
+SECRETS_FROM_ENVIRONMENT = {
+    name: bool(os.environ.get(name)) for name in ("SECRET_KEY", "IDENTITY_HMAC_KEY", "FIELD_ENCRYPTION_KEY")
 }
 
 # --- Notifications (outbox, SMS, letters) ---

@@ -9,6 +9,7 @@ from django.urls import include, path
 
 urlpatterns = [
     path("api/", include("guichet.api.urls")),
+    path("", include("guichet.operations.urls")),
     path("", include("guichet.evidence.urls_wellknown")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("django-admin/", admin.site.urls),
@@ -18,6 +19,7 @@ urlpatterns += i18n_patterns(
     path("staff/", include("guichet.backoffice.urls")),
     path("staff/", include("guichet.reception.urls")),
     path("", include("guichet.dossiers.urls")),
+    path("", include("guichet.residence.urls")),
     path("", include("guichet.evidence.urls")),
     path("", include("guichet.reception.urls_public")),
     path("", include("guichet.public.urls")),

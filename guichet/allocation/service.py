@@ -46,7 +46,7 @@ from guichet.waitlist.facts import load_facts
 from guichet.waitlist.models import AppointmentRequest, RequestStatus
 
 from . import candidates, engine
-from .compatibility import interpreter_to_book
+from .compatibility import interpreter_to_book, suits
 from .tasks import enqueue_allocation, note_run
 
 # Rounds of "run the engine, lock what it chose" before leaving the rest to the next run.
@@ -343,6 +343,21 @@ def _load_slots(
         )
         facts[pk] = _SlotFacts(counter_id, site_id, starts_at, ends_at)
     return slots, facts
+
+
+def stranded(prefecture: Prefecture, now: datetime.datetime | None = None) -> list[engine.WaitingRequest]:
+    """Waiting requests that a free slot suits right now: after an allocation run there are none, since
+    language never holds a request back (compatibility.py). What the demo and its test measure."""
+    world = _World.load(prefecture, now or timezone.now())
+    by_procedure: dict[int, list[engine.FreeSlot]] = defaultdict(list)
+    for slot in world.slots:
+        for procedure_id in slot.procedure_ids:
+            by_procedure[procedure_id].append(slot)
+    return [
+        request
+        for request in world.requests
+        if any(suits(request, slot) for slot in by_procedure.get(request.procedure_id, ()))
+    ]
 
 
 def _assign_and_lock(

@@ -11,7 +11,6 @@ Accept-Language header.
 from __future__ import annotations
 
 import datetime
-import json
 from contextlib import nullcontext
 from typing import Any
 
@@ -24,6 +23,7 @@ from ninja import Field, Header, Router, Schema, Status
 from guichet.appointments.models import ACTIVE_APPOINTMENT_STATUSES, Appointment, Offer
 from guichet.catalog.models import Prefecture, Procedure, Site
 from guichet.catalog.services import published_checklist
+from guichet.edge import parse_json
 from guichet.errors import DomainError, InvalidInput, NotFound
 from guichet.evidence.audit import Actor
 from guichet.public import ratelimit, statistics
@@ -190,7 +190,7 @@ def _json_body(request: HttpRequest) -> Any:
     except RequestDataTooBig:
         raise DomainError("too_large", gettext("The request is too large."), status=413) from None
     try:
-        return json.loads(raw.decode("utf-8"))
+        return parse_json(raw)
     except (UnicodeDecodeError, ValueError):
         raise DomainError(
             "invalid_json", gettext("The body must be a JSON object (UTF-8)."), status=400

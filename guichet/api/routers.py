@@ -2,6 +2,8 @@
 
 from ninja import NinjaAPI
 
+from guichet.edge import EdgeParser
+
 from .errors import install_domain_error_handler, install_error_handlers, install_rate_limit_handler
 
 api = NinjaAPI(
@@ -9,6 +11,7 @@ api = NinjaAPI(
     version="1",
     description="Requests, offers, appointments and proofs. Errors are JSON: {code, message, fields}.",
     urls_namespace="api-v1",
+    parser=EdgeParser(),
 )
 install_error_handlers(api)
 install_domain_error_handler(api)
@@ -35,3 +38,9 @@ api.add_router("", reception_router)
 from guichet.api.proofs_api import router as proofs_router  # noqa: E402
 
 api.add_router("", proofs_router)
+
+from guichet.api.dossiers_api import router as dossiers_router  # noqa: E402
+from guichet.api.dossiers_api import staff_router as dossiers_staff_router  # noqa: E402
+
+api.add_router("", dossiers_router)
+api.add_router("", dossiers_staff_router)

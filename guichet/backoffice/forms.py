@@ -361,3 +361,66 @@ class ExtraSlotForm(forms.Form):
 
 class ResolveAlertForm(forms.Form):
     resolution = forms.CharField(label=_("What was done"), max_length=1000)
+
+
+class RightsAnswerForm(forms.Form):
+    """The answer to a person's request about their data (guichet.privacy.services.answer)."""
+
+    decision = forms.ChoiceField(
+        label=_("Answer"),
+        choices=[("granted", _("Grant it (an erasure is made at once)")), ("refused", _("Refuse it"))],
+        widget=forms.RadioSelect,
+    )
+    text = forms.CharField(
+        label=_("Answer to the person"),
+        help_text=_("A refusal states its reason and the person's recourse (the CNIL)."),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+
+class InvitationForm(forms.Form):
+    username = forms.CharField(label=_("Username"), max_length=150)
+    email = forms.EmailField(
+        label=_("Email"), help_text=_("The invitation is sent there: a one-time link to choose a password.")
+    )
+    first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
+    last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+
+
+def _new_password_field(label):
+    return forms.CharField(
+        label=label, strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+
+
+class SetPasswordForm(forms.Form):
+    password = _new_password_field(_("New password"))
+    confirmation = _new_password_field(_("New password again"))
+
+
+class ChangePasswordForm(SetPasswordForm):
+    current = forms.CharField(
+        label=_("Current password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    field_order = ["current", "password", "confirmation"]
+
+
+class ForgotPasswordForm(forms.Form):
+    identifier = forms.CharField(
+        label=_("Username or email address"),
+        max_length=254,
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True}),
+    )
+
+
+class ReenrolForm(CodeForm):
+    current = forms.CharField(
+        label=_("Your password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )

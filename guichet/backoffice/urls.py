@@ -6,7 +6,7 @@ its reference (/fr/staff/requests/93-K7M4-QX9T/). Access is checked in every vie
 
 from django.urls import path, register_converter
 
-from .views import admin, auth, catalogue, court_orders, letters, partners, staff
+from .views import admin, auth, catalogue, court_orders, letters, partners, passwords, staff
 
 
 class _AsWritten:
@@ -53,6 +53,10 @@ urlpatterns = [
     path("logout/", auth.logout_view, name="logout"),
     path("account/", auth.account_view, name="account"),
     path("account/tokens/<int:token_id>/revoke/", auth.revoke_token_view, name="revoke_token"),
+    path("account/password/", passwords.change_password_view, name="password_change"),
+    path("account/authenticator/", passwords.reenrol_view, name="reenrol"),
+    path("password/forgot/", passwords.forgot_view, name="password_forgot"),
+    path("password/<str:uidb64>/<str:token>/", passwords.set_password_view, name="set_password"),
     # Staff
     path("", staff.home, name="home"),
     path("search/", staff.search, name="search"),
@@ -61,6 +65,9 @@ urlpatterns = [
     path("requests/<ref:reference>/contact/", staff.edit_contact, name="contact"),
     path("requests/<ref:reference>/vulnerability/", staff.vulnerability, name="vulnerability"),
     path("requests/<ref:reference>/close/", staff.close_request, name="close"),
+    path(
+        "requests/<ref:reference>/rights/<int:rights_id>/", staff.answer_rights_request, name="rights_answer"
+    ),
     path("requests/<ref:reference>/impossibility/", staff.impossibility, name="impossibility"),
     path(
         "requests/<ref:reference>/appointments/<int:appointment_id>/cancel/",

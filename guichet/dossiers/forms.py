@@ -13,33 +13,41 @@ from .models import Question, QuestionKind
 INPUT_MAX = q.MAX_TEXT * 4
 
 
+class AnswerField(forms.CharField):
+    """Marked required when the question is (label, `required` attribute), yet an empty answer is saved:
+    a person may save part of the dossier and come back. What lacks is said when they send it."""
+
+    def validate(self, value):
+        pass
+
+
 def answer_field(question: Question, initial: str) -> forms.Field:
     label = q.label(question)
     help_text = q.help_text(question)
-    common = {"label": label, "help_text": help_text, "required": False, "initial": initial}
+    common = {"label": label, "help_text": help_text, "required": question.required, "initial": initial}
     kind = question.kind
     if kind == QuestionKind.DATE:
-        return forms.CharField(widget=forms.DateInput(attrs={"type": "date"}), max_length=INPUT_MAX, **common)
+        return AnswerField(widget=forms.DateInput(attrs={"type": "date"}), max_length=INPUT_MAX, **common)
     if kind in {QuestionKind.CHOICE, QuestionKind.YES_NO}:
         options = (
             [("yes", _("Yes")), ("no", _("No"))]
             if kind == QuestionKind.YES_NO
             else q.choice_options(question)
         )
-        return forms.CharField(widget=forms.RadioSelect(choices=options), **common)
+        return AnswerField(widget=forms.RadioSelect(choices=options), **common)
     if kind == QuestionKind.COUNTRY:
-        return forms.CharField(widget=forms.Select(choices=[("", "—"), *country_choices()]), **common)
+        return AnswerField(widget=forms.Select(choices=[("", "—"), *country_choices()]), **common)
     if kind == QuestionKind.NUMBER:
-        return forms.CharField(
+        return AnswerField(
             widget=forms.TextInput(attrs={"inputmode": "decimal"}), max_length=INPUT_MAX, **common
         )
     if kind == QuestionKind.ADDRESS:
-        return forms.CharField(
+        return AnswerField(
             widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "street-address"}),
             max_length=INPUT_MAX,
             **common,
         )
-    return forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=INPUT_MAX, **common)
+    return AnswerField(widget=forms.Textarea(attrs={"rows": 2}), max_length=INPUT_MAX, **common)
 
 
 class AnswersForm(forms.Form):
@@ -52,7 +60,6 @@ class AnswersForm(forms.Form):
             field = answer_field(question, answers.get(question.key, ""))
             field.error_messages["max_length"] = _("This answer is too long.")
             self.fields[question.key] = field
-            field.required_mark = question.required
 
     def raw_answers(self) -> dict[str, str]:
         return {key: self.cleaned_data.get(key, "") for key in self.fields}

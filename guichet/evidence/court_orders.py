@@ -28,7 +28,7 @@ from django.utils.translation import gettext_lazy
 from guichet import locking
 from guichet.accounts.permissions import actor_for
 from guichet.allocation import candidates
-from guichet.allocation.tasks import allocate_prefecture
+from guichet.allocation.tasks import enqueue_allocation
 from guichet.appointments.models import Appointment, AppointmentStatus
 from guichet.capacity.models import Slot
 from guichet.capacity.services import open_extra_slot as capacity_open_extra_slot
@@ -182,16 +182,6 @@ def slot_deadline(order: CourtOrder) -> datetime.date:
     return order.appointment_by or order.convoke_by
 
 
-def enqueue_allocation(prefecture_id: int) -> None:
-    """Ask the allocation to run for this prefecture once the transaction commits."""
-
-    def enqueue() -> None:
-        try:
-            allocate_prefecture.enqueue(prefecture_id)
-        except Exception:  # the periodic run is the safety net
-            logger.exception("could not enqueue the allocation of prefecture %s", prefecture_id)
-
-    transaction.on_commit(enqueue)
 
 
 def record_court_order(

@@ -2,9 +2,19 @@
 
 from django_tasks import task
 
+from guichet import coalesce
+
+BATCH = 200
+
 
 @task()
 def send_messages() -> dict[str, int]:
-    from .services import send_due_messages  # noqa: PLC0415 — services enqueue this task: the one cycle
+    # The services enqueue this task: the one cycle of this app, broken here.
+    from .services import SENDER_PENDING_KEY, send_due_messages  # noqa: PLC0415
 
-    return send_due_messages().as_dict()
+    coalesce.started(SENDER_PENDING_KEY)
+    report = send_due_messages(limit=BATCH)
+    if sum(report.as_dict().values()) >= BATCH:
+        # A full batch: more may be due, and the burst that queued them woke the sender only once.
+        coalesce.enqueue_once(send_messages, SENDER_PENDING_KEY)
+    return report.as_dict()

@@ -15,10 +15,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from guichet.appointments.models import Appointment, Offer
+from guichet.dossiers import storage
+from guichet.dossiers.models import Answer, Document
 from guichet.evidence.models import AuditPersonalData, Proof
 from guichet.notifications.models import MessageStatus, OutboxMessage
 from guichet.partners.models import ImpossibilityRecord, Mandate
+from guichet.reception.models import Decision
 from guichet.waitlist.models import AppointmentRequest
+
+from .models import RightsRequest
 
 # What an erased request keeps in each personal field: nothing (and no birth date).
 REQUEST_FIELDS_ERASED = {
@@ -90,9 +95,37 @@ def _free_texts(ids: list[int], at: datetime.datetime) -> int:
         Offer.objects.filter(request_id__in=ids).exclude(decline_reason="").update(decline_reason="")
         + Appointment.objects.filter(request_id__in=ids).exclude(cancel_reason="").update(cancel_reason="")
         + Mandate.objects.filter(request_id__in=ids).exclude(revoke_reason="").update(revoke_reason="")
+        + Decision.objects.filter(request_id__in=ids).exclude(note="").update(note="")
         + ImpossibilityRecord.objects.filter(request_id__in=ids)
         .exclude(circumstances="")
         .update(circumstances="")
+    )
+
+
+def _dossier_answers(ids: list[int], at: datetime.datetime) -> int:
+
+    deleted, _ = Answer.objects.filter(dossier__request_id__in=ids).delete()
+    return deleted
+
+
+def _dossier_documents(ids: list[int], at: datetime.datetime) -> int:
+    """The files themselves, and their rows (original names, digests); the dossier keeps its state."""
+
+    documents = Document.objects.filter(dossier__request_id__in=ids)
+    backend = storage.backend()
+    for name in documents.values_list("storage_name", flat=True):
+        if backend.exists(name):
+            backend.delete(name)
+    deleted, _ = documents.delete()
+    return deleted
+
+
+def _rights_requests(ids: list[int], at: datetime.datetime) -> int:
+
+    return (
+        RightsRequest.objects.filter(request_id__in=ids)
+        .exclude(message="", answer="")
+        .update(message="", answer="")
     )
 
 
@@ -101,9 +134,16 @@ DATA_TYPES: tuple[DataType, ...] = (
     DataType("proof_texts", "Texts of the signed proofs kept by the service", _proof_texts),
     DataType("audit_texts", "Free texts of the audit log (reasons, notes)", _audit_texts),
     DataType("messages", "Messages: addresses and contents", _messages),
+    DataType(
+        "rights_requests", "Messages of the person's requests about their data, and answers", _rights_requests
+    ),
+    DataType("dossier_answers", "Answers of the dossiers", _dossier_answers),
+    DataType("dossier_documents", "Documents of the dossiers (files deleted)", _dossier_documents),
     DataType("consent_forms", "Signed consent forms of mandates", _consent_forms),
     DataType(
-        "free_texts", "Reasons and circumstances given on offers, appointments and mandates", _free_texts
+        "free_texts",
+        "Reasons, notes and circumstances given on offers, appointments, decisions and mandates",
+        _free_texts,
     ),
 )
 

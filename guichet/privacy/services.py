@@ -20,9 +20,11 @@ from guichet.errors import Conflict, InvalidInput
 from guichet.evidence import audit
 from guichet.evidence.audit import Actor, Change
 from guichet.evidence.models import CourtOrder
+from guichet.evidence.services import record_event
 from guichet.waitlist.models import AppointmentRequest
 
 from . import erasure, retention
+from .models import RightsRequest
 
 BATCH = 200
 
@@ -129,20 +131,23 @@ def erase_now(
     now = (now or timezone.now()).replace(microsecond=0)
     with transaction.atomic():
         locked = locking.request(request.pk)
-        if locked.erased_at is not None:
-            raise Conflict("already_erased", _("This request is already erased."))
-        phase = retention.phase_of(locked, now)
-        if phase == retention.Phase.ACTIVE:
-            raise Conflict(
-                "active",
-                _("This request is in progress: it must be withdrawn or closed before it is erased."),
-            )
-        if phase == retention.Phase.COURT_CASE:
-            raise Conflict(
-                "court_case",
-                _("A court case about this request is pending or recently ended: data kept meanwhile."),
-            )
+        _check_erasable(locked, now)
         return _erase_locked([locked], now, actor, Cause.PERSONS_REQUEST)
+
+
+def _check_erasable(request: AppointmentRequest, now: datetime.datetime | None = None) -> None:
+    if request.erased_at is not None:
+        raise Conflict("already_erased", _("This request is already erased."))
+    phase = retention.phase_of(request, now)
+    if phase == retention.Phase.ACTIVE:
+        raise Conflict(
+            "active", _("This request is in progress: it must be withdrawn or closed before it is erased.")
+        )
+    if phase == retention.Phase.COURT_CASE:
+        raise Conflict(
+            "court_case",
+            _("A court case about this request is pending or recently ended: data kept meanwhile."),
+        )
 
 
 def record_court_case_end(order: CourtOrder, ended_on: datetime.date, actor: Actor) -> CourtOrder:
@@ -171,3 +176,93 @@ def record_court_case_end(order: CourtOrder, ended_on: datetime.date, actor: Act
             ],
         )
     return order
+
+
+# --- the person's requests about their data --------------------------------------------------------------
+
+MESSAGE_LIMIT = 2000
+
+
+def ask(
+    request: AppointmentRequest, kind: str, message: str, actor: Actor = audit.APPLICANT
+) -> RightsRequest:
+    """The person asks to correct or erase their data; staff answer (answer_rights_request). Audited."""
+
+    if kind not in RightsRequest.Kind.values:
+        raise InvalidInput(
+            "invalid_kind", _("Choose what you ask."), fields={"kind": [_("Choose what you ask.")]}
+        )
+    message = " ".join(message.split()) if kind == RightsRequest.Kind.ERASURE else message.strip()
+    if kind == RightsRequest.Kind.RECTIFICATION and not message:
+        raise InvalidInput(
+            "message_required",
+            _("Say what is wrong and what it should be."),
+            fields={"message": [_("Say what is wrong and what it should be.")]},
+        )
+    if len(message) > MESSAGE_LIMIT:
+        raise InvalidInput(
+            "too_long",
+            _("Your message is too long."),
+            fields={"message": [_("Write at most 2,000 characters.")]},
+        )
+    with transaction.atomic():
+        locked = locking.request(request.pk)
+        if RightsRequest.objects.filter(request=locked, kind=kind, status=RightsRequest.Status.OPEN).exists():
+            raise Conflict("already_asked", _("You already asked this; the prefecture will answer."))
+        asked = RightsRequest.objects.create(
+            request=locked, kind=kind, message=message, received_at=timezone.now().replace(microsecond=0)
+        )
+        record_event(
+            locked,
+            "rights_requested",
+            actor,
+            audit_data={"rights_request": asked.pk, "kind": kind, "note": message},
+            proof=False,
+        )
+    return asked
+
+
+def answer(rights_request: RightsRequest, *, decision: str, text: str, user) -> RightsRequest:
+    """Staff answer a person's request. Granting an erasure erases at once, within the legal limits
+    (erase_now refuses an active request or one held by a court case; the refusal is what staff then
+    answer, with its reason)."""
+
+    if decision not in (RightsRequest.Status.GRANTED, RightsRequest.Status.REFUSED):
+        raise InvalidInput(
+            "invalid_decision", _("Choose an answer."), fields={"decision": [_("Choose an answer.")]}
+        )
+    text = text.strip()
+    if decision == RightsRequest.Status.REFUSED and not text:
+        raise InvalidInput(
+            "reason_required",
+            _("A refusal states its reason and the person's recourse (the CNIL)."),
+            fields={"text": [_("Give the reason of the refusal.")]},
+        )
+    actor = Actor("staff", label=user.get_username(), user_id=user.pk)
+    erase = decision == RightsRequest.Status.GRANTED and rights_request.kind == RightsRequest.Kind.ERASURE
+    with transaction.atomic():
+        locked = locking.request(rights_request.request_id)
+        current = RightsRequest.objects.select_for_update().get(pk=rights_request.pk)
+        if current.status != RightsRequest.Status.OPEN:
+            raise Conflict("already_answered", _("This request was already answered."))
+        if erase:
+            _check_erasable(locked)
+        current.status, current.answer = decision, text
+        current.answered_at, current.answered_by = timezone.now().replace(microsecond=0), user
+        current.save(update_fields=["status", "answer", "answered_at", "answered_by"])
+        record_event(
+            locked,
+            "rights_answered",
+            actor,
+            audit_data={
+                "rights_request": current.pk,
+                "kind": current.kind,
+                "decision": decision,
+                "note": text,
+            },
+            proof=False,
+        )
+    if erase:
+        erase_now(locked, actor)
+        current.refresh_from_db()
+    return current

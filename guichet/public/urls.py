@@ -6,7 +6,7 @@ filing or a short-lived signed key given after a look-up by reference and birth 
 
 from django.urls import path
 
-from .views import appointment, filing, info, offers, status, verify
+from .views import appointment, filing, info, offers, status, verify, your_data
 
 app_name = "public"
 
@@ -30,6 +30,9 @@ request_patterns = [
     _request_page("contact/", status.contact, "contact"),
     _request_page("language/", status.language, "language"),
     _request_page("withdraw/", status.withdraw, "withdraw"),
+    _request_page("your-data/", your_data.page, "your_data"),
+    _request_page("your-data/data.json", your_data.as_json, "your_data_json"),
+    _request_page("your-data/data.pdf", your_data.as_pdf, "your_data_pdf"),
 ]
 
 urlpatterns = [

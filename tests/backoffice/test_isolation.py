@@ -19,6 +19,7 @@ from guichet.appointments.services import accept_offer
 from guichet.evidence.audit import APPLICANT
 from guichet.evidence.models import Proof
 from guichet.partners import services as partners
+from guichet.privacy import services as privacy
 from tests.appointments import builders
 from tests.backoffice.helpers import file, partner, staff, verified_login
 from tests.factories import world as make_world
@@ -40,6 +41,9 @@ NOT_ABOUT_AN_OBJECT = {
     "backoffice:partner_attach",
     "backoffice:partner_members",
     "backoffice:court_orders",
+    "backoffice:password_forgot",
+    "backoffice:password_change",
+    "backoffice:reenrol",
 }
 
 
@@ -104,6 +108,7 @@ def victim(tmp_path, settings):
         "admin": admin,
         "token": token,
         "proof": Proof.objects.filter(request=request).first(),
+        "rights_request": privacy.ask(request, "erasure", "forget me"),
     }
 
 
@@ -120,7 +125,11 @@ def kwargs_for(converters, victim) -> dict:
         "day": timezone.localdate().isoformat(),
         "pk": victim["proof"].pk,
         "kind": "rule",
+        # A one-time password link: a wrong one opens nothing.
+        "uidb64": "MQ",
+        "token": "not-a-token",
         "object_id": victim["world"].counters[0].opening_rules.first().pk,
+        "rights_id": victim["rights_request"].pk,
     }
     missing = [name for name in converters if name not in values]
     assert not missing, f"teach this test how to fill {missing}"

@@ -226,3 +226,18 @@ def test_pages_are_keyboard_friendly(logged, world):
     assert "Keyboard shortcuts" in html
     intake = logged.get(reverse("backoffice:intake", args=[world.prefecture.code])).content.decode()
     assert 'accesskey="n"' in intake and "autofocus" in intake
+
+
+def test_the_queue_and_the_file_show_the_interpreter_to_book(logged, world):
+    from guichet.allocation.service import allocate
+    from guichet.waitlist.models import AppointmentRequest
+
+    somali = file(world, family="Warsame")
+    AppointmentRequest.objects.filter(pk=somali.pk).update(interpreter_language="so", needs_step_free=True)
+    html = logged.get(reverse("backoffice:queue", args=[world.prefecture.code])).content.decode()
+    assert "interpreter: so" in html and "step-free access" in html
+    counter = world.counters[0]  # Bobigny, step-free, speaks ar and en
+    builders.slot(counter, builders.at_local(counter, builders.weekday_after(timezone.localdate(), 10), 9))
+    allocate(world.prefecture)
+    html = logged.get(reverse("backoffice:request", args=[somali.reference])).content.decode()
+    assert "interpreter to book: so" in html

@@ -44,6 +44,7 @@ STAFF_ONLY = (
     "guichet/dossiers/views/staff.py",
     "guichet/dossiers/staff_forms.py",
     "guichet/dossiers/publishing.py",
+    "guichet/residence/staff_views.py",
     "guichet/dossiers/templates/dossiers/staff/",
 )
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sdf]|\{(\w*)\}")

@@ -102,3 +102,18 @@ def test_the_demo_refuses_bad_numbers(args, message):
         call_command("demo", *args, stdout=io.StringIO())
     assert str(error.value) == message
     assert not Prefecture.objects.exists()
+
+
+@pytest.mark.django_db
+def test_in_the_demo_nobody_waits_while_a_free_slot_suits_them():
+    # Before the interpreter fallback, every request in a language no counter lists (Somali, Tigrinya,
+    # Pashto, Portuguese) waited for ever, past its due date, while thousands of slots stayed free.
+    from guichet.allocation.service import stranded
+    from guichet.appointments.models import Offer
+
+    out = io.StringIO()
+    call_command("demo", "--requests", "600", "--seed", "3", stdout=out)
+    prefecture = Prefecture.objects.get(code="93")
+    assert stranded(prefecture) == []
+    assert Offer.objects.filter(interpreter_language__in=["so", "ti", "ps", "pt"]).exists()
+    assert "of which a free slot suits   0" in out.getvalue()

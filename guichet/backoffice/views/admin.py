@@ -4,10 +4,11 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from guichet.accounts import permissions
+from guichet.accounts import passwords, permissions
 from guichet.accounts import services as accounts
 from guichet.accounts.models import Membership, Role
 from guichet.catalog.models import Prefecture
@@ -17,7 +18,7 @@ from guichet.partners import services as partners
 from guichet.partners.models import PartnerOrganisation
 
 from ..decorators import platform_admin_required, prefecture_role
-from ..forms import DecisionForm, MembershipForm, PrefectureAdminForm, StaffAccountForm
+from ..forms import DecisionForm, InvitationForm, MembershipForm, PrefectureAdminForm, StaffAccountForm
 
 User = get_user_model()
 
@@ -29,7 +30,32 @@ def members(request, prefecture):
         request.POST if request.POST.get("action") == "create" else None, prefix="new"
     )
     role_form = MembershipForm(request.POST if request.POST.get("action") == "role" else None, prefix="role")
+    invite_form = InvitationForm(
+        request.POST if request.POST.get("action") == "invite" else None, prefix="invite"
+    )
     if request.method == "POST":
+        if request.POST.get("action") == "invite" and invite_form.is_valid():
+            data = invite_form.cleaned_data
+            try:
+                user = passwords.invite(
+                    data["username"],
+                    email=data["email"],
+                    role=data["role"],
+                    prefecture=prefecture,
+                    by=request.user,
+                    first_name=data["first_name"],
+                    last_name=data["last_name"],
+                    language=get_language(),
+                )
+            except DomainError as exc:
+                apply_domain_error(invite_form, exc)
+            else:
+                messages.success(
+                    request,
+                    _("Invitation sent to %(email)s for %(name)s.")
+                    % {"email": user.email, "name": user.get_username()},
+                )
+                return redirect("backoffice:members", code=prefecture.code)
         if request.POST.get("action") == "create" and new_form.is_valid():
             data = new_form.cleaned_data
             try:
@@ -64,7 +90,13 @@ def members(request, prefecture):
     return render(
         request,
         "backoffice/members.html",
-        {"prefecture": prefecture, "memberships": memberships, "new_form": new_form, "role_form": role_form},
+        {
+            "prefecture": prefecture,
+            "memberships": memberships,
+            "new_form": new_form,
+            "role_form": role_form,
+            "invite_form": invite_form,
+        },
     )
 
 
@@ -77,6 +109,14 @@ def member_action(request, prefecture, user_id: int):
         if action == "remove":
             accounts.remove_membership(membership.user, prefecture, by=request.user)
             messages.success(request, _("The account no longer belongs to this prefecture."))
+        elif action in ("deactivate", "activate"):
+            passwords.set_active(membership.user, action == "activate", by=request.user)
+            messages.success(
+                request,
+                _("The account is deactivated.")
+                if action == "deactivate"
+                else _("The account is active again."),
+            )
         elif action == "reset_2fa":
             accounts.reset_2fa(membership.user, by=request.user)
             messages.success(

@@ -71,6 +71,19 @@ def _safe_next(request, candidate: str | None) -> str:
     return ""
 
 
+def begin_second_factor(request, user, next_url: str = ""):
+    """After a password is checked (or set through a one-time link): the second factor comes next, never a
+    session. A first login enrols the authenticator."""
+    if request.user.is_authenticated:
+        logout(request)
+    request.session.cycle_key()
+    request.session[PENDING_USER] = user.pk
+    request.session[PENDING_AT] = int(time.time())
+    request.session[PENDING_NEXT] = next_url
+    profile = accounts.ensure_profile(user)
+    return redirect("backoffice:enrol" if not profile.has_2fa else "backoffice:verify")
+
+
 def _pending_user(request):
     user_id = request.session.get(PENDING_USER)
     started = request.session.get(PENDING_AT, 0)
@@ -124,16 +137,9 @@ def login_view(request):
                 else:
                     error = _("Wrong username or password.")
             else:
-                if request.user.is_authenticated:
-                    logout(request)
-                request.session.cycle_key()
-                request.session[PENDING_USER] = user.pk
-                request.session[PENDING_AT] = int(time.time())
-                request.session[PENDING_NEXT] = _safe_next(
-                    request, request.POST.get("next") or request.GET.get("next")
+                return begin_second_factor(
+                    request, user, _safe_next(request, request.POST.get("next") or request.GET.get("next"))
                 )
-                profile = accounts.ensure_profile(user)
-                return redirect("backoffice:enrol" if not profile.has_2fa else "backoffice:verify")
     return render(
         request,
         "backoffice/login.html",
@@ -229,7 +235,14 @@ def enrol_view(request):
     return render(
         request,
         "backoffice/enrol.html",
-        {"form": form, "error": error, "qr_svg": twofactor.qr_svg(uri), "secret": secret, "uri": uri},
+        {
+            "form": form,
+            "error": error,
+            "qr_svg": twofactor.qr_svg(uri),
+            "secret": secret,
+            "uri": uri,
+            "action_url": reverse("backoffice:enrol"),
+        },
         status=400 if error else 200,
     )
 

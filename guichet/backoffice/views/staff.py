@@ -20,6 +20,7 @@ from guichet.evidence.models import AuditEntry, Proof
 from guichet.forms import apply_domain_error
 from guichet.partners import services as partners
 from guichet.partners.models import ImpossibilityRecord, Mandate
+from guichet.privacy import services as privacy
 from guichet.waitlist.forms import ContactForm, IntakeForm
 from guichet.waitlist.models import AppointmentRequest, Channel
 
@@ -31,6 +32,7 @@ from ..forms import (
     CloseForm,
     ImpossibilityForm,
     MoveAppointmentForm,
+    RightsAnswerForm,
     SearchForm,
     VulnerabilityForm,
     reason_field,
@@ -128,6 +130,7 @@ def request_detail(request, reference: str):
         "offers": Offer.objects.filter(request=found).select_related("slot__counter__site"),
         "mandates": mandates,
         "impossibilities": ImpossibilityRecord.objects.filter(request=found),
+        "rights_requests": found.rights_requests.order_by("-received_at", "-id") if is_staff else None,
         "evidence": evidence_links(found),
         "substitution": found.impossibilities.exists(),
         # Who read the file: for those who answer for how agents use it (R27).
@@ -231,6 +234,37 @@ def close_request(request, reference: str):
 
 @verified_required
 @require_http_methods(["GET", "POST"])
+def answer_rights_request(request, reference: str, rights_id: int):
+    """Answer a person's request to correct or erase their data (GDPR art. 16, 17)."""
+
+    found = _staff_request(request, reference)
+    asked = get_object_or_404(found.rights_requests, pk=rights_id)
+    form = RightsAnswerForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            privacy.answer(
+                asked,
+                decision=form.cleaned_data["decision"],
+                text=form.cleaned_data["text"],
+                user=request.user,
+            )
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, _("The answer is recorded."))
+            return redirect("backoffice:request", reference=found.reference)
+    return _action_page(
+        request,
+        found,
+        form,
+        _("Answer a request about personal data"),
+        "backoffice/rights_answer.html",
+        asked=asked,
+    )
+
+
+@verified_required
+@require_http_methods(["GET", "POST"])
 def cancel_appointment(request, reference: str, appointment_id: int):
     found = _staff_request(request, reference)
     appointment = get_object_or_404(found.appointments, pk=appointment_id)
@@ -260,7 +294,12 @@ def move_appointment(request, reference: str, appointment_id: int):
         (
             slot.pk,
             f"{timezone.localtime(slot.starts_at, slot.counter.site.tzinfo):%d/%m/%Y %H:%M} — "
-            f"{slot.counter.site.name}, {slot.counter.name}",
+            f"{slot.counter.site.name}, {slot.counter.name}"
+            + (
+                " — " + _("interpreter to book: %(language)s") % {"language": slot.interpreter_to_book}
+                if slot.interpreter_to_book
+                else ""
+            ),
         )
         for slot in slots
     ]

@@ -1,5 +1,6 @@
 """Pages that explain: home, procedures and their sites, the statements every public service owes."""
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
@@ -81,7 +82,15 @@ def legal(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 def privacy(request: HttpRequest) -> HttpResponse:
-    return render(request, "public/privacy.html", {"prefectures": _prefectures()})
+    return render(
+        request,
+        "public/privacy.html",
+        {
+            "prefectures": _prefectures(),
+            "after_end_days": settings.RETENTION_AFTER_END_DAYS,
+            "after_case_days": settings.RETENTION_AFTER_COURT_CASE_DAYS,
+        },
+    )
 
 
 @require_safe

@@ -9,14 +9,14 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from guichet.accounts.demo import create_demo_staff
-from guichet.allocation.service import allocate
-from guichet.appointments.models import Appointment, Offer
+from guichet.allocation.service import allocate, stranded
+from guichet.appointments.models import Appointment, Offer, OfferStatus
 from guichet.capacity.models import Slot
 from guichet.capacity.services import free_slots_query, generate_slots
 from guichet.catalog.demo import build_demo_prefecture
 from guichet.catalog.models import Counter, OpeningRule, Prefecture, Procedure, Site
 from guichet.waitlist.demo import file_synthetic_requests
-from guichet.waitlist.models import AppointmentRequest
+from guichet.waitlist.models import AppointmentRequest, RequestStatus
 
 MAX_REQUESTS = 1_000_000
 
@@ -92,6 +92,10 @@ class Command(BaseCommand):
 
     def summary(self, prefecture: Prefecture) -> None:
         now = timezone.now()
+        today = now.astimezone(prefecture.tzinfo).date()
+        late = AppointmentRequest.objects.filter(
+            prefecture=prefecture, status=RequestStatus.WAITING, due_date__lt=today
+        )
         future = Slot.objects.filter(counter__site__prefecture=prefecture, starts_at__gte=now)
         figures = [
             ("sites", Site.objects.filter(prefecture=prefecture).count()),
@@ -103,7 +107,18 @@ class Command(BaseCommand):
             ("requests", AppointmentRequest.objects.filter(prefecture=prefecture).count()),
             ("offers", Offer.objects.filter(request__prefecture=prefecture).count()),
             ("appointments", Appointment.objects.filter(request__prefecture=prefecture).count()),
+            ("interpreters to book", _interpreters_to_book(prefecture)),
+            ("waiting past due", late.count()),
+            ("of which a free slot suits", sum(1 for r in stranded(prefecture, now) if r.due_date < today)),
         ]
         self.stdout.write(self.style.MIGRATE_HEADING("summary"))
         for label, value in figures:
-            self.stdout.write(f"  {label:<18} {value}")
+            self.stdout.write(f"  {label:<28} {value}")
+
+
+def _interpreters_to_book(prefecture: Prefecture) -> int:
+
+    # Pending offers whose counter does not speak the person's language: an interpreter is to be booked.
+    return Offer.objects.filter(
+        request__prefecture=prefecture, status=OfferStatus.PENDING, interpreter_language__gt=""
+    ).count()
