@@ -23,10 +23,9 @@ from guichet.partners.models import Mandate
 from guichet.waitlist.facts import RequestFacts
 from guichet.waitlist.models import AppointmentRequest
 
-from . import content, sms
+from . import content, sms, tasks
 from .models import MessageChannel, MessageStatus, OutboxMessage
 from .rendering import render_email, render_sms
-from .tasks import send_messages
 
 logger = logging.getLogger(__name__)
 
@@ -175,7 +174,7 @@ SENDER_PENDING_KEY = "guichet:outbox:sender-pending"
 def _enqueue_sender() -> None:
 
     # A burst of filings wakes the sender once, not once per message (guichet/coalesce.py).
-    coalesce.enqueue_once(send_messages, SENDER_PENDING_KEY)
+    coalesce.enqueue_once(tasks.send_messages, SENDER_PENDING_KEY)
 
 
 @dataclass
