@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "guichet.privacy",
     "guichet.dossiers",
     "guichet.residence",
+    "guichet.spaces",
     "guichet.operations",
 ]
 

@@ -14,6 +14,7 @@ from guichet.capacity.models import Slot
 from guichet.capacity.services import free_slots_query, generate_slots
 from guichet.catalog.demo import build_demo_prefecture
 from guichet.catalog.models import Counter, OpeningRule, Prefecture, Procedure, Site
+from guichet.dossiers.demo import build_demo_forms
 from guichet.waitlist.demo import file_synthetic_requests
 
 MAX_REQUESTS = 1_000_000
@@ -48,6 +49,7 @@ class Command(BaseCommand):
         seed_value = count(seed, "--seed", 2**31 - 1)
         prefecture = self.step("catalogue", self.catalogue)
         self.step("slots", self.slots, prefecture)
+        self.step("procedure forms", self.forms, prefecture)
         self.step("staff accounts", self.staff, prefecture)
         self.step("synthetic requests", self.requests, prefecture, requests_wanted, seed_value)
         self.step("allocation", self.allocate, prefecture)
@@ -67,6 +69,9 @@ class Command(BaseCommand):
         prefecture = build_demo_prefecture()
         self.stdout.write(f"  {prefecture}")
         return prefecture
+
+    def forms(self, prefecture: Prefecture) -> None:
+        self.stdout.write(f"  {build_demo_forms(prefecture)} forms published")
 
     def slots(self, prefecture: Prefecture) -> None:
         report = generate_slots(prefecture)
