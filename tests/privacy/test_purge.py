@@ -4,6 +4,7 @@ before still verifies (with the published key alone) while verify_audit passes. 
 import datetime
 import io
 import json
+import subprocess
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -127,6 +128,10 @@ def test_a_proof_handed_out_verifies_with_openssl_after_the_purge(world, client,
     (jwk,) = client.get("/.well-known/jwks.json").json()["keys"]
     result = run_doc_commands(tmp_path, token, jwk["x"])
     assert result.returncode == 0 and "Signature Verified Successfully" in result.stdout
+    digest = subprocess.run(
+        ["openssl", "dgst", "-sha256"], input=token, capture_output=True, text=True, timeout=30, check=True
+    )
+    assert digest.stdout.split()[-1] == Proof.objects.filter(request=request).order_by("pk")[0].fingerprint
 
 
 def test_a_pending_court_case_keeps_the_request(world):
