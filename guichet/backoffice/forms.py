@@ -89,7 +89,7 @@ class SearchForm(forms.Form):
             "A reference (93-K7M4-QX9T), names, a birth date (31/12/1990), a foreign national number (10 "
             "digits), or names and a birth date together."
         ),
-        widget=forms.SearchInput(attrs={"autofocus": True, "accesskey": "s", "autocomplete": "off"}),
+        widget=forms.SearchInput(attrs={"autofocus": True, "autocomplete": "off"}),
     )
 
 

@@ -6,7 +6,7 @@ its reference (/fr/staff/requests/93-K7M4-QX9T/). Access is checked in every vie
 
 from django.urls import path, register_converter
 
-from .views import admin, auth, catalogue, letters, partners, passwords, staff
+from .views import admin, auth, capacity, catalogue, letters, partners, passwords, staff
 
 
 class _AsWritten:
@@ -84,7 +84,8 @@ urlpatterns = [
     path("<dept:code>/letters/", letters.letters_page, name="letters"),
     path("<dept:code>/letters/print/", letters.letters_print, name="letters_print"),
     path("<dept:code>/letters/<day:day>.pdf", letters.letters_reprint, name="letters_reprint"),
-    # Catalogue
+    # Catalogue and capacity
+    path("<dept:code>/capacity/", capacity.planning, name="capacity"),
     path("<dept:code>/catalogue/", catalogue.catalogue, name="catalogue"),
     path("<dept:code>/catalogue/<kind:kind>/new/", catalogue.edit, name="catalogue_new"),
     path("<dept:code>/catalogue/<kind:kind>/<int:object_id>/", catalogue.edit, name="catalogue_edit"),
