@@ -26,7 +26,9 @@ demo: migrate
 run: demo
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	# Links in proofs, QR codes and messages point at the address actually served.
-	SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)} $(BIN)/python manage.py serve --host $(HOST) --port $(PORT)
+	# One machine for trying it out: DEBUG on, so that the local cache and the secrets generated into var/ are
+	# accepted (with DEBUG=0 serve refuses them: docs/deployment.md).
+	DEBUG=$${DEBUG:-1} SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)} $(BIN)/python manage.py serve --host $(HOST) --port $(PORT)
 
 lint: venv
 	$(BIN)/ruff check .

@@ -9,6 +9,13 @@ order, as late as possible (just before the final check of the state it is about
     4. OFFER        offer and appointment rows, then the appointment's visit (reception)
     5. AUDIT        the audit chain head, taken by guichet.evidence.audit.append, always last
 
+Every lock is FOR NO KEY UPDATE (select_for_update(no_key=True)): the lock an UPDATE that leaves keys alone
+takes anyway, which does not conflict with FOR KEY SHARE. PostgreSQL's foreign-key checks are deferred to
+COMMIT and take FOR KEY SHARE on every row an inserted row references (the prefecture of a new request, the
+request of a proof or an audit entry). A plain FOR UPDATE on such a row makes the committing transaction
+wait, at its very end and outside the order below, for a lock holder that may be waiting for the audit head
+it holds: a deadlock (issue 16). With NO KEY UPDATE, the checks at COMMIT never wait for a lock of this order.
+
 Within one level, several rows are locked in ascending id order. A transaction that has to *wait* for a
 lock therefore always waits for one that comes later in the order than everything it holds, so no cycle of
 waits (deadlock) can form. Locks taken with SKIP LOCKED never wait, so they may be taken out of order (the
@@ -87,7 +94,11 @@ def prefecture(prefecture_id: int) -> None:
     from guichet.catalog.models import Prefecture
 
     _note(Level.PREFECTURE)
-    list(Prefecture.objects.select_for_update().filter(pk=prefecture_id).values_list("pk", flat=True))
+    list(
+        Prefecture.objects.select_for_update(no_key=True)
+        .filter(pk=prefecture_id)
+        .values_list("pk", flat=True)
+    )
 
 
 def request(request_id: int) -> AppointmentRequest:
@@ -97,7 +108,7 @@ def request(request_id: int) -> AppointmentRequest:
     _note(Level.REQUEST)
     # `of` keeps the catalogue rows unlocked: only the request is ours to change.
     return (
-        AppointmentRequest.objects.select_for_update(of=("self",))
+        AppointmentRequest.objects.select_for_update(of=("self",), no_key=True)
         .select_related("prefecture", "procedure")
         .get(pk=request_id)
     )
@@ -117,7 +128,9 @@ def requests(ids: Iterable[int], *, skip_locked: bool = False, status: str | Non
         if status is not None:
             rows = rows.filter(status=status)
         locked.extend(
-            rows.select_for_update(skip_locked=skip_locked).order_by("pk").values_list("pk", flat=True)
+            rows.select_for_update(skip_locked=skip_locked, no_key=True)
+            .order_by("pk")
+            .values_list("pk", flat=True)
         )
     return locked
 
@@ -127,7 +140,11 @@ def slot(slot_id: int) -> Slot:
     from guichet.capacity.models import Slot
 
     _note(Level.SLOT)
-    return Slot.objects.select_for_update(of=("self",)).select_related("counter__site").get(pk=slot_id)
+    return (
+        Slot.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("counter__site")
+        .get(pk=slot_id)
+    )
 
 
 def slots(ids: Iterable[int], *, skip_locked: bool = False) -> list[int]:
@@ -139,7 +156,7 @@ def slots(ids: Iterable[int], *, skip_locked: bool = False) -> list[int]:
     for chunk in _chunks(sorted(set(ids))):
         locked.extend(
             Slot.objects.filter(pk__any=chunk)
-            .select_for_update(skip_locked=skip_locked)
+            .select_for_update(skip_locked=skip_locked, no_key=True)
             .order_by("pk")
             .values_list("pk", flat=True)
         )
@@ -150,7 +167,7 @@ def offer(offer_id: int) -> Offer:
     from guichet.appointments.models import Offer
 
     _note(Level.OFFER)
-    return Offer.objects.select_for_update(of=("self",)).select_related("slot").get(pk=offer_id)
+    return Offer.objects.select_for_update(of=("self",), no_key=True).select_related("slot").get(pk=offer_id)
 
 
 def offers(ids: Iterable[int]) -> list[Offer]:
@@ -159,7 +176,7 @@ def offers(ids: Iterable[int]) -> list[Offer]:
     _note(Level.OFFER)
     found: list[Offer] = []
     for chunk in _chunks(sorted(set(ids))):
-        found.extend(Offer.objects.select_for_update().filter(pk__any=chunk).order_by("pk"))
+        found.extend(Offer.objects.select_for_update(no_key=True).filter(pk__any=chunk).order_by("pk"))
     return found
 
 
@@ -168,7 +185,7 @@ def appointment(appointment_id: int) -> Appointment:
 
     _note(Level.OFFER)
     return (
-        Appointment.objects.select_for_update(of=("self",))
+        Appointment.objects.select_for_update(of=("self",), no_key=True)
         .select_related("slot__counter__site")
         .get(pk=appointment_id)
     )

@@ -3,6 +3,7 @@
 SQLite in the project folder unless DATABASE_URL says otherwise; PostgreSQL in production and CI.
 """
 
+import importlib.util
 import os
 import secrets
 import sys
@@ -79,8 +80,12 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "guichet.operations.request_id.RequestIdMiddleware",
+    "guichet.operations.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before the session middleware, which reads the session cookie at once (guichet/edge.py).
+    "guichet.edge.HostileInputMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "guichet.languages.StaffLanguageMiddleware",
@@ -91,6 +96,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Last: it calls the view itself, after every other middleware's process_view (guichet/retrying.py).
+    "guichet.retrying.RetryMiddleware",
 ]
 
 ROOT_URLCONF = "guichet.urls"
@@ -127,7 +134,12 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["REDIS_URL"]}
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["REDIS_URL"],
+            # Several installations (or test runs) may share one Redis.
+            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", ""),
+        }
         if os.environ.get("REDIS_URL")
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
@@ -272,10 +284,10 @@ MANDATE_FORM_MAX_BYTES = int(os.environ.get("MANDATE_FORM_MAX_BYTES", str(5 * 10
 GUICHET_SKIN = os.environ.get("GUICHET_SKIN", "neutral")
 if GUICHET_SKIN not in {"neutral", "dsfr"}:
     raise ValueError(f"GUICHET_SKIN must be 'neutral' or 'dsfr', not {GUICHET_SKIN!r}")
-# The dsfr skin takes the State design system's files from django-dsfr. Tests render both skins, so the
-# app (static files only; its tables stay unused) is installed for them too.
-if GUICHET_SKIN == "dsfr" or TESTING:
-    INSTALLED_APPS.append("dsfr")
+# The dsfr skin takes the State design system's files from django-dsfr: only its static files, which are
+# always collected, so that switching the skin is a setting and a restart, never a collectstatic (the
+# manifest of a collection made under the neutral skin used to lack them: every page answered 500).
+STATICFILES_DIRS.append(Path(importlib.util.find_spec("dsfr").origin).parent / "static")
 # Rate limits on the public pages, as "count/period" (s, m, h, d), counted in the cache (Redis in
 # production). Filing: per client address and per identity; status look-ups: per address and per reference.
 GUICHET_RATE_LIMITS = {
@@ -286,18 +298,49 @@ GUICHET_RATE_LIMITS = {
 }
 # How many reverse proxies in front of the application append to X-Forwarded-For (0: use REMOTE_ADDR).
 TRUSTED_PROXY_HOPS = int(os.environ.get("TRUSTED_PROXY_HOPS", "0"))
+# Strands of each prefecture's audit chain (docs/concurrency.md): how many transactions of one prefecture
+# may append to its audit log at once without waiting for each other. More than the app server's
+# concurrent database connections gains nothing; changing it later keeps every strand verifiable.
+AUDIT_CHAIN_STRANDS = int(os.environ.get("AUDIT_CHAIN_STRANDS", "8"))
 # How far ahead slots are generated from opening rules.
 SLOT_HORIZON_WEEKS = int(os.environ.get("SLOT_HORIZON_WEEKS", "8"))
 # Where the Ed25519 signing key lives; generated there on first run in development.
 SIGNING_KEY_FILE = Path(os.environ.get("SIGNING_KEY_FILE", BASE_DIR / "var" / "signing-keys.json"))
 SIGNING_KEY_PEM = os.environ.get("SIGNING_KEY_PEM", "")
 
+# Logs: JSON lines with the request id (LOG_FORMAT=json, the default) or plain text; every handler removes
+# private links and tokens (guichet/operations/redaction.py). gunicorn's logs use the same
+# (guichet/operations/gunicorn_logging.py).
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {
+        "redact": {"()": "guichet.operations.redaction.RedactingFilter"},
+        "request_id": {"()": "guichet.operations.logs.RequestIdFilter"},
+    },
+    "formatters": {
+        "json": {"()": "guichet.operations.logs.JsonFormatter"},
+        "text": {"format": "%(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "text",
+            "filters": ["request_id", "redact"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
     "loggers": {"guichet": {"level": os.environ.get("LOG_LEVEL", "INFO"), "propagate": True}},
+}
+# Prometheus metrics at /metrics, for a scraper that sends "Authorization: Bearer <METRICS_TOKEN>"; without a
+# token the address answers 404. With several worker processes, PROMETHEUS_MULTIPROC_DIR (set by
+# `manage.py serve`) lets each write its counters there and /metrics add them up.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+# Where the secrets came from: a key generated into var/ on this host is fine for one process in development;
+# several app servers must share the one given in the environment (guichet/operations/startup.py).
+SECRETS_FROM_ENVIRONMENT = {
+    name: bool(os.environ.get(name)) for name in ("SECRET_KEY", "IDENTITY_HMAC_KEY", "FIELD_ENCRYPTION_KEY")
 }
 
 # --- Notifications (outbox, SMS, letters) ---

@@ -9,6 +9,7 @@ from django.urls import include, path
 
 urlpatterns = [
     path("api/", include("guichet.api.urls")),
+    path("", include("guichet.operations.urls")),
     path("", include("guichet.evidence.urls_wellknown")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("django-admin/", admin.site.urls),

@@ -1,4 +1,10 @@
-"""Background allocation: enqueued once the transaction that freed or added capacity has committed."""
+"""Background allocation, and the one trigger that queues it (`enqueue_allocation`).
+
+Everything that adds requests or frees or adds capacity (intake, declines, lapses, cancellations, new slots,
+court orders, a run that left work over) calls `enqueue_allocation` inside its transaction; the run is queued
+once the transaction commits, and a burst of such commits coalesces into one run per prefecture
+(guichet/coalesce.py): a run queued and not yet started reads every commit made before it starts.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,10 @@ from django.core.cache import cache
 from django.db import transaction
 from django_tasks import TaskContext, task
 
+from guichet import coalesce
+
 LAST_LOAD_KEY = "guichet:allocation:last-load:{}"
+PENDING_KEY = "guichet:allocation:pending:{}"
 
 
 def note_run(prefecture_id: int, loaded_at: datetime.datetime) -> None:
@@ -29,6 +38,7 @@ def allocate_prefecture(context: TaskContext, prefecture_id: int) -> dict:
 
     from .service import allocate
 
+    coalesce.started(PENDING_KEY.format(prefecture_id))
     if _already_seen(prefecture_id, context.task_result.enqueued_at):
         return {"skipped": "a later run already saw this change"}
     prefecture = Prefecture.objects.filter(pk=prefecture_id).first()
@@ -39,4 +49,6 @@ def allocate_prefecture(context: TaskContext, prefecture_id: int) -> dict:
 
 def enqueue_allocation(prefecture_id: int) -> None:
     """Allocate this prefecture's free slots soon, once (and only if) the current transaction commits."""
-    transaction.on_commit(lambda: allocate_prefecture.enqueue(prefecture_id))
+    transaction.on_commit(
+        lambda: coalesce.enqueue_once(allocate_prefecture, PENDING_KEY.format(prefecture_id), prefecture_id)
+    )

@@ -1,5 +1,6 @@
 """Structured errors: every failure is JSON with a stable `code`, a `message` for people, and `fields`."""
 
+from django.db import DatabaseError
 from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -50,6 +51,12 @@ def install_error_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(Http404)
     def not_found(request, exc):
         return api.create_response(request, error_body("not_found", "Not found."), status=404)
+
+    @api.exception_handler(DatabaseError)
+    def database_error(request, exc: DatabaseError):
+        # Up to guichet.retrying's middleware, which runs a deadlock's loser again (also under DEBUG,
+        # where django-ninja would otherwise answer the traceback itself).
+        raise exc
 
     @api.exception_handler(HttpError)
     def http_error(request, exc: HttpError):

@@ -8,12 +8,12 @@ a normal answer (200, `valid: false` with a code and a message): the question wa
 from __future__ import annotations
 
 import datetime
-import json
 
 from django.http import HttpRequest
 from django.utils.translation import gettext
 from ninja import Header, Router, Schema, Status
 
+from guichet.edge import parse_json
 from guichet.errors import DomainError, NotFound
 from guichet.evidence import permissions, services, signing
 from guichet.waitlist.models import AppointmentRequest
@@ -107,8 +107,8 @@ def _verify_body(request: HttpRequest) -> object:
             "not_utf8", gettext("The body is not valid UTF-8 text."), {"token": ["not UTF-8"]}, status=400
         ) from None
     try:
-        return json.loads(text)
-    except (ValueError, RecursionError):
+        return parse_json(text.encode("utf-8"))
+    except ValueError:
         raise DomainError(
             "invalid_json", gettext('The body must be a JSON object: {"token": "…"}.'), status=400
         ) from None

@@ -203,6 +203,23 @@ def check_in(request: HttpRequest, site_id: int, payload: CheckInIn):
     return Status(201, _visit(visit))
 
 
+class WalkInIn(Schema):
+    scan: str
+    identity_checked: bool = False
+
+
+@router.post("/staff/reception/sites/{site_id}/walk-in", response={201: VisitOut, **ERRORS})
+@guarded
+def walk_in(request: HttpRequest, site_id: int, payload: WalkInIn):
+    """A person without an appointment, for an open-mode procedure: today's earliest free slot, checked in."""
+    site = access.site_of(_staff_prefecture(request), site_id)
+    if not payload.identity_checked:
+        message = gettext("Check the identity against the document shown first.")
+        raise InvalidInput("identity_not_checked", message, {"identity_checked": [message]})
+    visit = services.walk_in(site, payload.scan, access.actor(request.user), user=request.user)
+    return Status(201, _visit(visit))
+
+
 @router.post(
     "/staff/reception/appointments/{appointment_id}/identity-mismatch", response={200: OkOut, **ERRORS}
 )

@@ -2,6 +2,8 @@
 
 from ninja import NinjaAPI
 
+from guichet.edge import EdgeParser
+
 from .errors import install_domain_error_handler, install_error_handlers, install_rate_limit_handler
 
 api = NinjaAPI(
@@ -9,6 +11,7 @@ api = NinjaAPI(
     version="1",
     description="Requests, offers, appointments and proofs. Errors are JSON: {code, message, fields}.",
     urls_namespace="api-v1",
+    parser=EdgeParser(),
 )
 install_error_handlers(api)
 install_domain_error_handler(api)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime
-import json
 from functools import wraps
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
@@ -28,6 +27,7 @@ from guichet.accounts import permissions
 from guichet.accounts.models import AccessChannel, ApiToken, Role
 from guichet.accounts.services import authenticate_token
 from guichet.backoffice import services as backoffice
+from guichet.edge import parse_json
 from guichet.errors import DomainError, Forbidden, InvalidInput, NotFound
 from guichet.waitlist.models import AppointmentRequest, Channel
 
@@ -76,7 +76,7 @@ def _body(request: HttpRequest) -> dict:
     except RequestDataTooBig:
         raise DomainError("too_large", gettext("The request is too large."), status=413) from None
     try:
-        body = json.loads(raw.decode("utf-8") or "{}")
+        body = parse_json(raw or b"{}")
     except (UnicodeDecodeError, ValueError):
         raise DomainError(
             "invalid_json", gettext("The body must be a JSON object (UTF-8)."), status=400

@@ -23,7 +23,7 @@ from guichet import locking
 from guichet.allocation import candidates
 from guichet.allocation.tasks import enqueue_allocation
 from guichet.capacity.models import Hold, Slot
-from guichet.capacity.services import free_slots_query
+from guichet.capacity.services import free_slots_query, slot_procedure_ids
 from guichet.catalog.models import Procedure
 from guichet.errors import Conflict, InvalidInput
 from guichet.evidence.audit import SYSTEM, Actor
@@ -693,6 +693,58 @@ def open_slots(
             if len(found) >= limit:
                 break
     return found
+
+
+@_integrity_to_conflict
+def book_walk_in(
+    request: AppointmentRequest, slot: Slot, actor: Actor, *, now: datetime.datetime | None = None
+) -> Appointment:
+    """A person who came without an appointment for an open-mode procedure takes a free slot of today at
+    the counter (no notice: they are there). The open-mode rule holds: refused while someone waits in the
+    queue for that procedure and site, or when the slot is taken. Of the allocation's rule only the
+    procedure served applies: the person is at the counter, so notice, chosen sites and days do not."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        request = locking.request(request.pk)
+        _require_open(request.procedure)
+        if request.status != RequestStatus.WAITING:
+            raise Conflict(
+                "request_not_waiting",
+                _("This request is %(status)s: it cannot take a slot now.")
+                % {"status": request.get_status_display()},
+            )
+        slot = locking.slot(slot.pk)
+        site = slot.counter.site
+        if (
+            slot.counter.site.prefecture_id != request.prefecture_id
+            or request.procedure_id not in slot_procedure_ids(slot)
+        ):
+            message = _("This slot does not serve this procedure.")
+            raise InvalidInput("slot_incompatible", message, {"slot": [message]})
+        if (
+            slot.ends_at <= now
+            or slot.starts_at.astimezone(site.tzinfo).date() != now.astimezone(site.tzinfo).date()
+        ):
+            message = _("Only a slot of today that has not ended can be given to a person who is here.")
+            raise InvalidInput("slot_incompatible", message, {"slot": [message]})
+        if Hold.objects.filter(slot=slot).exists():
+            raise SlotTaken()
+        if queue_waits(request.procedure, site, now=now, exclude_request_id=request.pk):
+            raise QueueNotEmpty()
+        appointment = Appointment.objects.create(
+            request=request,
+            slot=slot,
+            counter_id=slot.counter_id,
+            starts_at=slot.starts_at,
+            ends_at=slot.ends_at,
+            status=AppointmentStatus.CONFIRMED,
+            confirmed_at=now,
+        )
+        Hold.objects.create(slot=slot, request=request, kind=Hold.Kind.APPOINTMENT)
+        _set_status(request, RequestStatus.SCHEDULED, now, consecutive_lapses=0)
+        details = {**slot_details(slot), "appointment": appointment.pk, "walk_in": True}
+        record_event(request, "appointment_confirmed", actor, details=details, at=now)
+    return appointment
 
 
 @_integrity_to_conflict

@@ -89,7 +89,7 @@ class SearchForm(forms.Form):
             "A reference (93-K7M4-QX9T), names, a birth date (31/12/1990), a foreign national number (10 "
             "digits), or names and a birth date together."
         ),
-        widget=forms.SearchInput(attrs={"autofocus": True, "accesskey": "s", "autocomplete": "off"}),
+        widget=forms.SearchInput(attrs={"autofocus": True, "autocomplete": "off"}),
     )
 
 
@@ -318,6 +318,23 @@ class StaffAccountForm(NewAccountForm):
 
 class PrefectureAdminForm(NewAccountForm):
     prefecture = forms.CharField(label=_("Prefecture (département code)"), max_length=3)
+
+
+class RightsAnswerForm(forms.Form):
+    """The answer to a person's request about their data (guichet.privacy.services.answer)."""
+
+    decision = forms.ChoiceField(
+        label=_("Answer"),
+        choices=[("granted", _("Grant it (an erasure is made at once)")), ("refused", _("Refuse it"))],
+        widget=forms.RadioSelect,
+    )
+    text = forms.CharField(
+        label=_("Answer to the person"),
+        help_text=_("A refusal states its reason and the person's recourse (the CNIL)."),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
 
 
 class InvitationForm(forms.Form):

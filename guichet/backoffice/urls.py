@@ -6,7 +6,7 @@ its reference (/fr/staff/requests/93-K7M4-QX9T/). Access is checked in every vie
 
 from django.urls import path, register_converter
 
-from .views import admin, auth, catalogue, letters, partners, passwords, staff
+from .views import admin, auth, capacity, catalogue, letters, partners, passwords, staff
 
 
 class _AsWritten:
@@ -65,6 +65,9 @@ urlpatterns = [
     path("requests/<ref:reference>/contact/", staff.edit_contact, name="contact"),
     path("requests/<ref:reference>/vulnerability/", staff.vulnerability, name="vulnerability"),
     path("requests/<ref:reference>/close/", staff.close_request, name="close"),
+    path(
+        "requests/<ref:reference>/rights/<int:rights_id>/", staff.answer_rights_request, name="rights_answer"
+    ),
     path("requests/<ref:reference>/impossibility/", staff.impossibility, name="impossibility"),
     path(
         "requests/<ref:reference>/appointments/<int:appointment_id>/cancel/",
@@ -81,7 +84,8 @@ urlpatterns = [
     path("<dept:code>/letters/", letters.letters_page, name="letters"),
     path("<dept:code>/letters/print/", letters.letters_print, name="letters_print"),
     path("<dept:code>/letters/<day:day>.pdf", letters.letters_reprint, name="letters_reprint"),
-    # Catalogue
+    # Catalogue and capacity
+    path("<dept:code>/capacity/", capacity.planning, name="capacity"),
     path("<dept:code>/catalogue/", catalogue.catalogue, name="catalogue"),
     path("<dept:code>/catalogue/<kind:kind>/new/", catalogue.edit, name="catalogue_new"),
     path("<dept:code>/catalogue/<kind:kind>/<int:object_id>/", catalogue.edit, name="catalogue_edit"),

@@ -1,20 +1,27 @@
 """The append-only audit log: every state change, chained by SHA-256 within its chain.
 
-One chain per prefecture (and "platform" for what belongs to none), so that prefectures do not
-wait for each other. Appending locks the chain's head row, last of all the locks a transaction
-takes (docs/concurrency.md), and holds it until commit.
+One chain per prefecture (and "platform" for what belongs to none), so that prefectures do not wait
+for each other; and each chain is kept in AUDIT_CHAIN_STRANDS strands ("93", "93.1" … "93.7"), each
+its own hash chain with its own head row, so that concurrent changes of one prefecture do not wait
+for each other either. Appending locks the head of a strand that no other transaction holds (SKIP
+LOCKED: it never waits while one is free), last of all the locks a transaction takes
+(docs/concurrency.md), and holds it until commit. Without concurrency (and on SQLite, which
+serialises writers) every entry goes to the first strand, named like the chain itself.
 """
 
 import datetime
 import decimal
 import hashlib
 import json
+import os
 import secrets
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from guichet import bulk
@@ -114,16 +121,59 @@ def storable(data: dict | None) -> dict:
     return json.loads(json.dumps(data or {}, default=_json_default, ensure_ascii=False))
 
 
+STRAND_SEPARATOR = "."
+
+
+def strands(chain: str) -> list[str]:
+    """The names of a chain's strands: the chain's own name first, then "<chain>.1" and so on."""
+    count = settings.AUDIT_CHAIN_STRANDS
+    return [chain] + [f"{chain}{STRAND_SEPARATOR}{number}" for number in range(1, count)]
+
+
+def chain_of(strand: str) -> str:
+    """The chain a strand belongs to ("93.3" → "93")."""
+    return strand.split(STRAND_SEPARATOR, 1)[0]
+
+
+def _free_head(chain: str) -> AuditChainHead | None:
+    # A head this transaction already holds is not skipped (the lock is its own), so a transaction
+    # that appends twice never falls through to the waiting branch below while holding a head.
+    return (
+        AuditChainHead.objects.select_for_update(skip_locked=True)
+        .filter(chain__in=strands(chain))
+        .order_by("chain")
+        .first()
+    )
+
+
 def _locked_head(chain: str) -> AuditChainHead:
-    AuditChainHead.objects.get_or_create(chain=chain)
-    return AuditChainHead.objects.select_for_update().get(chain=chain)
+    head = _free_head(chain)
+    if head is not None:
+        return head
+    # No head was free: either the strands do not exist yet, or every one is held by another
+    # transaction. Create what is missing, then take a free one, or wait for one (holding no head, so
+    # that no two transactions can each wait for the other's).
+    AuditChainHead.objects.bulk_create(
+        [AuditChainHead(chain=name) for name in strands(chain)], ignore_conflicts=True
+    )
+    head = _free_head(chain)
+    if head is not None:
+        return head
+    return AuditChainHead.objects.select_for_update().get(chain=_strand_to_wait_for(chain))
+
+
+def _strand_to_wait_for(chain: str) -> str:
+    names = strands(chain)
+    return names[os.getpid() % len(names)]
 
 
 def lock_chain(chain: str) -> AuditChainHead:
-    """Lock a chain's head until the transaction ends (what append does before writing)."""
+    """Lock the head of a chain's first strand until the transaction ends, waiting for it if need be: two
+    transactions that both lock it run one after the other (the daily checkpoint does)."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("a chain is locked inside a transaction")
-    return _locked_head(chain)
+    AuditChainHead.objects.get_or_create(chain=chain)
+    return AuditChainHead.objects.select_for_update().get(chain=chain)
 
 
 def append(chain: str, changes: Iterable[Change], at: datetime.datetime | None = None) -> list[AuditEntry]:
@@ -157,6 +207,7 @@ def _append(
     if not changes:
         return [], []
     head = _locked_head(chain)
+    strand = head.chain
     # The hash covers canonical_json(body) (see entry_hash); the body's keys sort as
     # action, actor, at, chain, data, object_id, object_type, request, seq, so the canonical text is
     # built around the data's canonical text, which is also what the JSON column is written from.
@@ -178,7 +229,7 @@ def _append(
         before = openings.get((change.action, actor))
         if before is None:
             before = openings[(change.action, actor)] = (
-                canonical_json({"action": change.action, "actor": actor, "at": at_text, "chain": chain})[:-1]
+                canonical_json({"action": change.action, "actor": actor, "at": at_text, "chain": strand})[:-1]
                 + b',"data":'
             )
         after = canonical_json(
@@ -192,7 +243,7 @@ def _append(
         digest = hashlib.sha256(prev.encode("ascii") + before + data_text + b"," + after[1:]).hexdigest()
         rows.append(
             {
-                "chain": chain,
+                "chain": strand,
                 "seq": seq,
                 "at": at,
                 "actor": actor,
@@ -215,7 +266,7 @@ def _append(
                 for index, salt, fields in personal_rows
             ],
         )
-    AuditChainHead.objects.filter(chain=chain).update(last_seq=seq, last_hash=prev)
+    AuditChainHead.objects.filter(chain=strand).update(last_seq=seq, last_hash=prev)
     return rows, ids
 
 
@@ -262,7 +313,25 @@ def _original_seq(entry: AuditEntry, window: int = 64) -> int | None:
 
 
 def verify_chain(chain: str) -> list[ChainProblem]:
-    """Walk one chain from its start and report every break: edited, deleted, inserted or reordered.
+    """Walk every strand of a chain (each strand its own hash chain, docs/concurrency.md); see
+    verify_strand. A strand's name ("93.2") verifies that strand alone."""
+    if STRAND_SEPARATOR in chain:
+        return verify_strand(chain)
+    problems: list[ChainProblem] = []
+    for strand in _strands_stored(chain):
+        problems.extend(verify_strand(strand))
+    return problems
+
+
+def _strands_stored(chain: str) -> list[str]:
+    named = Q(chain=chain) | Q(chain__startswith=chain + STRAND_SEPARATOR)
+    found = set(AuditChainHead.objects.filter(named).values_list("chain", flat=True))
+    found.update(AuditEntry.objects.filter(named).values_list("chain", flat=True).distinct())
+    return sorted(found)
+
+
+def verify_strand(chain: str) -> list[ChainProblem]:
+    """Walk one strand from its start and report every break: edited, deleted, inserted or reordered.
 
     Each entry's hash covers its content, its number and the previous entry's hash; entries are also
     written in increasing row id. So an edit breaks the entry's own hash, a deletion leaves a gap in the
@@ -347,6 +416,7 @@ def verify_chain(chain: str) -> list[ChainProblem]:
 
 
 def chains() -> list[str]:
+    """Every chain (prefectures' codes and "platform"), whatever strands it has."""
     names = set(AuditChainHead.objects.values_list("chain", flat=True))
     names.update(AuditEntry.objects.values_list("chain", flat=True).distinct())
-    return sorted(names)
+    return sorted({chain_of(name) for name in names})

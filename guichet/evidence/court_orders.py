@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from guichet.allocation import candidates
+from guichet.allocation.tasks import enqueue_allocation
 from guichet.capacity.models import Slot
 from guichet.catalog.models import Counter
 from guichet.errors import Conflict, InvalidInput
@@ -209,22 +210,6 @@ def _recompute_due_date(request: AppointmentRequest, actor: Actor, note: str) ->
         apply_court_deadline(request, actor, note=note)
         return
     recompute_due_date(request, actor, note=note)
-
-
-def enqueue_allocation(prefecture_id: int) -> None:
-    """Ask the allocation to run for this prefecture once the transaction commits (when it exists)."""
-    try:
-        from guichet.allocation.tasks import allocate_prefecture
-    except ImportError:
-        return
-
-    def enqueue() -> None:
-        try:
-            allocate_prefecture.enqueue(prefecture_id)
-        except Exception:  # the periodic run is the safety net
-            logger.exception("could not enqueue the allocation of prefecture %s", prefecture_id)
-
-    transaction.on_commit(enqueue)
 
 
 def record_court_order(

@@ -117,6 +117,19 @@ def can_read_request(http_request, request: AppointmentRequest, token: str | Non
     return session_verified(http_request) and can_access_as_staff_or_partner(http_request.user, request)
 
 
+def record_read(http_request, request: AppointmentRequest, token: str | None, what: str) -> None:
+    """Log that staff or a partner read this request's evidence (R27: logged agent access); the applicant's
+    own reads, with their token, are not logged."""
+    if token_matches(request, token) or not http_request.user.is_authenticated:
+        return
+    from guichet.accounts.models import AccessChannel, AccessKind
+    from guichet.accounts.services import record_access
+
+    record_access(
+        http_request.user, AccessKind.OPENED, channel=AccessChannel.PAGE, request=request, detail=what
+    )
+
+
 def alert_recipients(prefecture: Prefecture) -> list[str]:
     """Who gets a court-order alert by email: the prefecture's contact address and its managers."""
     from django.contrib.auth import get_user_model

@@ -60,6 +60,7 @@ DETAIL_LABELS = {
     "travel_allowed": gettext_lazy("Travel abroad and return allowed"),
     "appointment_released": gettext_lazy("Appointment released"),
     "collection_reference": gettext_lazy("Request to collect the card"),
+    "walk_in": gettext_lazy("Came without an appointment"),
 }
 # Ids of internal rows, and data other pages already show, are not repeated.
 HIDDEN_DETAILS = {
@@ -197,6 +198,7 @@ FRENCH_DETAIL_LABELS = {
     "travel_allowed": "Autorise à voyager et revenir",
     "appointment_released": "Rendez-vous libéré",
     "collection_reference": "Demande de remise du titre",
+    "walk_in": "Venu sans rendez-vous",
 }
 
 

@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Iterable
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import models, transaction
 from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone
@@ -31,6 +32,8 @@ from .models import AuditChainHead, AuditCheckpoint, Proof, ProofEvent, SigningK
 logger = logging.getLogger(__name__)
 
 PROOF_TYPE = "guichet-proof/1"
+PUBLISHED_KEY_CACHE = "guichet:signing-key-published:{}"
+PUBLISHED_KEY_SECONDS = 300
 CHECKPOINT_TYPE = "guichet-audit-checkpoint/1"
 
 # What an interim document's proof (récépissé, attestation, L.433-3 statement) states: guichet.reception.
@@ -111,6 +114,9 @@ def signing_key() -> signing.KeyPair:
     others: they stay published, they just no longer sign.
     """
     key = signing.current_key()
+    published = PUBLISHED_KEY_CACHE.format(key.kid)
+    if cache.get(published):
+        return key
     _, created = SigningKey.objects.get_or_create(
         kid=key.kid, defaults={"public_key": signing.public_key_b64(key.public_key)}
     )
@@ -118,6 +124,10 @@ def signing_key() -> signing.KeyPair:
         SigningKey.objects.filter(retired_at__isnull=True).exclude(kid=key.kid).update(
             retired_at=timezone.now()
         )
+    else:
+        # Seen published (a row is never deleted): every signer may skip the look-up for a while. Only once
+        # the row is committed, so that no signer trusts a row another transaction may still roll back.
+        transaction.on_commit(lambda: cache.set(published, True, timeout=PUBLISHED_KEY_SECONDS))
     return key
 
 

@@ -25,7 +25,7 @@ from guichet.waitlist.models import AppointmentRequest
 from guichet.waitlist.references import InvalidReference, parse_reference, token_matches
 
 from . import court_file, court_orders, pdf, permissions, presentation, services, signing
-from .forms import CourtOrderForm, ExtraSlotForm, ResolveAlertForm, VerifyForm
+from .forms import CaseEndForm, CourtOrderForm, ExtraSlotForm, ResolveAlertForm, VerifyForm
 from .models import CourtOrder, CourtOrderAlert, Proof, SigningKey
 
 # Bodies above this are refused before Django parses them: a proof is about a kilobyte.
@@ -59,8 +59,9 @@ def _load_request(reference: str) -> AppointmentRequest | None:
     )
 
 
-def _readable_request(http_request, reference: str) -> AppointmentRequest:
-    """The request if this visitor may read it; otherwise 404, the same for a wrong token or reference."""
+def _readable_request(http_request, reference: str, what: str) -> AppointmentRequest:
+    """The request if this visitor may read it; otherwise 404, the same for a wrong token or reference.
+    A staff or partner read is logged, saying `what` was read."""
     found = _load_request(reference)
     token = _access_token(http_request)
     if found is None:
@@ -69,15 +70,16 @@ def _readable_request(http_request, reference: str) -> AppointmentRequest:
         raise Http404
     if not permissions.can_read_request(http_request, found, token):
         raise Http404
+    permissions.record_read(http_request, found, token, what)
     return found
 
 
-def _readable_proof(http_request, pk: int) -> Proof:
+def _readable_proof(http_request, pk: int, what: str) -> Proof:
     proof = Proof.objects.select_related("request__prefecture", "request__procedure").filter(pk=pk).first()
-    if proof is None or not permissions.can_read_request(
-        http_request, proof.request, _access_token(http_request)
-    ):
+    token = _access_token(http_request)
+    if proof is None or not permissions.can_read_request(http_request, proof.request, token):
         raise Http404
+    permissions.record_read(http_request, proof.request, token, f"{what} {proof.pk}")
     return proof
 
 
@@ -100,7 +102,7 @@ def _content_of(proof: Proof, keys: dict[str, bytes]) -> tuple[presentation.Proo
 
 
 def proof_page(request, pk: int):
-    proof = _readable_proof(request, pk)
+    proof = _readable_proof(request, pk, "proof")
     content, error = _content_of(proof, services.published_keys())
     query = _token_query(request, proof.request)
     return _private(
@@ -121,7 +123,7 @@ def proof_page(request, pk: int):
 
 
 def proof_jws(request, pk: int):
-    proof = _readable_proof(request, pk)
+    proof = _readable_proof(request, pk, "proof (JWS)")
     response = HttpResponse(proof.token + "\n", content_type="text/plain; charset=us-ascii")
     response["Content-Disposition"] = f'inline; filename="{proof.request.reference}-{proof.pk}.jws"'
     return _private(response)
@@ -143,7 +145,7 @@ def proofs_pdf_context(req: AppointmentRequest, proofs: list[Proof]) -> dict:
 
 
 def proof_pdf(request, pk: int):
-    proof = _readable_proof(request, pk)
+    proof = _readable_proof(request, pk, "proof (PDF)")
     body = pdf.render_pdf("evidence/pdf/proofs.html", proofs_pdf_context(proof.request, [proof]))
     return _pdf_response(body, f"{proof.request.reference}-{proof.pk}.pdf")
 
@@ -152,7 +154,7 @@ def proof_pdf(request, pk: int):
 
 
 def request_proofs(request, reference: str):
-    req = _readable_request(request, reference)
+    req = _readable_request(request, reference, "proofs")
     keys = services.published_keys()
     rows = []
     for proof in services.proofs_of(req):
@@ -175,7 +177,7 @@ def request_proofs(request, reference: str):
 
 
 def request_proofs_pdf(request, reference: str):
-    req = _readable_request(request, reference)
+    req = _readable_request(request, reference, "proofs (PDF)")
     proofs = list(services.proofs_of(req))
     if not proofs:
         raise Http404
@@ -184,7 +186,7 @@ def request_proofs_pdf(request, reference: str):
 
 
 def court_file_pdf(request, reference: str):
-    req = _readable_request(request, reference)
+    req = _readable_request(request, reference, "court file")
     available, reason = court_file.court_file_available(req)
     if not available:
         response = render(
@@ -398,6 +400,7 @@ def court_order_detail(request, pk: int):
 
 
 def _render_order(request, order: CourtOrder, slot_form: ExtraSlotForm, status: int = 200):
+    permissions.record_read(request, order.request, None, f"court order {order.pk}")
     state = court_orders.order_state(order)
     return render(
         request,
@@ -468,3 +471,23 @@ def court_alert_resolve(request, pk: int):
     else:
         messages.error(request, _("Say what was done before closing the alert."))
     return redirect("evidence:court_order", pk=alert.order_id)
+
+
+@permissions.staff_required
+@require_POST
+def court_case_end(request, pk: int):
+    """The court case of an order has ended: from then on its request's retention period runs (R27)."""
+    from guichet.privacy.services import record_court_case_end
+
+    order = _staff_order(request, pk)
+    form = CaseEndForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give the date the case ended."))
+        return redirect("evidence:court_order", pk=order.pk)
+    try:
+        record_court_case_end(order, form.cleaned_data["ended_on"], court_orders.staff_actor(request.user))
+    except DomainError as error:
+        messages.error(request, str(error.message))
+    else:
+        messages.success(request, _("The end of the case is recorded."))
+    return redirect("evidence:court_order", pk=order.pk)

@@ -17,7 +17,7 @@ from django.db import connection, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from guichet import bulk
+from guichet import bulk, coalesce
 from guichet.appointments.models import Appointment, AppointmentStatus, Offer, OfferStatus
 from guichet.waitlist.facts import RequestFacts
 from guichet.waitlist.models import AppointmentRequest
@@ -60,8 +60,13 @@ def channels_for(request: AppointmentRequest | RequestFacts) -> list[tuple[str, 
     return found
 
 
-def notify(request: AppointmentRequest, kind: str, context: dict | None = None) -> list[OutboxMessage]:
+def notify(
+    request: AppointmentRequest, kind: str, context: dict | None = None, *, partner_copies: bool = True
+) -> list[OutboxMessage]:
     """Queue message `kind` (received, offer_made, appointment_confirmed…) to the person, in their language.
+
+    With partner_copies=False the organisations acting for the person are not looked up (a request created
+    in the same transaction has no mandate yet).
 
     `context` holds only JSON values (ids, ISO dates); templates look up the rest when the message is sent,
     so a message always shows the state it announces. See docs/notifications.md for the keys each kind reads.
@@ -79,7 +84,8 @@ def notify(request: AppointmentRequest, kind: str, context: dict | None = None) 
         )
         for channel, recipient in channels_for(request)
     ]
-    messages += _partner_copies(request, kind, context or {}, now)
+    if partner_copies:
+        messages += _partner_copies(request, kind, context or {}, now)
     created = OutboxMessage.objects.bulk_create(messages)
     if created and settings.OUTBOX_ENQUEUE_ON_COMMIT:
         _enqueue_sender_on_commit()
@@ -182,10 +188,14 @@ def _enqueue_sender_on_commit() -> None:
     transaction.on_commit(_enqueue_sender, robust=True)
 
 
+SENDER_PENDING_KEY = "guichet:outbox:sender-pending"
+
+
 def _enqueue_sender() -> None:
     from .tasks import send_messages
 
-    send_messages.enqueue()
+    # A burst of filings wakes the sender once, not once per message (guichet/coalesce.py).
+    coalesce.enqueue_once(send_messages, SENDER_PENDING_KEY)
 
 
 @dataclass

@@ -2,9 +2,18 @@
 
 from django_tasks import task
 
-from .services import send_due_messages
+from guichet import coalesce
+
+from .services import SENDER_PENDING_KEY, send_due_messages
+
+BATCH = 200
 
 
 @task()
 def send_messages() -> dict[str, int]:
-    return send_due_messages().as_dict()
+    coalesce.started(SENDER_PENDING_KEY)
+    report = send_due_messages(limit=BATCH)
+    if sum(report.as_dict().values()) >= BATCH:
+        # A full batch: more may be due, and the burst that queued them woke the sender only once.
+        coalesce.enqueue_once(send_messages, SENDER_PENDING_KEY)
+    return report.as_dict()

@@ -18,6 +18,7 @@ from guichet.appointments.models import Appointment, Offer
 from guichet.evidence.models import AuditPersonalData, Proof
 from guichet.notifications.models import MessageStatus, OutboxMessage
 from guichet.partners.models import ImpossibilityRecord, Mandate
+from guichet.reception.models import Decision
 from guichet.waitlist.models import AppointmentRequest
 
 # What an erased request keeps in each personal field: nothing (and no birth date).
@@ -90,6 +91,7 @@ def _free_texts(ids: list[int], at: datetime.datetime) -> int:
         Offer.objects.filter(request_id__in=ids).exclude(decline_reason="").update(decline_reason="")
         + Appointment.objects.filter(request_id__in=ids).exclude(cancel_reason="").update(cancel_reason="")
         + Mandate.objects.filter(request_id__in=ids).exclude(revoke_reason="").update(revoke_reason="")
+        + Decision.objects.filter(request_id__in=ids).exclude(note="").update(note="")
         + ImpossibilityRecord.objects.filter(request_id__in=ids)
         .exclude(circumstances="")
         .update(circumstances="")
@@ -139,7 +141,9 @@ DATA_TYPES: tuple[DataType, ...] = (
     DataType("dossier_documents", "Documents of the dossiers (files deleted)", _dossier_documents),
     DataType("consent_forms", "Signed consent forms of mandates", _consent_forms),
     DataType(
-        "free_texts", "Reasons and circumstances given on offers, appointments and mandates", _free_texts
+        "free_texts",
+        "Reasons, notes and circumstances given on offers, appointments, decisions and mandates",
+        _free_texts,
     ),
 )
 

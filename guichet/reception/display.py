@@ -9,9 +9,11 @@ the browser then reconnects by itself (EventSource), so a screen holds a server 
 
 from __future__ import annotations
 
+import logging
 import time
 
 from django.core.cache import cache
+from django.db import DatabaseError, close_old_connections
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
@@ -22,6 +24,8 @@ from guichet.catalog.models import Site
 from .calls import display_version_key
 from .models import Visit, VisitStatus
 from .services import local_day
+
+logger = logging.getLogger(__name__)
 
 REFRESH_SECONDS = 10
 STREAM_SECONDS = 25
@@ -59,17 +63,24 @@ def _event(site: Site) -> str:
 
 
 def _stream(site: Site, seconds: float):
+    """Send the list, then again at each change, until `seconds` have passed. A read that fails (the
+    database busy or failing over) ends the stream early: the screen reconnects two seconds later."""
     deadline = time.monotonic() + seconds
     seen = cache.get(display_version_key(site.pk))
-    yield _event(site)
-    while time.monotonic() < deadline:
-        time.sleep(POLL_SECONDS)
-        version = cache.get(display_version_key(site.pk))
-        if version != seen:
-            seen = version
-            yield _event(site)
-        else:
-            yield ": still here\n\n"
+    try:
+        yield _event(site)
+        while time.monotonic() < deadline:
+            time.sleep(POLL_SECONDS)
+            version = cache.get(display_version_key(site.pk))
+            if version != seen:
+                seen = version
+                yield _event(site)
+            else:
+                yield ": still here\n\n"
+    except DatabaseError:
+        logger.warning("display stream of site %s ended by a database error", site.pk, exc_info=True)
+    finally:
+        close_old_connections()
 
 
 @never_cache

@@ -17,6 +17,18 @@ class ScanForm(forms.Form):
     )
 
 
+class WalkInForm(forms.Form):
+    reference = forms.CharField(
+        label=_("Reference of the request"),
+        max_length=500,
+        help_text=_("For an open-mode procedure (card collection…): the earliest free slot of today here."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    identity_checked = forms.BooleanField(
+        label=_("I have checked the identity against the document shown"), required=True
+    )
+
+
 class IdentitySearchForm(forms.Form):
     names = forms.CharField(label=_("Names"), max_length=200)
     birth_date = forms.DateField(label=_("Birth date"), widget=forms.DateInput(attrs={"type": "date"}))

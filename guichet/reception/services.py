@@ -22,7 +22,8 @@ from django.utils.translation import gettext as _
 from guichet import locking
 from guichet.appointments import services as appointments
 from guichet.appointments.models import ACTIVE_APPOINTMENT_STATUSES, Appointment, AppointmentStatus
-from guichet.catalog.models import Site
+from guichet.capacity.services import free_slots_query
+from guichet.catalog.models import Procedure, Site
 from guichet.errors import Conflict, InvalidInput, NotFound
 from guichet.evidence.audit import Actor
 from guichet.waitlist.countries import COUNTRIES
@@ -249,6 +250,40 @@ def _create_visit(appointment: Appointment, site: Site, day: datetime.date, user
         checked_in_at=now,
         checked_in_by=user,
     )
+
+
+def walk_in(site: Site, text: str, actor: Actor, *, user=None, now: datetime.datetime | None = None) -> Visit:
+    """A person without an appointment, for an open-mode procedure (card collection, for instance): the
+    earliest free slot of today at this site is booked for their request and they are checked in, if the
+    queue is empty for that procedure (the open-mode rule). The identity is checked as for anyone."""
+    now = now or timezone.now()
+    reference = reference_from_scan(text)
+    request = (
+        AppointmentRequest.objects.select_related("prefecture", "procedure")
+        .filter(reference=reference)
+        .first()
+    )
+    if request is None or request.prefecture_id != site.prefecture_id:
+        raise NotFound("unknown_reference", _("No request of this prefecture has this reference."))
+    if request.procedure.mode != Procedure.Mode.OPEN:
+        raise Conflict(
+            "not_open_mode",
+            _("%(procedure)s is served by the queue: without an appointment, the person cannot be received.")
+            % {"procedure": request.procedure.name},
+        )
+    start, end = _day_bounds(site, local_day(site, now))
+    slot = free_slots_query(
+        site.prefecture_id,
+        procedure=request.procedure,
+        sites=[site.pk],
+        after=max(start, now - late_limit()),
+        before=end,
+    ).first()
+    if slot is None:
+        raise Conflict("no_slot_today", _("No free slot for this procedure is left here today."))
+    with transaction.atomic():
+        appointment = appointments.book_walk_in(request, slot, actor, now=now)
+        return check_in(appointment, actor, user=user, now=now)
 
 
 def refuse_identity(

@@ -28,6 +28,7 @@ from .forms import (
     MissingDocumentsForm,
     RefuseForm,
     ScanForm,
+    WalkInForm,
 )
 from .models import Visit, VisitStatus
 
@@ -56,7 +57,18 @@ def desk(request, prefecture, site_id: int):
     site = _or_404(access.site_of, prefecture, site_id)
     scan = ScanForm(request.POST if request.POST.get("form") == "scan" else None)
     search = IdentitySearchForm(request.GET if "names" in request.GET else None)
+    walk_in = WalkInForm(request.POST if request.POST.get("form") == "walkin" else None, prefix="walkin")
     found = None
+    if walk_in.is_bound and walk_in.is_valid():
+        try:
+            visit = services.walk_in(
+                site, walk_in.cleaned_data["reference"], access.actor(request.user), user=request.user
+            )
+        except DomainError as exc:
+            apply_domain_error(walk_in, exc)
+        else:
+            messages.success(request, _("Checked in: ticket %(ticket)s.") % {"ticket": visit.ticket_label})
+            return redirect("reception:ticket", prefecture.code, visit.pk)
     if scan.is_bound and scan.is_valid():
         try:
             appointment = services.find_by_scan(site, scan.cleaned_data["scan"])
@@ -76,6 +88,7 @@ def desk(request, prefecture, site_id: int):
         "site": site,
         "scan_form": scan if scan.is_bound else ScanForm(),
         "search_form": search,
+        "walk_in_form": walk_in,
         "found": found,
         "rows": services.todays_appointments(site),
         "today": services.local_day(site),

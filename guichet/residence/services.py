@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from guichet.allocation.tasks import enqueue_allocation
 from guichet.catalog.models import Prefecture, Procedure
 from guichet.catalog.services import current_checklist
 from guichet.errors import Conflict, InvalidInput
@@ -23,7 +24,7 @@ from guichet.evidence.services import record_change, record_event
 from guichet.notifications.services import notify
 from guichet.waitlist import references
 from guichet.waitlist.models import ACTIVE_STATUSES, AppointmentRequest, RequestStatus
-from guichet.waitlist.services import allocate_soon, close_request
+from guichet.waitlist.services import close_request
 
 from . import communes
 from .models import Transfer
@@ -192,7 +193,7 @@ def transfer_request(
             "received",
             {"due_date": new.due_date.isoformat(), "due_reason": new.due_reason, "access_token": token},
         )
-        transaction.on_commit(lambda: allocate_soon(new.prefecture_id))
+        enqueue_allocation(new.prefecture_id)
     return transfer
 
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 import datetime
 import hmac
 import importlib
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +29,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext
 
 from guichet import locking
+from guichet.allocation.tasks import enqueue_allocation
 from guichet.catalog.models import ChecklistVersion, Prefecture
 from guichet.catalog.services import current_checklist
 from guichet.errors import Conflict, InvalidInput, NotFound
@@ -42,8 +42,6 @@ from .due_dates import FilingWindow, compute_due_date, filing_window
 from .identity import foreign_number_key, identity_key
 from .models import ACTIVE_STATUSES, AppointmentRequest, Channel, DueReason, RequestStatus
 from .validation import TEXT_MAX_LENGTH, IdentityData, IntakeData, parse_date, validate_contact
-
-logger = logging.getLogger(__name__)
 
 REFERENCE_ATTEMPTS = 8
 
@@ -128,27 +126,6 @@ def local_date(at: datetime.datetime, prefecture: Prefecture) -> datetime.date:
     return at.astimezone(prefecture.tzinfo).date()
 
 
-def _on_commit_allocate(prefecture_id: int) -> None:
-    transaction.on_commit(lambda: allocate_soon(prefecture_id))
-
-
-def allocate_soon(prefecture_id: int) -> None:
-    """Queue an allocation run for the prefecture (when the allocation app provides the task)."""
-    try:
-        tasks = importlib.import_module("guichet.allocation.tasks")
-    except ModuleNotFoundError as error:
-        if error.name == "guichet.allocation.tasks":
-            return
-        raise
-    task = getattr(tasks, "allocate_prefecture", None)
-    if task is None:
-        return
-    try:
-        task.enqueue(prefecture_id)
-    except Exception:  # the periodic run catches up; the change itself is already committed
-        logger.exception("could not queue the allocation of prefecture %s", prefecture_id)
-
-
 def _release(request: AppointmentRequest, actor: Actor, reason: str) -> None:
     """Let the appointments service free a pending offer or an active appointment of this request."""
     try:
@@ -221,11 +198,9 @@ def _active_duplicate(
 
 
 def _fresh_reference(department: str) -> str:
-    for _attempt in range(REFERENCE_ATTEMPTS):
-        reference = references.new_reference(department)
-        if not AppointmentRequest.objects.filter(reference=reference).exists():
-            return reference
-    raise RuntimeError("could not find a free reference")  # 29^7 references: practically unreachable
+    # Not looked up: the unique index refuses a reference already taken (29^7 of them), and file_request
+    # then draws another.
+    return references.new_reference(department)
 
 
 def _request_fields(
@@ -338,47 +313,61 @@ def file_request(
     fields["access_token_hash"] = references.hash_token(token)
 
     for _attempt in range(REFERENCE_ATTEMPTS):
+        fields["reference"] = _fresh_reference(prefecture.code)
         with transaction.atomic():
-            existing, matched_on = _active_duplicate(
-                prefecture.pk, data.procedure.pk, fields["identity_key"], fields["foreign_number_key"]
-            )
-            if existing is not None:
-                return _existing_result(existing, matched_on, today)
-            fields["reference"] = _fresh_reference(prefecture.code)
+            # No look-up first: the unique indexes decide (one active request per person and procedure,
+            # one reference per request), and the rare refusal is explained after the rollback.
             try:
-                # The savepoint lets the transaction go on after the unique index refused the row.
-                with transaction.atomic():
-                    request = AppointmentRequest.objects.create(**fields)
+                request = AppointmentRequest.objects.create(**fields)
             except IntegrityError:
-                existing, matched_on = _active_duplicate(
-                    prefecture.pk, data.procedure.pk, fields["identity_key"], fields["foreign_number_key"]
-                )
-                if existing is not None:
-                    return _existing_result(existing, matched_on, today)
-                continue  # the reference was taken in the meantime: draw another
-            if data.sites:
-                request.sites.set(data.sites)
-            record_event(
-                request,
-                "received",
-                actor,
-                details=_received_details(request, window, data.sites),
-                audit_data={"created_by": created_by.pk if created_by is not None else None},
-            )
-            notify(
-                request,
-                "received",
-                {
-                    "due_date": request.due_date.isoformat(),
-                    "due_reason": request.due_reason,
-                    # The private link goes out in this one message; the sender erases it once sent.
-                    "access_token": token,
-                    **({"filing_window": window.as_dict()} if window else {}),
-                },
-            )
-            _on_commit_allocate(prefecture.pk)
-            return IntakeResult(request=request, created=True, access_token=token, filing_window=window)
+                transaction.set_rollback(True)
+                request = None
+            if request is not None:
+                _record_received(request, data, window, token, actor, created_by)
+                return IntakeResult(request=request, created=True, access_token=token, filing_window=window)
+        existing, matched_on = _active_duplicate(
+            prefecture.pk, data.procedure.pk, fields["identity_key"], fields["foreign_number_key"]
+        )
+        if existing is not None:
+            return _existing_result(existing, matched_on, today)
+        # Otherwise the reference was taken in the meantime: draw another.
     raise RuntimeError("could not file the request")
+
+
+def _record_received(
+    request: AppointmentRequest,
+    data: IntakeData,
+    window: FilingWindow | None,
+    token: str,
+    actor: Actor,
+    created_by: Any,
+) -> None:
+    """The proof, audit entry, message and allocation trigger of a request just created."""
+    if data.sites:
+        request.sites.through.objects.bulk_create(
+            [request.sites.through(appointmentrequest_id=request.pk, site_id=site.pk) for site in data.sites]
+        )
+    record_event(
+        request,
+        "received",
+        actor,
+        details=_received_details(request, window, data.sites),
+        audit_data={"created_by": created_by.pk if created_by is not None else None},
+    )
+    notify(
+        request,
+        "received",
+        {
+            "due_date": request.due_date.isoformat(),
+            "due_reason": request.due_reason,
+            # The private link goes out in this one message; the sender erases it once sent.
+            "access_token": token,
+            **({"filing_window": window.as_dict()} if window else {}),
+        },
+        # Mandates are recorded after their request: a request created in this transaction has none.
+        partner_copies=False,
+    )
+    enqueue_allocation(request.prefecture_id)
 
 
 def _existing_result(
@@ -495,7 +484,7 @@ def file_requests_bulk(
         if send_messages:
             for request in requests:
                 notify(request, "received", {"due_date": request.due_date.isoformat()})
-        _on_commit_allocate(prefecture.pk)
+        enqueue_allocation(prefecture.pk)
     return requests
 
 
@@ -584,7 +573,7 @@ def withdraw_request(request: AppointmentRequest, actor: Actor, reason: str = ""
             audit_data={"previous_status": previous},
         )
         notify(locked, "withdrawn", {})
-        _on_commit_allocate(locked.prefecture_id)
+        enqueue_allocation(locked.prefecture_id)
     request.refresh_from_db()
     return locked
 
@@ -606,7 +595,7 @@ def close_request(request: AppointmentRequest, actor: Actor, reason: str) -> App
             locked, "closed", actor, details={"reason": reason}, audit_data={"previous_status": previous}
         )
         notify(locked, "closed", {"reason": reason})
-        _on_commit_allocate(locked.prefecture_id)
+        enqueue_allocation(locked.prefecture_id)
     request.refresh_from_db()
     return locked
 
@@ -627,7 +616,7 @@ def reactivate_request(request: AppointmentRequest, actor: Actor) -> Appointment
         locked.save(update_fields=["status", "status_changed_at", "consecutive_lapses", "updated_at"])
         record_event(locked, "reactivated", actor, details={"due_date": locked.due_date.isoformat()})
         notify(locked, "reactivated", {})
-        _on_commit_allocate(locked.prefecture_id)
+        enqueue_allocation(locked.prefecture_id)
     request.refresh_from_db()
     return locked
 
@@ -718,7 +707,7 @@ def change_identity(
             details={"changed": changed, "appointment_released": released, "reason": reason},
         )
         if released:
-            _on_commit_allocate(locked.prefecture_id)
+            enqueue_allocation(locked.prefecture_id)
     request.refresh_from_db()
     return locked
 
@@ -737,7 +726,7 @@ def _apply_due_date(
         details["note"] = note
     record_event(locked, "due_date_changed", actor, details=details, audit_data=audit_data)
     if locked.is_active:
-        _on_commit_allocate(locked.prefecture_id)
+        enqueue_allocation(locked.prefecture_id)
     return True
 
 

@@ -19,6 +19,7 @@ from guichet.appointments.services import accept_offer
 from guichet.evidence.audit import APPLICANT
 from guichet.evidence.models import Proof
 from guichet.partners import services as partners
+from guichet.privacy import services as privacy
 from tests.appointments import builders
 from tests.backoffice.helpers import file, partner, staff, verified_login
 from tests.factories import world as make_world
@@ -107,6 +108,7 @@ def victim(tmp_path, settings):
         "admin": admin,
         "token": token,
         "proof": Proof.objects.filter(request=request).first(),
+        "rights_request": privacy.ask(request, "erasure", "forget me"),
     }
 
 
@@ -127,6 +129,7 @@ def kwargs_for(converters, victim) -> dict:
         "uidb64": "MQ",
         "token": "not-a-token",
         "object_id": victim["world"].counters[0].opening_rules.first().pk,
+        "rights_id": victim["rights_request"].pk,
     }
     missing = [name for name in converters if name not in values]
     assert not missing, f"teach this test how to fill {missing}"

@@ -23,6 +23,7 @@ STAFF_ONLY = (
     "guichet/accounts/",
     "guichet/partners/",
     "guichet/operations/",
+    "guichet/capacity/alerts.py",
     "guichet/evidence/court_orders.py",
     "guichet/evidence/templates/evidence/staff/",
     "guichet/evidence/templates/evidence/_court_alerts.html",

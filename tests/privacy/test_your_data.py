@@ -115,3 +115,27 @@ def test_the_privacy_page_says_the_periods_in_force(client, settings, db):
     settings.RETENTION_AFTER_COURT_CASE_DAYS = 90
     text = client.get(reverse("public:privacy")).content.decode()
     assert "erased 400 days later" in text and "until the case ends, and 90 days more" in text
+
+
+def test_staff_answer_from_the_request_page(world, filed, django_user_model):
+    from tests.evidence.conftest import verified_client
+
+    request, _ = filed
+    agent = make_staff(django_user_model, "agent", world.prefecture, role="agent")
+    staff = verified_client(agent)
+    asked = privacy.ask(request, "erasure", "please forget me")
+    detail = staff.get(reverse("backoffice:request", args=[request.reference])).content.decode()
+    answer_url = reverse("backoffice:rights_answer", args=[request.reference, asked.pk])
+    assert "please forget me" in detail and answer_url in detail
+    page = staff.get(answer_url)
+    assert page.status_code == 200 and "17.3.e" in page.content.decode()
+    refused = staff.post(answer_url, {"decision": "granted", "text": ""})
+    assert refused.status_code == 200 and "in progress" in refused.content.decode()
+    request.refresh_from_db()
+    assert request.erased_at is None
+    done = staff.post(
+        answer_url, {"decision": "refused", "text": "Withdraw your request first, then ask again."}
+    )
+    assert done.status_code == 302
+    asked.refresh_from_db()
+    assert asked.status == "refused" and asked.answered_by == agent

@@ -130,3 +130,35 @@ def test_the_display_stream_sends_the_calls(world, today_booked):
 
 def test_day_figures_page_is_for_managers(client, world, agent):
     assert client.get(reverse("reception:day_figures", args=["93"])).status_code == 403
+
+
+def test_the_recepisse_pdf_is_in_french_then_the_persons_language(world, today_booked, tmp_path):
+    import re
+    import shutil
+    import subprocess
+
+    from guichet.evidence.audit import Actor
+    from guichet.reception import outcomes, services
+    from guichet.reception.documents import interim_pdf_bytes
+    from tests.public.browser.conftest import ARTIFACTS
+
+    request = today_booked.request
+    request.language = "ar"
+    request.save(update_fields=["language"])
+    agent = Actor("staff", "agent", None)
+    services.check_in(today_booked, agent)
+    outcomes.register_file(today_booked, agent)
+    body = interim_pdf_bytes(InterimDocument.objects.get(request=request))
+    assert body.startswith(b"%PDF")
+    folder = ARTIFACTS / "screenshots" / "reception"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "recepisse-ar.pdf").write_bytes(body)
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (poppler-utils) is not installed")
+    path = tmp_path / "r.pdf"
+    path.write_bytes(body)
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True).stdout
+    assert "Récépissé de demande de titre de séjour" in text
+    assert re.search(r"[\u0600-\u06FF]", text)  # the Arabic section
+    pages = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True).stdout
+    assert re.search(r"Pages:\s+2\b", pages), pages  # French; then Arabic, with how to verify

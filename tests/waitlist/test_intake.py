@@ -1,12 +1,12 @@
 """Intake: one service for every channel; one active request per person and procedure."""
 
 import datetime
-import sys
 import types
 
 import pytest
 from django.utils import timezone, translation
 
+from guichet.allocation import tasks
 from guichet.errors import InvalidInput
 from guichet.evidence.audit import APPLICANT, Actor, verify_chain
 from guichet.evidence.models import AuditEntry, Proof
@@ -178,12 +178,11 @@ def test_data_of_another_prefecture_is_refused_and_nothing_is_stored(world):
 
 def test_allocation_is_queued_after_commit(world, monkeypatch, django_capture_on_commit_callbacks):
     queued = []
-    fake = types.ModuleType("guichet.allocation.tasks")
-    fake.allocate_prefecture = types.SimpleNamespace(enqueue=queued.append)
-    monkeypatch.setitem(sys.modules, "guichet.allocation.tasks", fake)
+    monkeypatch.setattr(tasks, "allocate_prefecture", types.SimpleNamespace(enqueue=queued.append))
     with django_capture_on_commit_callbacks(execute=True):
         file(world)
     assert queued == [world.prefecture.pk]
+    tasks.coalesce.started(tasks.PENDING_KEY.format(world.prefecture.pk))  # the run starts
     with django_capture_on_commit_callbacks(execute=True):
         file(world)  # a repeat changes nothing, so it queues nothing
     assert queued == [world.prefecture.pk]
@@ -195,9 +194,7 @@ def test_a_failing_allocation_queue_does_not_undo_the_intake(
     def broken(prefecture_id):
         raise ConnectionError("task queue down")
 
-    fake = types.ModuleType("guichet.allocation.tasks")
-    fake.allocate_prefecture = types.SimpleNamespace(enqueue=broken)
-    monkeypatch.setitem(sys.modules, "guichet.allocation.tasks", fake)
+    monkeypatch.setattr(tasks, "allocate_prefecture", types.SimpleNamespace(enqueue=broken))
     with django_capture_on_commit_callbacks(execute=True):
         result = file(world)
     assert AppointmentRequest.objects.filter(pk=result.request.pk).exists()

@@ -24,6 +24,7 @@ from ..forms import (
     CloseForm,
     ImpossibilityForm,
     MoveAppointmentForm,
+    RightsAnswerForm,
     SearchForm,
     VulnerabilityForm,
     reason_field,
@@ -148,6 +149,7 @@ def request_detail(request, reference: str):
         "offers": Offer.objects.filter(request=found).select_related("slot__counter__site"),
         "mandates": mandates,
         "impossibilities": ImpossibilityRecord.objects.filter(request=found),
+        "rights_requests": found.rights_requests.order_by("-received_at", "-id") if is_staff else None,
         "evidence": evidence_links(found),
         "substitution": found.impossibilities.exists(),
         # Who read the file: for those who answer for how agents use it (R27).
@@ -249,6 +251,38 @@ def close_request(request, reference: str):
             messages.success(request, _("The request is closed."))
             return redirect("backoffice:request", reference=found.reference)
     return _action_page(request, found, form, _("Close the request"), danger=True)
+
+
+@verified_required
+@require_http_methods(["GET", "POST"])
+def answer_rights_request(request, reference: str, rights_id: int):
+    """Answer a person's request to correct or erase their data (GDPR art. 16, 17)."""
+    from guichet.privacy import services as privacy
+
+    found = _staff_request(request, reference)
+    asked = get_object_or_404(found.rights_requests, pk=rights_id)
+    form = RightsAnswerForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            privacy.answer(
+                asked,
+                decision=form.cleaned_data["decision"],
+                text=form.cleaned_data["text"],
+                user=request.user,
+            )
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, _("The answer is recorded."))
+            return redirect("backoffice:request", reference=found.reference)
+    return _action_page(
+        request,
+        found,
+        form,
+        _("Answer a request about personal data"),
+        "backoffice/rights_answer.html",
+        asked=asked,
+    )
 
 
 @verified_required

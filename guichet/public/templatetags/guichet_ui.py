@@ -295,7 +295,15 @@ def long_date(value) -> str:
 def time_of_day(value) -> str:
     from django.utils.dateformat import format as date_format
 
-    return date_format(value, "H:i") if value else ""
+    return ltr(date_format(value, "H:i")) if value else ""
+
+
+@register.filter
+def ltr(value) -> str:
+    """A left-to-right token (reference, time, phone number) kept whole in right-to-left text.
+
+    See guichet.bidi, which does the same for plain text."""
+    return format_html('<bdi dir="ltr">{}</bdi>', value) if value not in (None, "") else ""
 
 
 def _choice_input(subwidget) -> str:

@@ -27,6 +27,8 @@ from guichet.public.views.common import (
     normalise_reference,
     page_context,
 )
+from guichet.reception.documents import TITLES
+from guichet.reception.models import InterimDocument
 from guichet.waitlist.models import AppointmentRequest, RequestStatus
 
 
@@ -163,6 +165,19 @@ def history(found: AppointmentRequest, token: str) -> list[dict]:
     ]
 
 
+def interim_documents(found: AppointmentRequest, token: str) -> list[dict]:
+    """The person's récépissé and attestations, each with its signed PDF (guichet.reception)."""
+    return [
+        {
+            "title": TITLES[document.kind],
+            "valid_from": document.valid_from,
+            "valid_until": document.valid_until,
+            "pdf_url": _with_token(_reverse("reception_public:interim_pdf", pk=document.pk), token),
+        }
+        for document in InterimDocument.objects.filter(request=found).order_by("-valid_until", "-id")
+    ]
+
+
 def queue_facts(found: AppointmentRequest, sites: list) -> dict:
     if found.status != RequestStatus.WAITING:
         return {}
@@ -202,6 +217,7 @@ def request_page(request: HttpRequest, found: AppointmentRequest, token: str) ->
         offer_chosen=offer is not None and offer.source == OfferSource.CHOSEN,
         appointment=active_appointment(found) if found.status == RequestStatus.SCHEDULED else None,
         history=history(found, token),
+        interim_documents=interim_documents(found, token),
         proofs=proof_links(found, token),
         court_file_url=court_file_url(found, token),
         can_pick_slot=can_pick_slot(found),

@@ -3,14 +3,23 @@
 This is what `make run` calls. Stopping it (Ctrl-C) stops all three.
 """
 
+import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
+
+from guichet.operations.startup import refuse_unsafe_production
+
+# The worker model chosen from bench/load.py's measurements (docs/benchmarks.md, "Intake under load").
+WORKERS = 3
+THREADS = 1
 
 
 class Command(BaseCommand):
@@ -19,28 +28,39 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
-        parser.add_argument("--workers", type=int, default=3)
+        parser.add_argument("--workers", type=int, default=WORKERS)
+        parser.add_argument(
+            "--threads", type=int, default=THREADS, help="threads per worker (gthread; 1 = sync workers)"
+        )
+        parser.add_argument(
+            "--no-background", action="store_true", help="the web server only (no worker, clock)"
+        )
 
-    def handle(self, *args, host: str, port: int, workers: int, **options):
+    def handle(self, *args, host: str, port: int, workers: int, threads: int, no_background: bool, **options):
+        refuse_unsafe_production()
         manage = str(settings.BASE_DIR / "manage.py")
         bin_dir = settings.BASE_DIR / ".venv" / "bin"
         gunicorn = str(bin_dir / "gunicorn") if (bin_dir / "gunicorn").exists() else "gunicorn"
-        processes = [
-            subprocess.Popen(
-                [
-                    gunicorn,
-                    "guichet.wsgi",
-                    "--bind",
-                    f"{host}:{port}",
-                    "--workers",
-                    str(workers),
-                    "--access-logfile",
-                    "-",
-                ]
-            ),
-            subprocess.Popen([sys.executable, manage, "db_worker"]),
-            subprocess.Popen([sys.executable, manage, "clock"]),
+        # Each worker writes its request metrics here; /metrics adds them up (guichet/operations/metrics.py).
+        metrics_dir = tempfile.mkdtemp(prefix="guichet-metrics-")
+        environment = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": metrics_dir}
+        web = [
+            gunicorn,
+            "guichet.wsgi",
+            "--config",
+            "python:guichet.operations.gunicorn_conf",
+            "--bind",
+            f"{host}:{port}",
+            "--workers",
+            str(workers),
+            *(["--worker-class", "gthread", "--threads", str(threads)] if threads > 1 else []),
         ]
+        processes = [subprocess.Popen(web, env=environment)]
+        if not no_background:
+            processes += [
+                subprocess.Popen([sys.executable, manage, "db_worker"], env=environment),
+                subprocess.Popen([sys.executable, manage, "clock"], env=environment),
+            ]
         self.print_addresses(host, port)
         try:
             while all(process.poll() is None for process in processes):
@@ -53,6 +73,7 @@ class Command(BaseCommand):
                     process.send_signal(signal.SIGTERM)
             for process in processes:
                 process.wait(timeout=20)
+            shutil.rmtree(metrics_dir, ignore_errors=True)
 
     def print_addresses(self, host: str, port: int) -> None:
         base = f"http://{host}:{port}"

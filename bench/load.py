@@ -1,0 +1,536 @@
+"""Intake under load on the production stack, against a trivial view in the same run (not a test: it prints).
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/guichet_bench REDIS_URL=redis://127.0.0.1:6379/2 \\
+        python bench/load.py [--connections 50,200,500] [--duration 10] [--workers 3] [--threads 1]
+
+Starts what `manage.py serve` starts (gunicorn with its worker model, the task worker and the clock), with
+DEBUG off, on 127.0.0.1:--port, against PostgreSQL with the demo (`--no-demo` keeps the database as it is)
+and Redis; rate limits are raised for this run only, by its settings module (bench/settings.py), which also
+adds the trivial views (bench/trivial_urls.py). Then, for each number of connections, wrk (`/usr/bin/wrk`,
+--duration seconds each) drives, one after the other:
+
+- the trivial POST (an empty view reading the same JSON body) and the trivial GET, on the same middleware;
+- filing by the API (`POST /api/v1/requests`, a new person each time);
+- filing by the page form (with its CSRF cookie and token, a new person each time);
+- the status of a request by its token (`GET /api/v1/requests/<ref>` with X-Access-Token);
+- the home page and the procedure page.
+
+It prints req/s, p50 and p99 latency, errors (connections refused or broken, time-outs, 5xx) and 503s with
+Retry-After apart, and each rate's ratio to its trivial view. Afterwards it checks that every 201 (API) and
+every redirect to the receipt (form) stored exactly one request with exactly one receipt proof, that no 5xx
+occurred, and that `verify_audit` passes. The last lines say whether the targets of issue #10 are met.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import secrets
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if __package__ in (None, ""):
+    sys.path.insert(0, str(ROOT))
+
+WRK = "/usr/bin/wrk"
+TARGET_FILING_RATIO = 0.40  # of the trivial POST, at 50 connections
+TARGET_P99_MS_AT_200 = 500.0
+TARGET_PAGE_RATIO = 0.50  # of the trivial GET
+LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--connections", default="50,200,500", help="comma-separated (default 50,200,500)")
+    parser.add_argument("--duration", type=int, default=10, help="seconds per measure (default 10)")
+    parser.add_argument("--port", type=int, default=8101)
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes (default 3)")
+    parser.add_argument(
+        "--threads", type=int, default=1, help="threads per worker; >1 is gthread (default 1)"
+    )
+    parser.add_argument("--wrk-threads", type=int, default=2)
+    parser.add_argument("--requests", default="2000", help="synthetic requests for the demo (default 2000)")
+    parser.add_argument("--no-demo", action="store_true", help="use the database as it is")
+    parser.add_argument("--only", default="", help="comma-separated scenario names (default: all)")
+    return parser.parse_args()
+
+
+# --- what the scenarios send --------------------------------------------------------------------------------
+
+
+def trivial_urls() -> str:
+    return "bench.trivial_urls"
+
+
+def letters_for(number: int) -> str:
+    name, rest = "", number
+    while True:
+        rest, digit = divmod(rest, 26)
+        name += LETTERS[digit]
+        if rest == 0:
+            return name
+
+
+def filing_body(number: int, prefecture: str, procedure: str, *, run: str) -> dict:
+    """A valid first-permit filing of a person that no other number gives (names differ by letters only)."""
+    return {
+        "prefecture": prefecture,
+        "procedure": procedure,
+        "family_names": f"Bench {run} {letters_for(number)}",
+        "given_names": "Alex",
+        "birth_date": (datetime.date(1960, 1, 1) + datetime.timedelta(days=number % 15000)).isoformat(),
+        "nationality": "MA",
+        "email": "bench@example.org",
+        "language": "fr",
+    }
+
+
+def demo_target() -> tuple[str, str]:
+    """The demo prefecture and its first-permit procedure (queue mode)."""
+    from guichet.catalog.demo import FIRST, PREFECTURE
+
+    return PREFECTURE["code"], FIRST
+
+
+# wrk's Lua: every thread counts the statuses it gets; done() prints one JSON line with the totals.
+LUA_COMMON = r"""
+local threads = {}
+local counter = 1
+function setup(thread)
+  thread:set("id", counter)
+  table.insert(threads, thread)
+  counter = counter + 1
+end
+statuses = {}
+retry_after = 0
+function response(status, headers, body)
+  statuses[status] = (statuses[status] or 0) + 1
+  if status == 503 and headers["Retry-After"] then retry_after = retry_after + 1 end
+end
+function done(summary, latency, requests)
+  local totals = {}
+  local retried = 0
+  for _, thread in ipairs(threads) do
+    for status, count in pairs(thread:get("statuses")) do
+      totals[tostring(status)] = (totals[tostring(status)] or 0) + count
+    end
+    retried = retried + thread:get("retry_after")
+  end
+  local parts = {}
+  for status, count in pairs(totals) do table.insert(parts, string.format('"%s": %d', status, count)) end
+  io.write(string.format(
+    'WRK-RESULT {"requests": %d, "duration_us": %d, "p50_us": %d, "p99_us": %d, "connect": %d, ' ..
+    '"read": %d, "write": %d, "timeout": %d, "retry_after": %d, "statuses": {%s}}\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
+    summary.errors.connect, summary.errors.read, summary.errors.write, summary.errors.timeout,
+    retried, table.concat(parts, ", ")))
+end
+local letters = "abcdefghijklmnopqrstuvwxyz"
+function letters_for(number)
+  local name = ""
+  repeat
+    local digit = number % 26
+    name = name .. letters:sub(digit + 1, digit + 1)
+    number = math.floor(number / 26)
+  until number == 0
+  return name
+end
+sent = 0
+"""
+
+
+def lua_fixed(method: str, path: str, headers: dict[str, str], body: str | None) -> str:
+    return LUA_COMMON + (
+        f"wrk.method = {json.dumps(method)}\nwrk.path = {json.dumps(path)}\n"
+        + "".join(f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}\n" for k, v in headers.items())
+        + (f"wrk.body = {json.dumps(body)}\n" if body is not None else "")
+    )
+
+
+def lua_api_filing(run: str, prefecture: str, procedure: str) -> str:
+    template = json.dumps(filing_body(0, prefecture, procedure, run=run)).replace(
+        f"Bench {run} a", f"Bench {run} NAME"
+    )
+    before, after = template.split("NAME")
+    return LUA_COMMON + (
+        "request = function()\n"
+        "  sent = sent + 1\n"
+        '  local name = letters_for(id) .. " " .. letters_for(sent)\n'
+        f"  local body = {json.dumps(before)} .. name .. {json.dumps(after)}\n"
+        '  return wrk.format("POST", "/api/v1/requests", {["Content-Type"] = "application/json"}, body)\n'
+        "end\n"
+    )
+
+
+def lua_form_filing(run: str, path: str, cookie: str, csrf: str) -> str:
+    fields = {
+        "csrfmiddlewaretoken": csrf,
+        "given_names": "Alex",
+        "birth_date": "1985-03-04",
+        "nationality": "MA",
+        "email": "bench@example.org",
+        "language": "fr",
+    }
+    encoded = urllib.parse.urlencode(fields)
+    prefix = urllib.parse.quote_plus(f"Bench {run} ")
+    return LUA_COMMON + (
+        "request = function()\n"
+        "  sent = sent + 1\n"
+        f'  local name = {json.dumps(prefix)} .. letters_for(id) .. "+" .. letters_for(sent)\n'
+        f'  local body = "family_names=" .. name .. "&" .. {json.dumps(encoded)}\n'
+        "  local headers = {\n"
+        '    ["Content-Type"] = "application/x-www-form-urlencoded",\n'
+        f'    ["Cookie"] = {json.dumps(cookie)},\n'
+        "  }\n"
+        f'  return wrk.format("POST", {json.dumps(path)}, headers, body)\n'
+        "end\n"
+    )
+
+
+def lua_status(pairs: list[tuple[str, str]]) -> str:
+    table = ",\n".join(f"  {{{json.dumps(ref)}, {json.dumps(token)}}}" for ref, token in pairs)
+    return LUA_COMMON + (
+        f"local known = {{\n{table}\n}}\n"
+        "request = function()\n"
+        "  sent = sent + 1\n"
+        "  local pick = known[(sent * 7 + id) % #known + 1]\n"
+        '  return wrk.format("GET", "/api/v1/requests/" .. pick[1], {["X-Access-Token"] = pick[2]})\n'
+        "end\n"
+    )
+
+
+# --- running ------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Measure:
+    scenario: str
+    connections: int
+    requests: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    statuses: dict[str, int]
+    socket_errors: int
+    retry_after: int
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    @property
+    def errors(self) -> int:
+        """Refused or broken connections, time-outs and 5xx other than a 503 with Retry-After."""
+        server_errors = sum(n for status, n in self.statuses.items() if status.startswith("5"))
+        return self.socket_errors + server_errors - self.retry_after
+
+
+def wrk(lua: str, url: str, connections: int, seconds: int, threads: int) -> dict:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(lua)
+    try:
+        completed = subprocess.run(
+            [
+                WRK,
+                f"-t{min(threads, connections)}",
+                f"-c{connections}",
+                f"-d{seconds}s",
+                "--timeout",
+                "10s",
+                "-s",
+                script.name,
+                url,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=seconds + 60,
+        )
+    finally:
+        os.unlink(script.name)
+    found = re.search(r"WRK-RESULT (\{.*\})", completed.stdout)
+    if not found:
+        raise RuntimeError(f"wrk gave no result: {completed.stdout}\n{completed.stderr}")
+    return json.loads(found.group(1))
+
+
+def measure(name: str, lua: str, base: str, connections: int, args: argparse.Namespace) -> Measure:
+    raw = wrk(lua, base, connections, args.duration, args.wrk_threads)
+    socket_errors = raw["connect"] + raw["read"] + raw["write"] + raw["timeout"]
+    return Measure(
+        scenario=name,
+        connections=connections,
+        requests=raw["requests"],
+        seconds=raw["duration_us"] / 1e6,
+        p50_ms=raw["p50_us"] / 1000,
+        p99_ms=raw["p99_us"] / 1000,
+        statuses=raw["statuses"],
+        socket_errors=socket_errors,
+        retry_after=raw["retry_after"],
+    )
+
+
+@dataclass
+class Stack:
+    process: subprocess.Popen
+    log: Path
+    env: dict = field(default_factory=dict)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+
+
+def environment(args: argparse.Namespace) -> dict[str, str]:
+    secrets_dir = ROOT / "var" / "bench-load"
+    secrets_dir.mkdir(parents=True, exist_ok=True)
+    keys = {}
+    for name in ("SECRET_KEY", "IDENTITY_HMAC_KEY", "FIELD_ENCRYPTION_KEY"):
+        path = secrets_dir / name.lower()
+        if not path.exists():
+            path.write_text(secrets.token_urlsafe(48))
+        keys[name] = os.environ.get(name) or path.read_text()
+    return {
+        **os.environ,
+        **keys,
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "DEBUG": "0",
+        "TESTING": "0",
+        "SITE_URL": f"http://127.0.0.1:{args.port}",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+def start_stack(args: argparse.Namespace, env: dict[str, str]) -> Stack:
+    log = ROOT / "var" / "bench-load-server.log"
+    command = [
+        sys.executable,
+        "manage.py",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(args.port),
+        "--workers",
+        str(args.workers),
+        "--threads",
+        str(args.threads),
+    ]
+    with log.open("w") as out:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out, start_new_session=True)
+    stack = Stack(process, log, env)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{args.port}/readyz", timeout=2) as answer:
+                if answer.status == 200:
+                    return stack
+        except OSError:
+            time.sleep(0.5)
+        if process.poll() is not None:
+            break
+    stack.stop()
+    raise RuntimeError(f"the server did not become ready; see {log}")
+
+
+def form_credentials(base: str, path: str) -> tuple[str, str]:
+    """The CSRF cookie and the form's token, as a browser gets them by opening the form."""
+    with urllib.request.urlopen(base + path, timeout=30) as answer:
+        html = answer.read().decode()
+        cookies = answer.headers.get_all("Set-Cookie") or []
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+    cookie = next(c.split(";")[0] for c in cookies if c.startswith("csrftoken="))
+    return cookie, csrf
+
+
+def prefile(run: str, count: int) -> list[tuple[str, str]]:
+    """Requests whose status the status scenario reads, with their tokens (filed in-process)."""
+    from guichet.catalog.models import Prefecture
+    from guichet.evidence.audit import APPLICANT
+    from guichet.waitlist.services import file_request
+    from guichet.waitlist.validation import validate_intake
+
+    code, procedure = demo_target()
+    prefecture = Prefecture.objects.get(code=code)
+    pairs = []
+    for number in range(count):
+        body = filing_body(number, code, procedure, run=run + "status")
+        data = validate_intake(body, prefecture, channel="web")
+        result = file_request(data, prefecture=prefecture, channel="web", actor=APPLICANT)
+        pairs.append((result.request.reference, result.access_token))
+    return pairs
+
+
+def checks(run: str, filed: int) -> list[str]:
+    """Problems found after the run (empty: all is well)."""
+    from django.db.models import Count, Q
+
+    from guichet.evidence.services import verify_audit
+    from guichet.waitlist.models import AppointmentRequest
+
+    problems = []
+    stored = AppointmentRequest.objects.filter(family_names__startswith=f"Bench {run} ").annotate(
+        receipts=Count("proofs", filter=Q(proofs__event="received"))
+    )
+    if stored.count() != filed:
+        problems.append(f"{filed} filings answered as created, {stored.count()} requests stored")
+    wrong = stored.exclude(receipts=1).count()
+    if wrong:
+        problems.append(f"{wrong} requests without exactly one receipt proof")
+    audit = verify_audit()
+    if audit:
+        problems.append(f"verify_audit: {len(audit)} problem(s), first: {audit[0]}")
+    return problems
+
+
+def main() -> int:
+    args = parse_args()
+    if not Path(WRK).exists():
+        sys.exit(f"{WRK} is needed (apt-get install wrk)")
+    env = environment(args)
+    if not env.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")) or not env.get(
+        "REDIS_URL"
+    ):
+        sys.exit("Set DATABASE_URL to a PostgreSQL database and REDIS_URL to a Redis database.")
+    os.environ.update(
+        {
+            k: env[k]
+            for k in ("DJANGO_SETTINGS_MODULE", "SECRET_KEY", "IDENTITY_HMAC_KEY", "FIELD_ENCRYPTION_KEY")
+        }
+    )
+    os.environ["TESTING"] = "0"
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
+    if not args.no_demo:
+        call_command("demo", requests=args.requests, verbosity=0)
+    run = letters_for(int(time.time()) % (26**5))
+    pairs = prefile(run, 200)
+    from django.db import connection
+
+    connection.close()
+
+    code, procedure = demo_target()
+    form_path = f"/fr/procedures/{code}/{procedure}/request/"
+    base = f"http://127.0.0.1:{args.port}"
+    trivial_body = json.dumps(filing_body(0, code, procedure, run=run))
+    stack = start_stack(args, env)
+    measures: list[Measure] = []
+    try:
+        cookie, csrf = form_credentials(base, form_path)
+        scenarios = {
+            "trivial POST": lua_fixed("POST", "/trivial", {"Content-Type": "application/json"}, trivial_body),
+            "trivial GET": lua_fixed("GET", "/trivial/get", {}, None),
+            "filing (API)": lua_api_filing(run, code, procedure),
+            "filing (form)": lua_form_filing(run, form_path, cookie, csrf),
+            "status by token": lua_status(pairs),
+            "home page": lua_fixed("GET", "/fr/", {}, None),
+            "procedure page": lua_fixed("GET", f"/fr/procedures/{code}/{procedure}/", {}, None),
+        }
+        wanted = [name.strip() for name in args.only.split(",") if name.strip()] or list(scenarios)
+        for connections in [int(c) for c in args.connections.split(",")]:
+            for name in wanted:
+                result = measure(name, scenarios[name], base, connections, args)
+                measures.append(result)
+                print_measure(result, measures)
+                # Let the worker drain what the burst queued (allocation, messages) before the next measure.
+                time.sleep(2)
+    finally:
+        stack.stop()
+    django.db.connections.close_all()
+    filed = sum(m.statuses.get("201", 0) for m in measures if m.scenario == "filing (API)") + sum(
+        m.statuses.get("302", 0) for m in measures if m.scenario == "filing (form)"
+    )
+    problems = checks(run, filed)
+    return summary(args, measures, problems)
+
+
+def baseline_for(result: Measure, measures: list[Measure]) -> Measure | None:
+    name = "trivial POST" if result.scenario.startswith("filing") else "trivial GET"
+    return next((m for m in measures if m.scenario == name and m.connections == result.connections), None)
+
+
+def print_measure(result: Measure, measures: list[Measure]) -> None:
+    baseline = baseline_for(result, measures)
+    ratio = f"{result.rate / baseline.rate:6.1%}" if baseline and baseline.rate else "     -"
+    statuses = " ".join(f"{s}:{n}" for s, n in sorted(result.statuses.items()))
+    print(
+        f"c={result.connections:<4} {result.scenario:<20} {result.rate:8.1f} req/s"
+        f"  p50 {result.p50_ms:8.1f} ms"
+        f"  p99 {result.p99_ms:8.1f} ms  errors {result.errors:5d}  503+Retry-After {result.retry_after:5d}"
+        f"  ratio {ratio}  [{statuses}]",
+        flush=True,
+    )
+
+
+def summary(args: argparse.Namespace, measures: list[Measure], problems: list[str]) -> int:
+    def find(name: str, connections: int) -> Measure | None:
+        return next((m for m in measures if m.scenario == name and m.connections == connections), None)
+
+    load = os.getloadavg()
+    print(
+        f"\nmachine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, load average "
+        f"{load[0]:.1f} at the end; Python {platform.python_version()}; gunicorn {args.workers} workers x "
+        f"{args.threads} thread(s); wrk {args.wrk_threads} threads; {args.duration} s per measure"
+    )
+    verdicts = []
+    api50, post50 = find("filing (API)", 50), find("trivial POST", 50)
+    if api50 and post50:
+        ratio = api50.rate / post50.rate
+        verdicts.append(
+            (f"filing (API) at 50 connections {ratio:.1%} of the trivial POST", ratio >= TARGET_FILING_RATIO)
+        )
+    api200 = find("filing (API)", 200)
+    if api200:
+        verdicts.append(
+            (
+                f"filing (API) p99 at 200 connections {api200.p99_ms:.0f} ms",
+                api200.p99_ms <= TARGET_P99_MS_AT_200,
+            )
+        )
+    at500 = [m for m in measures if m.connections == 500]
+    if at500:
+        errors = sum(m.errors for m in at500)
+        verdicts.append((f"errors at 500 connections: {errors}", errors == 0))
+    for page in ("home page", "procedure page"):
+        for connections in sorted({m.connections for m in measures}):
+            found, base = find(page, connections), find("trivial GET", connections)
+            if found and base and connections == 50:
+                ratio = found.rate / base.rate
+                verdicts.append(
+                    (f"{page} at 50 connections {ratio:.1%} of the trivial GET", ratio >= TARGET_PAGE_RATIO)
+                )
+    server_errors = sum(n for m in measures for s, n in m.statuses.items() if s.startswith("5")) - sum(
+        m.retry_after for m in measures
+    )
+    verdicts.append((f"5xx other than 503 with Retry-After: {server_errors}", server_errors == 0))
+    verdicts.append(
+        ("stored requests, receipts and verify_audit: " + ("; ".join(problems) or "OK"), not problems)
+    )
+    for text, ok in verdicts:
+        print(f"{'MET ' if ok else 'MISS'} {text}")
+    return 0 if all(ok for _, ok in verdicts) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

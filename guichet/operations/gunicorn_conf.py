@@ -1,0 +1,15 @@
+"""gunicorn settings of `manage.py serve` (the command line gives bind, workers and the worker class)."""
+
+import os
+
+logger_class = "guichet.operations.gunicorn_logging.Logger"
+accesslog = "-"
+errorlog = "-"
+
+
+def child_exit(server, worker):
+    # A worker that exits leaves its counters in PROMETHEUS_MULTIPROC_DIR; mark them as a dead process's.
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
