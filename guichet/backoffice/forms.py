@@ -92,7 +92,7 @@ class SearchForm(forms.Form):
             "A reference (93-K7M4-QX9T), names, a birth date (31/12/1990), a foreign national number (10 "
             "digits), or names and a birth date together."
         ),
-        widget=forms.SearchInput(attrs={"autofocus": True, "accesskey": "s", "autocomplete": "off"}),
+        widget=forms.SearchInput(attrs={"autofocus": True, "autocomplete": "off"}),
     )
 
 
@@ -361,6 +361,12 @@ class ExtraSlotForm(forms.Form):
 
 class ResolveAlertForm(forms.Form):
     resolution = forms.CharField(label=_("What was done"), max_length=1000)
+
+
+class CaseEndForm(forms.Form):
+    ended_on = forms.DateField(
+        label=_("The case ended on"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+    )
 
 
 class RightsAnswerForm(forms.Form):

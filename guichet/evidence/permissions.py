@@ -6,6 +6,8 @@ the court-order pages are the back office's and use its decorators.
 """
 
 from guichet.accounts import permissions as roles
+from guichet.accounts.models import AccessChannel, AccessKind
+from guichet.accounts.services import record_access
 from guichet.catalog.models import Prefecture
 from guichet.waitlist.access import resolve
 from guichet.waitlist.models import AppointmentRequest
@@ -64,6 +66,17 @@ def can_read_request(http_request, request: AppointmentRequest, token: str | Non
     if token_matches(request, token):
         return True
     return session_verified(http_request) and can_access_as_staff_or_partner(http_request.user, request)
+
+
+def record_read(http_request, request: AppointmentRequest, token: str | None, what: str) -> None:
+    """Log that staff or a partner read this request's evidence (R27: logged agent access); the applicant's
+    own reads, with their token, are not logged."""
+    if token_matches(request, token) or not http_request.user.is_authenticated:
+        return
+
+    record_access(
+        http_request.user, AccessKind.OPENED, channel=AccessChannel.PAGE, request=request, detail=what
+    )
 
 
 def alert_recipients(prefecture: Prefecture) -> list[str]:

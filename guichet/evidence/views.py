@@ -54,8 +54,9 @@ def _load_request(reference: str) -> AppointmentRequest | None:
     )
 
 
-def _readable_request(http_request, reference: str) -> AppointmentRequest:
-    """The request if this visitor may read it; otherwise 404, the same for a wrong token or reference."""
+def _readable_request(http_request, reference: str, what: str) -> AppointmentRequest:
+    """The request if this visitor may read it; otherwise 404, the same for a wrong token or reference.
+    A staff or partner read is logged, saying `what` was read."""
     found = _load_request(reference)
     token = _access_token(http_request)
     if found is None:
@@ -64,15 +65,16 @@ def _readable_request(http_request, reference: str) -> AppointmentRequest:
         raise Http404
     if not permissions.can_read_request(http_request, found, token):
         raise Http404
+    permissions.record_read(http_request, found, token, what)
     return found
 
 
-def _readable_proof(http_request, pk: int) -> Proof:
+def _readable_proof(http_request, pk: int, what: str) -> Proof:
     proof = Proof.objects.select_related("request__prefecture", "request__procedure").filter(pk=pk).first()
-    if proof is None or not permissions.can_read_request(
-        http_request, proof.request, _access_token(http_request)
-    ):
+    token = _access_token(http_request)
+    if proof is None or not permissions.can_read_request(http_request, proof.request, token):
         raise Http404
+    permissions.record_read(http_request, proof.request, token, f"{what} {proof.pk}")
     return proof
 
 
@@ -95,7 +97,7 @@ def _content_of(proof: Proof, keys: dict[str, bytes]) -> tuple[presentation.Proo
 
 
 def proof_page(request, pk: int):
-    proof = _readable_proof(request, pk)
+    proof = _readable_proof(request, pk, "proof")
     content, error = _content_of(proof, services.published_keys())
     query = _token_query(request, proof.request)
     return _private(
@@ -116,7 +118,7 @@ def proof_page(request, pk: int):
 
 
 def proof_jws(request, pk: int):
-    proof = _readable_proof(request, pk)
+    proof = _readable_proof(request, pk, "proof (JWS)")
     response = HttpResponse(proof.token + "\n", content_type="text/plain; charset=us-ascii")
     response["Content-Disposition"] = f'inline; filename="{proof.request.reference}-{proof.pk}.jws"'
     return _private(response)
@@ -138,7 +140,7 @@ def proofs_pdf_context(req: AppointmentRequest, proofs: list[Proof]) -> dict:
 
 
 def proof_pdf(request, pk: int):
-    proof = _readable_proof(request, pk)
+    proof = _readable_proof(request, pk, "proof (PDF)")
     body = pdf.render_pdf("evidence/pdf/proofs.html", proofs_pdf_context(proof.request, [proof]))
     return _pdf_response(body, f"{proof.request.reference}-{proof.pk}.pdf")
 
@@ -147,7 +149,7 @@ def proof_pdf(request, pk: int):
 
 
 def request_proofs(request, reference: str):
-    req = _readable_request(request, reference)
+    req = _readable_request(request, reference, "proofs")
     keys = services.published_keys()
     rows = []
     for proof in services.proofs_of(req):
@@ -170,7 +172,7 @@ def request_proofs(request, reference: str):
 
 
 def request_proofs_pdf(request, reference: str):
-    req = _readable_request(request, reference)
+    req = _readable_request(request, reference, "proofs (PDF)")
     proofs = list(services.proofs_of(req))
     if not proofs:
         raise Http404
@@ -179,7 +181,7 @@ def request_proofs_pdf(request, reference: str):
 
 
 def court_file_pdf(request, reference: str):
-    req = _readable_request(request, reference)
+    req = _readable_request(request, reference, "court file")
     available, reason = court_file.court_file_available(req)
     if not available:
         response = render(

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.utils import translation
 
 from guichet.appointments.models import Appointment, AppointmentStatus, Offer, OfferStatus
+from guichet.bidi import isolate
 from guichet.dates import clock_time, long_date, short_date
 from guichet.evidence.models import CourtOrder
 from guichet.waitlist.models import AppointmentRequest, RequestStatus
@@ -143,16 +144,11 @@ def _place(site) -> dict[str, Any]:
 
 def _moment(value: datetime.datetime, tz) -> dict[str, str]:
     local = value.astimezone(tz)
-    return {"date": long_date(local), "short_date": short_date(local), "time": clock_time(local)}
-
-
-def isolate(text: str) -> str:
-    """Keep a left-to-right token (reference, address, link) whole inside right-to-left text.
-
-    Without it "93-K7M4-QX9T" shows as "K7M4-QX9T-93" in an Arabic sentence. Unicode isolates work in
-    plain text, SMS and HTML alike; they are added only for right-to-left languages.
-    """
-    return f"\u2066{text}\u2069" if text and translation.get_language_bidi() else text
+    return {
+        "date": long_date(local),
+        "short_date": isolate(short_date(local)),
+        "time": isolate(clock_time(local)),
+    }
 
 
 def template_context(message: OutboxMessage, subjects: Subjects) -> dict[str, Any]:
@@ -177,7 +173,7 @@ def template_context(message: OutboxMessage, subjects: Subjects) -> dict[str, An
         "prefecture_email": isolate(request.prefecture.contact_email),
         "received": _moment(request.received_at, local_tz),
         "due_date": long_date(request.due_date),
-        "due_short_date": short_date(request.due_date),
+        "due_short_date": isolate(short_date(request.due_date)),
         "status_href": status_href,
         "status_url": isolate(status_href),
         "secret_href": secret_href,
@@ -226,7 +222,7 @@ def template_context(message: OutboxMessage, subjects: Subjects) -> dict[str, An
             "case_number": order.case_number,
             "ordered_on": long_date(order.ordered_on),
             "deadline": long_date(order.deadline),
-            "deadline_short": short_date(order.deadline),
+            "deadline_short": isolate(short_date(order.deadline)),
         }
     if message.kind == "dossier_to_correct":
         context["corrections"] = [

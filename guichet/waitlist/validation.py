@@ -312,7 +312,8 @@ def _list(raw: Mapping[str, Any], field: str, errors: _Errors, *, max_items: int
         if len(value) > max_items * SHORT_MAX_LENGTH:
             _too_long(errors, field, len(value), max_items * SHORT_MAX_LENGTH)
             return None
-        value = [part for part in re.split(r"[,;\s]+", value) if part]
+        # Arabic writes "،" and "؛", Chinese "，" and "、": the hint shows the person's own comma.
+        value = [part for part in re.split(r"[,;،؛，、\s]+", value) if part]
     if not isinstance(value, list | tuple):
         errors.add(field, gettext("Give a list."))
         return None

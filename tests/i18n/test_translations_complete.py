@@ -25,6 +25,7 @@ STAFF_ONLY = (
     "guichet/accounts/",
     "guichet/partners/",
     "guichet/operations/",
+    "guichet/capacity/alerts.py",
     "guichet/evidence/court_orders.py",
     # Reception and the counter: agents' pages and the services' answers to them. The waiting-room screen,
     # the interim documents' PDFs and the messages to the person are public.

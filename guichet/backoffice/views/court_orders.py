@@ -16,13 +16,15 @@ from guichet.accounts.models import Role
 from guichet.catalog.models import Counter
 from guichet.errors import DomainError
 from guichet.evidence import court_orders, presentation
+from guichet.evidence import permissions as evidence_permissions
 from guichet.evidence.models import CourtOrder, CourtOrderAlert
 from guichet.forms import apply_domain_error
+from guichet.privacy.services import record_court_case_end
 from guichet.waitlist.models import AppointmentRequest
 from guichet.waitlist.references import InvalidReference, parse_reference
 
 from ..decorators import staff_required
-from ..forms import CourtOrderForm, ExtraSlotForm, ResolveAlertForm
+from ..forms import CaseEndForm, CourtOrderForm, ExtraSlotForm, ResolveAlertForm
 
 SEVERITY = {
     court_orders.OrderStatus.MISSED: 0,
@@ -131,6 +133,7 @@ def court_order_detail(request, pk: int):
 
 
 def _render_order(request, order: CourtOrder, slot_form: ExtraSlotForm, status: int = 200):
+    evidence_permissions.record_read(request, order.request, None, f"court order {order.pk}")
     return render(
         request,
         "backoffice/court_order.html",
@@ -194,3 +197,21 @@ def court_alert_resolve(request, pk: int):
     else:
         messages.error(request, _("Say what was done before closing the alert."))
     return redirect("backoffice:court_order", pk=alert.order_id)
+
+
+@staff_required
+@require_POST
+def court_case_end(request, pk: int):
+    """The court case of an order has ended: from then on its request's retention period runs (R27)."""
+    order = _staff_order(request, pk)
+    form = CaseEndForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give the date the case ended."))
+        return redirect("backoffice:court_order", pk=order.pk)
+    try:
+        record_court_case_end(order, form.cleaned_data["ended_on"], permissions.actor_for(request.user))
+    except DomainError as error:
+        messages.error(request, str(error.message))
+    else:
+        messages.success(request, _("The end of the case is recorded."))
+    return redirect("backoffice:court_order", pk=order.pk)

@@ -12,7 +12,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from guichet.accounts import permissions, throttle
-from guichet.accounts.models import Role
+from guichet.accounts import services as accounts
+from guichet.accounts.models import AccessChannel, AccessKind, Role
 from guichet.errors import DomainError
 from guichet.forms import apply_domain_error
 from guichet.partners import services as partners
@@ -197,6 +198,13 @@ def mandate_form(request, mandate_id: int):
     mandate = _mandate_for(request, mandate_id)
     if not mandate.consent_form:
         raise Http404
+    accounts.record_access(
+        request.user,
+        AccessKind.OPENED,
+        channel=AccessChannel.PAGE,
+        request=mandate.request,
+        detail=f"consent form of mandate {mandate.pk}",
+    )
     extension = mandate.consent_form.name.rsplit(".", 1)[-1]
     response = FileResponse(
         mandate.consent_form.open("rb"),

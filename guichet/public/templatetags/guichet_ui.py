@@ -288,7 +288,15 @@ def long_date(value) -> str:
 
 @register.filter(expects_localtime=True)
 def time_of_day(value) -> str:
-    return dates.clock_time(value) if value else ""
+    return ltr(dates.clock_time(value)) if value else ""
+
+
+@register.filter
+def ltr(value) -> str:
+    """A left-to-right token (reference, time, phone number) kept whole in right-to-left text.
+
+    See guichet.bidi, which does the same for plain text."""
+    return format_html('<bdi dir="ltr">{}</bdi>', value) if value not in (None, "") else ""
 
 
 def _choice_input(subwidget) -> str:
