@@ -4,13 +4,14 @@ from django_tasks import task
 
 from guichet import coalesce, retrying
 
-from .services import SENDER_PENDING_KEY, send_due_messages
-
 BATCH = 200
 
 
 @task()
 def send_messages() -> dict[str, int]:
+    # The services enqueue this task: the one cycle of this app, broken here.
+    from .services import SENDER_PENDING_KEY, send_due_messages  # noqa: PLC0415
+
     coalesce.started(SENDER_PENDING_KEY)
     # The net under the lock order (guichet/retrying.py): a batch that lost a deadlock runs again.
     report = retrying.run(lambda: send_due_messages(limit=BATCH), what="sending messages")
