@@ -114,21 +114,13 @@ def main() -> int:
                     break
                 time.sleep(0.005)
             delay = time.perf_counter() - freed_at
-            task = (
-                DBTaskResult.objects.filter(task_path__endswith="allocate_prefecture")
-                .order_by("-enqueued_at")
-                .first()
-            )
-            pickup = (
-                (task.started_at - task.enqueued_at).total_seconds()
-                if task and task.started_at
-                else float("nan")
-            )
-            run = (
-                (task.return_value or {}).get("runs", [{}])[0].get("seconds", float("nan"))
-                if task
-                else float("nan")
-            )
+            # The run that made the offer: the latest finished allocation task that offered something.
+            recent = DBTaskResult.objects.filter(
+                task_path__endswith="allocate_prefecture", finished_at__isnull=False
+            ).order_by("-finished_at")[:20]
+            task = next((t for t in recent if (t.return_value or {}).get("offers")), None)
+            pickup = (task.started_at - task.enqueued_at).total_seconds() if task else float("nan")
+            run = task.return_value["runs"][0]["seconds"] if task else float("nan")
             delays.append(delay)
             pickups.append(pickup)
             runs.append(run)

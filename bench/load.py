@@ -58,7 +58,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=8101)
     parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes (default 3)")
     parser.add_argument(
-        "--threads", type=int, default=1, help="threads per worker; >1 is gthread (default 1)"
+        "--threads", type=int, default=4, help="threads per worker; 1 is sync workers (default 4, gthread)"
     )
     parser.add_argument("--wrk-threads", type=int, default=2)
     parser.add_argument("--requests", default="2000", help="synthetic requests for the demo (default 2000)")
@@ -235,9 +235,11 @@ class Measure:
 
     @property
     def errors(self) -> int:
-        """Refused or broken connections, time-outs and 5xx other than a 503 with Retry-After."""
+        """Refused or broken connections, time-outs and 5xx other than a 503 with Retry-After; a measure that
+        got no answer at all counts its connections as errors (the stack did not answer)."""
         server_errors = sum(n for status, n in self.statuses.items() if status.startswith("5"))
-        return self.socket_errors + server_errors - self.retry_after
+        errors = self.socket_errors + server_errors - self.retry_after
+        return errors if self.requests else max(errors, self.connections)
 
 
 def wrk(lua: str, url: str, connections: int, seconds: int, threads: int) -> dict:

@@ -19,7 +19,7 @@ from guichet.operations.startup import refuse_unsafe_production
 
 # The worker model chosen from bench/load.py's measurements (docs/benchmarks.md, "Intake under load").
 WORKERS = 3
-THREADS = 1
+THREADS = 4
 # How often an idle task worker looks for tasks: part of the delay between a freed slot and the next offer
 # (bench/freed_slot.py); one indexed query each time.
 WORKER_INTERVAL = 0.2
