@@ -23,6 +23,7 @@ from django.utils.translation import gettext
 from ninja.parser import Parser
 
 from guichet.errors import DomainError
+from guichet.refusals import refusal_response
 
 # Far deeper than any body the API reads (its deepest is an object of lists of objects), far shallower than
 # the interpreter's recursion limit.
@@ -194,7 +195,6 @@ class HostileInputMiddleware:
         return self.get_response(request)
 
     def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> HttpResponse | None:
-        from guichet.refusals import refusal_response
 
         refused = getattr(request, "edge_refusal", None)
         return None if refused is None else refusal_response(request, refused)

@@ -3,6 +3,7 @@
 SQLite in the project folder unless DATABASE_URL says otherwise; PostgreSQL in production and CI.
 """
 
+import importlib.util
 import os
 import secrets
 import sys
@@ -31,8 +32,17 @@ def local_secret(name: str) -> str:
     path = BASE_DIR / "var" / name.lower()
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
+        # Processes starting together (test workers; web, worker and clock) must end with one secret: the
+        # file appears whole or not at all (a link), the first one made wins and the others read it.
+        draft = path.with_name(f"{path.name}.{os.getpid()}")
+        draft.write_text(secrets.token_urlsafe(48))
+        draft.chmod(0o600)
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
     return path.read_text().strip()
 
 
@@ -74,6 +84,7 @@ INSTALLED_APPS = [
     "guichet.privacy",
     "guichet.dossiers",
     "guichet.residence",
+    "guichet.spaces",
     "guichet.operations",
 ]
 
@@ -282,10 +293,10 @@ MANDATE_FORM_MAX_BYTES = int(os.environ.get("MANDATE_FORM_MAX_BYTES", str(5 * 10
 GUICHET_SKIN = os.environ.get("GUICHET_SKIN", "neutral")
 if GUICHET_SKIN not in {"neutral", "dsfr"}:
     raise ValueError(f"GUICHET_SKIN must be 'neutral' or 'dsfr', not {GUICHET_SKIN!r}")
-# The dsfr skin takes the State design system's files from django-dsfr. Tests render both skins, so the
-# app (static files only; its tables stay unused) is installed for them too.
-if GUICHET_SKIN == "dsfr" or TESTING:
-    INSTALLED_APPS.append("dsfr")
+# The dsfr skin takes the State design system's files from django-dsfr: only its static files, which are
+# always collected, so that switching the skin is a setting and a restart, never a collectstatic (the
+# manifest of a collection made under the neutral skin used to lack them: every page answered 500).
+STATICFILES_DIRS.append(Path(importlib.util.find_spec("dsfr").origin).parent / "static")
 # Rate limits on the public pages, as "count/period" (s, m, h, d), counted in the cache (Redis in
 # production). Filing: per client address and per identity; status look-ups: per address and per reference.
 GUICHET_RATE_LIMITS = {

@@ -142,6 +142,7 @@ class AccessKind(models.TextChoices):
     OPENED = "opened", _("Opened the file")
     SEARCHED = "searched", _("Searched")
     LISTED_QUEUE = "listed_queue", _("Listed the queue")
+    PRINTED_LETTERS = "printed_letters", _("Printed letters")
 
 
 class AccessChannel(models.TextChoices):

@@ -10,9 +10,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.utils import dateformat, translation
+from django.utils import translation
 
 from guichet.appointments.models import Appointment, AppointmentStatus, Offer, OfferStatus
+from guichet.bidi import isolate
+from guichet.dates import clock_time, long_date, short_date
 from guichet.evidence.models import CourtOrder
 from guichet.waitlist.models import AppointmentRequest, RequestStatus
 
@@ -46,37 +48,6 @@ KINDS = (
 # Kinds that carry an appointment: their emails have the .ics attached, their letters are convocations.
 APPOINTMENT_KINDS = {"appointment_confirmed", "appointment_reminder", "appointment_changed"}
 CONVOCATION_KINDS = {"appointment_confirmed", "appointment_changed"}
-
-# Dates written the way each language writes them. In Russian and Ukrainian "E" is the genitive month
-# name ("3 марта") and the weekday goes in brackets, so that "до 4 марта 2026 (среда)" reads right after
-# any preposition. Day and month names come from Django's own catalogues.
-LONG_DATE = {
-    "es": r"l j \d\e F \d\e Y",
-    "ru": "j E Y (l)",
-    "uk": "j E Y (l)",
-    "zh-hans": "Y年n月j日 l",
-    "tr": "j F Y l",
-}
-SHORT_DATE = {"ru": "d.m.Y", "uk": "d.m.Y", "tr": "d.m.Y", "zh-hans": "Y-m-d"}
-
-
-def long_date(value: datetime.date) -> str:
-    language = translation.get_language()
-    text = dateformat.format(value, LONG_DATE.get(language, "l j F Y"))
-    if language in {"ru", "uk"}:
-        # Django's catalogues capitalise these weekday names; inside a sentence they are lower case.
-        weekday = dateformat.format(value, "l")
-        text = text.replace(weekday, weekday.lower(), 1)
-    return text
-
-
-def short_date(value: datetime.date) -> str:
-    return dateformat.format(value, SHORT_DATE.get(translation.get_language(), "d/m/Y"))
-
-
-def clock_time(value: datetime.datetime) -> str:
-    return dateformat.time_format(value, "H:i")
-
 
 @dataclass
 class Subjects:
@@ -173,16 +144,11 @@ def _place(site) -> dict[str, Any]:
 
 def _moment(value: datetime.datetime, tz) -> dict[str, str]:
     local = value.astimezone(tz)
-    return {"date": long_date(local), "short_date": short_date(local), "time": clock_time(local)}
-
-
-def isolate(text: str) -> str:
-    """Keep a left-to-right token (reference, address, link) whole inside right-to-left text.
-
-    Without it "93-K7M4-QX9T" shows as "K7M4-QX9T-93" in an Arabic sentence. Unicode isolates work in
-    plain text, SMS and HTML alike; they are added only for right-to-left languages.
-    """
-    return f"\u2066{text}\u2069" if text and translation.get_language_bidi() else text
+    return {
+        "date": long_date(local),
+        "short_date": isolate(short_date(local)),
+        "time": isolate(clock_time(local)),
+    }
 
 
 def template_context(message: OutboxMessage, subjects: Subjects) -> dict[str, Any]:
@@ -207,7 +173,7 @@ def template_context(message: OutboxMessage, subjects: Subjects) -> dict[str, An
         "prefecture_email": isolate(request.prefecture.contact_email),
         "received": _moment(request.received_at, local_tz),
         "due_date": long_date(request.due_date),
-        "due_short_date": short_date(request.due_date),
+        "due_short_date": isolate(short_date(request.due_date)),
         "status_href": status_href,
         "status_url": isolate(status_href),
         "secret_href": secret_href,
@@ -256,7 +222,7 @@ def template_context(message: OutboxMessage, subjects: Subjects) -> dict[str, An
             "case_number": order.case_number,
             "ordered_on": long_date(order.ordered_on),
             "deadline": long_date(order.deadline),
-            "deadline_short": short_date(order.deadline),
+            "deadline_short": isolate(short_date(order.deadline)),
         }
     if message.kind == "dossier_to_correct":
         context["corrections"] = [

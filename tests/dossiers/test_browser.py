@@ -7,7 +7,7 @@ from axe_playwright_python.sync_playwright import Axe
 from guichet.dossiers import services
 from guichet.dossiers.models import Document, DossierState
 from guichet.evidence.audit import Actor
-from guichet.public import access
+from guichet.waitlist import access
 from tests.public.browser.conftest import ARTIFACTS, chromium, open_page  # noqa: F401 (fixtures)
 from tests.public.browser.test_axe import AXE_OPTIONS, _describe
 

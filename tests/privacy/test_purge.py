@@ -4,6 +4,7 @@ before still verifies (with the published key alone) while verify_audit passes. 
 import datetime
 import io
 import json
+import subprocess
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -127,6 +128,10 @@ def test_a_proof_handed_out_verifies_with_openssl_after_the_purge(world, client,
     (jwk,) = client.get("/.well-known/jwks.json").json()["keys"]
     result = run_doc_commands(tmp_path, token, jwk["x"])
     assert result.returncode == 0 and "Signature Verified Successfully" in result.stdout
+    digest = subprocess.run(
+        ["openssl", "dgst", "-sha256"], input=token, capture_output=True, text=True, timeout=30, check=True
+    )
+    assert digest.stdout.split()[-1] == Proof.objects.filter(request=request).order_by("pk")[0].fingerprint
 
 
 def test_a_pending_court_case_keeps_the_request(world):
@@ -191,3 +196,25 @@ def test_an_erased_request_records_no_more_events(world):
 
     with pytest.raises(RuntimeError), transaction.atomic():
         services.record_event(request, "closed", audit.SYSTEM)
+
+
+def test_staff_record_the_end_of_a_case_from_the_court_order_page(world, django_user_model):
+    from django.urls import reverse
+
+    from tests.evidence.conftest import make_staff, verified_client
+
+    request, _ = make_request(world)
+    order = with_court_order(request)
+    staff = verified_client(make_staff(django_user_model, "manager", world.prefecture))
+    url = reverse("backoffice:court_case_end", args=[order.pk])
+    page = staff.get(reverse("backoffice:court_order", args=[order.pk])).content.decode()
+    assert url in page
+    assert staff.post(url, {"ended_on": "not a date"}).status_code == 302
+    assert staff.post(url, {"ended_on": (timezone.localdate() + DAY).isoformat()}).status_code == 302
+    order.refresh_from_db()
+    assert order.case_ended_on is None
+    assert staff.post(url, {"ended_on": timezone.localdate().isoformat()}).status_code == 302
+    order.refresh_from_db()
+    assert order.case_ended_on == timezone.localdate()
+    page = staff.get(reverse("backoffice:court_order", args=[order.pk])).content.decode()
+    assert "The case ended on" in page

@@ -289,3 +289,22 @@ def test_validate_contact(world):
     with pytest.raises(InvalidInput) as caught:
         validate_contact({"email": "", "phone": "", "postal_address": ""})
     assert "contact" in caught.value.fields
+
+
+@pytest.mark.parametrize("comma", ["،", "؛", "，", "、", ",", " "])
+def test_the_dates_field_takes_the_comma_its_hint_shows(world, comma):
+    # The Arabic hint separates its example dates with "،": typing them as shown was refused.
+    first, second = days(10), days(12)
+    data = validate_intake(
+        raw_request(world, unavailable_dates=f"{first}{comma} {second}"), world.prefecture, channel="web"
+    )
+    assert [day.isoformat() for day in data.unavailable_dates] == [first, second]
+
+
+def test_arabic_indic_digits_and_the_arabic_comma_together(world):
+    western = days(10)
+    eastern = western.translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+    data = validate_intake(
+        raw_request(world, unavailable_dates=f"{eastern}،{days(11)}"), world.prefecture, channel="web"
+    )
+    assert [day.isoformat() for day in data.unavailable_dates] == [western, days(11)]

@@ -10,7 +10,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from guichet.accounts import permissions
-from guichet.accounts.models import Role
+from guichet.accounts import services as accounts
+from guichet.accounts.models import AccessChannel, AccessKind, Role
 
 from .. import letters
 from ..decorators import prefecture_role
@@ -22,6 +23,17 @@ def _pdf_response(pdf: bytes, filename: str) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+def _record_read(request, prefecture, what: str) -> None:
+    """Letters carry names and addresses: a print run is a read of applicants' data (R27)."""
+    accounts.record_access(
+        request.user,
+        AccessKind.PRINTED_LETTERS,
+        channel=AccessChannel.PAGE,
+        prefecture=prefecture,
+        detail=what,
+    )
 
 
 @prefecture_role(Role.AGENT)
@@ -49,6 +61,7 @@ def letters_print(request, prefecture):
     if not run.count:
         messages.info(request, _("No letter is waiting to be printed."))
         return redirect("backoffice:letters", code=prefecture.code)
+    _record_read(request, prefecture, f"letters printed on {run.day.isoformat()} ({run.count})")
     return _pdf_response(run.pdf, f"letters-{prefecture.code}-{run.day.isoformat()}.pdf")
 
 
@@ -61,6 +74,7 @@ def letters_reprint(request, prefecture, day: str):
     found = letters.printed_letters(prefecture, date)
     if not found:
         raise Http404
+    _record_read(request, prefecture, f"letters of {date.isoformat()} printed again ({len(found)})")
     return _pdf_response(
         letters.render_batch(found), f"letters-{prefecture.code}-{date.isoformat()}-reprint.pdf"
     )

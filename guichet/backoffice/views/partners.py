@@ -12,16 +12,18 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from guichet.accounts import permissions, throttle
-from guichet.accounts.models import Role
+from guichet.accounts import services as accounts
+from guichet.accounts.models import AccessChannel, AccessKind, Role
 from guichet.errors import DomainError
+from guichet.forms import apply_domain_error
 from guichet.partners import services as partners
 from guichet.partners.models import Mandate, PartnerMember
+from guichet.waitlist.forms import IntakeForm
 from guichet.waitlist.models import AppointmentRequest, Channel
 
 from ..decorators import partner_required, verified_required
 from ..forms import ApplyForm, AttachMandateForm, ConsentForm, PartnerMemberForm, RevokeMandateForm
 from .auth import client_address
-from .staff import apply_domain_error
 
 APPLICATIONS_PER_HOUR = 5
 
@@ -42,8 +44,6 @@ def home(request, member):
 @partner_required
 @require_http_methods(["GET", "POST"])
 def file_for_client(request, member):
-    from guichet.waitlist.forms import IntakeForm
-
     organisation = member.organisation
     form = IntakeForm(request.POST or None, prefecture=organisation.prefecture, channel=Channel.PARTNER)
     consent = ConsentForm(request.POST or None, request.FILES or None, prefix="consent")
@@ -198,6 +198,13 @@ def mandate_form(request, mandate_id: int):
     mandate = _mandate_for(request, mandate_id)
     if not mandate.consent_form:
         raise Http404
+    accounts.record_access(
+        request.user,
+        AccessKind.OPENED,
+        channel=AccessChannel.PAGE,
+        request=mandate.request,
+        detail=f"consent form of mandate {mandate.pk}",
+    )
     extension = mandate.consent_form.name.rsplit(".", 1)[-1]
     response = FileResponse(
         mandate.consent_form.open("rb"),
