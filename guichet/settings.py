@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "guichet.privacy",
     "guichet.dossiers",
     "guichet.residence",
+    "guichet.spaces",
     "guichet.operations",
 ]
 

@@ -61,3 +61,9 @@ class ExtraSlotForm(forms.Form):
 
 class ResolveAlertForm(forms.Form):
     resolution = forms.CharField(label=_("What was done"), max_length=1000)
+
+
+class CaseEndForm(forms.Form):
+    ended_on = forms.DateField(
+        label=_("The case ended on"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+    )

@@ -19,6 +19,7 @@ urlpatterns = [
     path(
         "staff/court-orders/<int:pk>/extra-slot/", views.court_order_extra_slot, name="court_order_extra_slot"
     ),
+    path("staff/court-orders/<int:pk>/case-end/", views.court_case_end, name="court_case_end"),
     path(
         "staff/court-orders/alerts/<int:pk>/resolve/", views.court_alert_resolve, name="court_alert_resolve"
     ),

@@ -25,7 +25,7 @@ from guichet.waitlist.models import AppointmentRequest
 from guichet.waitlist.references import InvalidReference, parse_reference, token_matches
 
 from . import court_file, court_orders, pdf, permissions, presentation, services, signing
-from .forms import CourtOrderForm, ExtraSlotForm, ResolveAlertForm, VerifyForm
+from .forms import CaseEndForm, CourtOrderForm, ExtraSlotForm, ResolveAlertForm, VerifyForm
 from .models import CourtOrder, CourtOrderAlert, Proof, SigningKey
 
 # Bodies above this are refused before Django parses them: a proof is about a kilobyte.
@@ -471,3 +471,23 @@ def court_alert_resolve(request, pk: int):
     else:
         messages.error(request, _("Say what was done before closing the alert."))
     return redirect("evidence:court_order", pk=alert.order_id)
+
+
+@permissions.staff_required
+@require_POST
+def court_case_end(request, pk: int):
+    """The court case of an order has ended: from then on its request's retention period runs (R27)."""
+    from guichet.privacy.services import record_court_case_end
+
+    order = _staff_order(request, pk)
+    form = CaseEndForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give the date the case ended."))
+        return redirect("evidence:court_order", pk=order.pk)
+    try:
+        record_court_case_end(order, form.cleaned_data["ended_on"], court_orders.staff_actor(request.user))
+    except DomainError as error:
+        messages.error(request, str(error.message))
+    else:
+        messages.success(request, _("The end of the case is recorded."))
+    return redirect("evidence:court_order", pk=order.pk)
