@@ -22,6 +22,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext
 
 from guichet.errors import Conflict
+from guichet.refusals import refusal_response
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +87,6 @@ class RetryMiddleware:
         return self.get_response(request)
 
     def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> HttpResponse:
-        from guichet.refusals import refusal_response
 
         try:
             return run(

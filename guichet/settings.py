@@ -32,8 +32,17 @@ def local_secret(name: str) -> str:
     path = BASE_DIR / "var" / name.lower()
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
+        # Processes starting together (test workers; web, worker and clock) must end with one secret: the
+        # file appears whole or not at all (a link), the first one made wins and the others read it.
+        draft = path.with_name(f"{path.name}.{os.getpid()}")
+        draft.write_text(secrets.token_urlsafe(48))
+        draft.chmod(0o600)
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
     return path.read_text().strip()
 
 

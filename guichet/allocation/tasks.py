@@ -15,6 +15,7 @@ from django.db import transaction
 from django_tasks import TaskContext, task
 
 from guichet import coalesce
+from guichet.catalog.models import Prefecture
 
 LAST_LOAD_KEY = "guichet:allocation:last-load:{}"
 PENDING_KEY = "guichet:allocation:pending:{}"
@@ -34,9 +35,7 @@ def _already_seen(prefecture_id: int, enqueued_at: datetime.datetime | None) -> 
 
 @task(takes_context=True)
 def allocate_prefecture(context: TaskContext, prefecture_id: int) -> dict:
-    from guichet.catalog.models import Prefecture
-
-    from .service import allocate
+    from .service import allocate  # noqa: PLC0415 — the service enqueues this task: the one cycle
 
     coalesce.started(PENDING_KEY.format(prefecture_id))
     if _already_seen(prefecture_id, context.task_result.enqueued_at):

@@ -4,13 +4,14 @@ from django_tasks import task
 
 from guichet import coalesce
 
-from .services import SENDER_PENDING_KEY, send_due_messages
-
 BATCH = 200
 
 
 @task()
 def send_messages() -> dict[str, int]:
+    # The services enqueue this task: the one cycle of this app, broken here.
+    from .services import SENDER_PENDING_KEY, send_due_messages  # noqa: PLC0415
+
     coalesce.started(SENDER_PENDING_KEY)
     report = send_due_messages(limit=BATCH)
     if sum(report.as_dict().values()) >= BATCH:

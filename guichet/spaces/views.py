@@ -9,8 +9,8 @@ from django.utils.translation import gettext_lazy
 
 from guichet.errors import DomainError
 from guichet.evidence.audit import APPLICANT
-from guichet.public import access
 from guichet.public.views.common import applicant_page, page_context
+from guichet.waitlist import access
 
 from . import services
 

@@ -206,8 +206,8 @@ def test_staff_record_the_end_of_a_case_from_the_court_order_page(world, django_
     request, _ = make_request(world)
     order = with_court_order(request)
     staff = verified_client(make_staff(django_user_model, "manager", world.prefecture))
-    url = reverse("evidence:court_case_end", args=[order.pk])
-    page = staff.get(reverse("evidence:court_order", args=[order.pk])).content.decode()
+    url = reverse("backoffice:court_case_end", args=[order.pk])
+    page = staff.get(reverse("backoffice:court_order", args=[order.pk])).content.decode()
     assert url in page
     assert staff.post(url, {"ended_on": "not a date"}).status_code == 302
     assert staff.post(url, {"ended_on": (timezone.localdate() + DAY).isoformat()}).status_code == 302
@@ -216,4 +216,5 @@ def test_staff_record_the_end_of_a_case_from_the_court_order_page(world, django_
     assert staff.post(url, {"ended_on": timezone.localdate().isoformat()}).status_code == 302
     order.refresh_from_db()
     assert order.case_ended_on == timezone.localdate()
-    assert "The case ended on" in staff.get(reverse("evidence:court_order", args=[order.pk])).content.decode()
+    page = staff.get(reverse("backoffice:court_order", args=[order.pk])).content.decode()
+    assert "The case ended on" in page

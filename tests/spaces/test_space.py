@@ -7,8 +7,8 @@ from django.urls import reverse
 from django.utils import translation
 
 from guichet.evidence.audit import APPLICANT
-from guichet.public import access
 from guichet.spaces import services
+from guichet.waitlist import access
 from guichet.waitlist.models import AppointmentRequest
 from guichet.waitlist.services import file_request
 from guichet.waitlist.validation import validate_intake

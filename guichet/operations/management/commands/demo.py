@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from guichet.accounts.demo import create_demo_staff
 from guichet.allocation.service import allocate, stranded
+from guichet.appointments.models import Appointment, Offer, OfferStatus
 from guichet.capacity.models import Slot
 from guichet.capacity.services import free_slots_query, generate_slots
 from guichet.catalog.demo import build_demo_prefecture
@@ -18,6 +19,7 @@ from guichet.dossiers.demo import build_demo_forms
 from guichet.notifications.links import convocation_verify_url
 from guichet.reception.demo import convoke_today
 from guichet.waitlist.demo import file_synthetic_requests
+from guichet.waitlist.models import AppointmentRequest, RequestStatus
 
 MAX_REQUESTS = 1_000_000
 
@@ -113,9 +115,6 @@ class Command(BaseCommand):
             )
 
     def summary(self, prefecture: Prefecture) -> None:
-        from guichet.appointments.models import Appointment, Offer
-        from guichet.waitlist.models import AppointmentRequest, RequestStatus
-
         now = timezone.now()
         today = now.astimezone(prefecture.tzinfo).date()
         late = AppointmentRequest.objects.filter(
@@ -142,7 +141,6 @@ class Command(BaseCommand):
 
 
 def _interpreters_to_book(prefecture: Prefecture) -> int:
-    from guichet.appointments.models import Offer, OfferStatus
 
     # Pending offers whose counter does not speak the person's language: an interpreter is to be booked.
     return Offer.objects.filter(
