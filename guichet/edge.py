@@ -115,13 +115,26 @@ def parse_json(raw: bytes) -> Any:
     if refused == "nul_character":
         raise _nul_refused()
     if refused == "lone_surrogate":
-        raise UnsafeInput(
-            "lone_surrogate",
-            gettext(
-                "The JSON body contains a lone surrogate escape (such as \\ud800), which is not a character."
-            ),
-        )
+        raise _lone_surrogate()
     return value
+
+
+def _lone_surrogate() -> UnsafeInput:
+    return UnsafeInput(
+        "lone_surrogate",
+        gettext(
+            "The JSON body contains a lone surrogate escape (such as \\ud800), which is not a character."
+        ),
+    )
+
+
+# The refusal is found before the language of the request is known (LocaleMiddleware comes later), so
+# process_view words it again by its code, in that language.
+_REFUSALS: dict[str, Callable[[], UnsafeInput]] = {
+    "nul_character": _nul_refused,
+    "too_deep": _too_deep,
+    "lone_surrogate": _lone_surrogate,
+}
 
 
 class EdgeParser(Parser):
@@ -197,4 +210,4 @@ class HostileInputMiddleware:
     def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> HttpResponse | None:
 
         refused = getattr(request, "edge_refusal", None)
-        return None if refused is None else refusal_response(request, refused)
+        return None if refused is None else refusal_response(request, _REFUSALS[refused.code]())

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from tests import factories
+from tests.browser import chromium, open_page, skip_without_chromium  # noqa: F401 (fixtures, once)
 
 
 @pytest.fixture(autouse=True)
@@ -59,3 +60,4 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords and not on_postgres:
             item.add_marker(skip)
+    skip_without_chromium(items)
