@@ -5,7 +5,6 @@ import csv
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
@@ -130,7 +129,8 @@ def figures(request: HttpRequest, prefecture: str | None = None) -> HttpResponse
 
 
 def _weekly_charts(weekly: series.WeeklySeries) -> list:
-    """The four charts of the figures page, from the weekly series its table shows."""
+    """The four charts of the figures page, from the weekly series its table shows (ISO dates under the
+    axis: read the same in every language and direction)."""
     described = _("The same numbers are in the table “Figures per week” below.")
     drawn = [
         ("received", _("Requests received per week"), lambda week: week.received),
@@ -143,14 +143,17 @@ def _weekly_charts(weekly: series.WeeklySeries) -> list:
         ),
     ]
     return [
-        charts.bar_chart(
-            [
-                charts.Bar(label=date_format(week.week, "SHORT_DATE_FORMAT"), value=value(week))
-                for week in weekly.weeks
-            ],
-            title=title,
-            description=described,
-            chart_id=f"chart-{name}",
+        (
+            title,
+            charts.bar_chart(
+                [
+                    charts.Bar(label=week.week.isoformat(), value=value(week))
+                    for week in weekly.weeks
+                ],
+                title=title,
+                description=described,
+                chart_id=f"chart-{name}",
+            ),
         )
         for name, title, value in drawn
     ]
