@@ -58,7 +58,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=8101)
     parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes (default 3)")
     parser.add_argument(
-        "--threads", type=int, default=1, help="threads per worker; >1 is gthread (default 1)"
+        "--threads", type=int, default=4, help="threads per worker; 1 is sync workers (default 4, gthread)"
     )
     parser.add_argument("--wrk-threads", type=int, default=2)
     parser.add_argument("--requests", default="2000", help="synthetic requests for the demo (default 2000)")
@@ -160,15 +160,17 @@ def lua_fixed(method: str, path: str, headers: dict[str, str], body: str | None)
 
 
 def lua_api_filing(run: str, prefecture: str, procedure: str) -> str:
-    template = json.dumps(filing_body(0, prefecture, procedure, run=run)).replace(
-        f"Bench {run} a", f"Bench {run} NAME"
-    )
-    before, after = template.split("NAME")
+    # `run` names this measure: every wrk run starts its counters again, and must not file the same people.
+    template = json.dumps(filing_body(0, prefecture, procedure, run=run))
+    template = template.replace(f"Bench {run} a", f"Bench {run} FAMILY").replace('"Alex"', '"Alex GIVEN"')
+    before, rest = template.split("FAMILY")
+    middle, after = rest.split("GIVEN")
     return LUA_COMMON + (
         "request = function()\n"
         "  sent = sent + 1\n"
-        '  local name = letters_for(id) .. " " .. letters_for(sent)\n'
-        f"  local body = {json.dumps(before)} .. name .. {json.dumps(after)}\n"
+        # The thread's letters go in the given names: identity keys fold the spaces inside each field.
+        f"  local body = {json.dumps(before)} .. letters_for(sent) .. {json.dumps(middle)} .. letters_for(id)"
+        f" .. {json.dumps(after)}\n"
         '  return wrk.format("POST", "/api/v1/requests", {["Content-Type"] = "application/json"}, body)\n'
         "end\n"
     )
@@ -177,7 +179,6 @@ def lua_api_filing(run: str, prefecture: str, procedure: str) -> str:
 def lua_form_filing(run: str, path: str, cookie: str, csrf: str) -> str:
     fields = {
         "csrfmiddlewaretoken": csrf,
-        "given_names": "Alex",
         "birth_date": "1985-03-04",
         "nationality": "MA",
         "email": "bench@example.org",
@@ -188,8 +189,10 @@ def lua_form_filing(run: str, path: str, cookie: str, csrf: str) -> str:
     return LUA_COMMON + (
         "request = function()\n"
         "  sent = sent + 1\n"
-        f'  local name = {json.dumps(prefix)} .. letters_for(id) .. "+" .. letters_for(sent)\n'
-        f'  local body = "family_names=" .. name .. "&" .. {json.dumps(encoded)}\n'
+        f"  local name = {json.dumps(prefix)} .. letters_for(sent)\n"
+        # The thread's letters go in the given names: identity keys fold the spaces inside each field.
+        f'  local body = "family_names=" .. name .. "&given_names=Alex+" .. letters_for(id) .. "&" .. '
+        f"{json.dumps(encoded)}\n"
         "  local headers = {\n"
         '    ["Content-Type"] = "application/x-www-form-urlencoded",\n'
         f'    ["Cookie"] = {json.dumps(cookie)},\n'
@@ -232,9 +235,11 @@ class Measure:
 
     @property
     def errors(self) -> int:
-        """Refused or broken connections, time-outs and 5xx other than a 503 with Retry-After."""
+        """Refused or broken connections, time-outs and 5xx other than a 503 with Retry-After; a measure that
+        got no answer at all counts its connections as errors (the stack did not answer)."""
         server_errors = sum(n for status, n in self.statuses.items() if status.startswith("5"))
-        return self.socket_errors + server_errors - self.retry_after
+        errors = self.socket_errors + server_errors - self.retry_after
+        return errors if self.requests else max(errors, self.connections)
 
 
 def wrk(lua: str, url: str, connections: int, seconds: int, threads: int) -> dict:
@@ -377,26 +382,31 @@ def prefile(run: str, count: int) -> list[tuple[str, str]]:
     return pairs
 
 
-def checks(run: str, filed: int) -> list[str]:
-    """Problems found after the run (empty: all is well)."""
+def checks(run: str, filed: int) -> tuple[list[str], str]:
+    """Problems found after the run (empty: all is well), and what was stored."""
     from django.db.models import Count, Q
 
     from guichet.evidence.services import verify_audit
     from guichet.waitlist.models import AppointmentRequest
 
     problems = []
-    stored = AppointmentRequest.objects.filter(family_names__startswith=f"Bench {run} ").annotate(
-        receipts=Count("proofs", filter=Q(proofs__event="received"))
-    )
-    if stored.count() != filed:
-        problems.append(f"{filed} filings answered as created, {stored.count()} requests stored")
-    wrong = stored.exclude(receipts=1).count()
+    stored = AppointmentRequest.objects.filter(family_names__startswith=f"Bench {run} ")
+    count = stored.count()
+    # Requests still in flight when a measure ended are stored without wrk counting their answer: every
+    # answer must have its request, and no person may have two.
+    if count < filed:
+        problems.append(f"{filed} filings answered as created, only {count} requests stored")
+    twice = stored.values("identity_key").annotate(n=Count("id")).filter(n__gt=1).count()
+    if twice:
+        problems.append(f"{twice} people stored twice")
+    receipts = stored.annotate(receipts=Count("proofs", filter=Q(proofs__event="received")))
+    wrong = receipts.exclude(receipts=1).count()
     if wrong:
         problems.append(f"{wrong} requests without exactly one receipt proof")
     audit = verify_audit()
     if audit:
         problems.append(f"verify_audit: {len(audit)} problem(s), first: {audit[0]}")
-    return problems
+    return problems, f"{filed} answered as created, {count} stored (the rest answered after wrk stopped)"
 
 
 def main() -> int:
@@ -438,19 +448,25 @@ def main() -> int:
     measures: list[Measure] = []
     try:
         cookie, csrf = form_credentials(base, form_path)
-        scenarios = {
-            "trivial POST": lua_fixed("POST", "/trivial", {"Content-Type": "application/json"}, trivial_body),
-            "trivial GET": lua_fixed("GET", "/trivial/get", {}, None),
-            "filing (API)": lua_api_filing(run, code, procedure),
-            "filing (form)": lua_form_filing(run, form_path, cookie, csrf),
-            "status by token": lua_status(pairs),
-            "home page": lua_fixed("GET", "/fr/", {}, None),
-            "procedure page": lua_fixed("GET", f"/fr/procedures/{code}/{procedure}/", {}, None),
-        }
-        wanted = [name.strip() for name in args.only.split(",") if name.strip()] or list(scenarios)
+
+        def scenarios(salt: str) -> dict[str, str]:
+            return {
+                "trivial POST": lua_fixed(
+                    "POST", "/trivial", {"Content-Type": "application/json"}, trivial_body
+                ),
+                "trivial GET": lua_fixed("GET", "/trivial/get", {}, None),
+                "filing (API)": lua_api_filing(f"{run} {salt}", code, procedure),
+                "filing (form)": lua_form_filing(f"{run} {salt}", form_path, cookie, csrf),
+                "status by token": lua_status(pairs),
+                "home page": lua_fixed("GET", "/fr/", {}, None),
+                "procedure page": lua_fixed("GET", f"/fr/procedures/{code}/{procedure}/", {}, None),
+            }
+
+        wanted = [name.strip() for name in args.only.split(",") if name.strip()] or list(scenarios(""))
         for connections in [int(c) for c in args.connections.split(",")]:
+            lua = scenarios(letters_for(connections))
             for name in wanted:
-                result = measure(name, scenarios[name], base, connections, args)
+                result = measure(name, lua[name], base, connections, args)
                 measures.append(result)
                 print_measure(result, measures)
                 # Let the worker drain what the burst queued (allocation, messages) before the next measure.
@@ -461,7 +477,8 @@ def main() -> int:
     filed = sum(m.statuses.get("201", 0) for m in measures if m.scenario == "filing (API)") + sum(
         m.statuses.get("302", 0) for m in measures if m.scenario == "filing (form)"
     )
-    problems = checks(run, filed)
+    problems, stored = checks(run, filed)
+    print(stored)
     return summary(args, measures, problems)
 
 

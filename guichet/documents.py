@@ -15,19 +15,17 @@ from collections.abc import Sequence
 
 import segno
 from django.conf import settings
+from weasyprint import HTML
+from weasyprint.urls import URLFetcher
 
 PDF_OPTIONS = {"pdf_variant": "pdf/ua-1"}
 
 
 def _fetcher():
-    from weasyprint.urls import URLFetcher
-
     return URLFetcher(allowed_protocols={"data"}, allow_redirects=False)
 
 
 def _html(html: str):
-    from weasyprint import HTML
-
     return HTML(string=html, base_url=settings.SITE_URL, url_fetcher=_fetcher())
 
 

@@ -23,6 +23,7 @@ from django.utils.translation import gettext
 from ninja.parser import Parser
 
 from guichet.errors import DomainError
+from guichet.refusals import refusal_response
 
 # Far deeper than any body the API reads (its deepest is an object of lists of objects), far shallower than
 # the interpreter's recursion limit.
@@ -114,13 +115,26 @@ def parse_json(raw: bytes) -> Any:
     if refused == "nul_character":
         raise _nul_refused()
     if refused == "lone_surrogate":
-        raise UnsafeInput(
-            "lone_surrogate",
-            gettext(
-                "The JSON body contains a lone surrogate escape (such as \\ud800), which is not a character."
-            ),
-        )
+        raise _lone_surrogate()
     return value
+
+
+def _lone_surrogate() -> UnsafeInput:
+    return UnsafeInput(
+        "lone_surrogate",
+        gettext(
+            "The JSON body contains a lone surrogate escape (such as \\ud800), which is not a character."
+        ),
+    )
+
+
+# The refusal is found before the language of the request is known (LocaleMiddleware comes later), so
+# process_view words it again by its code, in that language.
+_REFUSALS: dict[str, Callable[[], UnsafeInput]] = {
+    "nul_character": _nul_refused,
+    "too_deep": _too_deep,
+    "lone_surrogate": _lone_surrogate,
+}
 
 
 class EdgeParser(Parser):
@@ -194,7 +208,6 @@ class HostileInputMiddleware:
         return self.get_response(request)
 
     def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> HttpResponse | None:
-        from guichet.refusals import refusal_response
 
         refused = getattr(request, "edge_refusal", None)
-        return None if refused is None else refusal_response(request, refused)
+        return None if refused is None else refusal_response(request, _REFUSALS[refused.code]())

@@ -32,15 +32,15 @@ import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from enum import IntEnum
-from typing import TYPE_CHECKING
 
 from django.db import connection
 
-if TYPE_CHECKING:
-    from guichet.appointments.models import Appointment, Offer
-    from guichet.capacity.models import Slot
-    from guichet.reception.models import Visit
-    from guichet.waitlist.models import AppointmentRequest
+# Locking knows every lockable table (as pretix's locking does): it sits above the models, below services.
+from guichet.appointments.models import Appointment, Offer
+from guichet.capacity.models import Slot
+from guichet.catalog.models import Prefecture
+from guichet.reception.models import TicketSequence, Visit
+from guichet.waitlist.models import AppointmentRequest
 
 # Ids go to the database as one array (`__any`, guichet/lookups.py); chunks keep each statement, and
 # SQLite's IN list, to a bounded size.
@@ -91,8 +91,6 @@ def _chunks(ids: list[int]) -> Iterator[list[int]]:
 
 def prefecture(prefecture_id: int) -> None:
     """Serialise allocation runs of one prefecture (other prefectures go on in parallel)."""
-    from guichet.catalog.models import Prefecture
-
     _note(Level.PREFECTURE)
     list(
         Prefecture.objects.select_for_update(no_key=True)
@@ -103,8 +101,6 @@ def prefecture(prefecture_id: int) -> None:
 
 def request(request_id: int) -> AppointmentRequest:
     """Lock one request and return it fresh, with its prefecture and procedure."""
-    from guichet.waitlist.models import AppointmentRequest
-
     _note(Level.REQUEST)
     # `of` keeps the catalogue rows unlocked: only the request is ours to change.
     return (
@@ -119,8 +115,6 @@ def requests(ids: Iterable[int], *, skip_locked: bool = False, status: str | Non
 
     With skip_locked, rows another transaction holds are left out instead of waited for.
     """
-    from guichet.waitlist.models import AppointmentRequest
-
     _note(Level.REQUEST)
     locked: list[int] = []
     for chunk in _chunks(sorted(set(ids))):
@@ -137,8 +131,6 @@ def requests(ids: Iterable[int], *, skip_locked: bool = False, status: str | Non
 
 def slot(slot_id: int) -> Slot:
     """Lock one slot (and with it the right to write its Hold) and return it fresh."""
-    from guichet.capacity.models import Slot
-
     _note(Level.SLOT)
     return (
         Slot.objects.select_for_update(of=("self",), no_key=True)
@@ -149,8 +141,6 @@ def slot(slot_id: int) -> Slot:
 
 def slots(ids: Iterable[int], *, skip_locked: bool = False) -> list[int]:
     """Lock these slots; return the ids locked, ascending."""
-    from guichet.capacity.models import Slot
-
     _note(Level.SLOT)
     locked: list[int] = []
     for chunk in _chunks(sorted(set(ids))):
@@ -164,15 +154,11 @@ def slots(ids: Iterable[int], *, skip_locked: bool = False) -> list[int]:
 
 
 def offer(offer_id: int) -> Offer:
-    from guichet.appointments.models import Offer
-
     _note(Level.OFFER)
     return Offer.objects.select_for_update(of=("self",), no_key=True).select_related("slot").get(pk=offer_id)
 
 
 def offers(ids: Iterable[int]) -> list[Offer]:
-    from guichet.appointments.models import Offer
-
     _note(Level.OFFER)
     found: list[Offer] = []
     for chunk in _chunks(sorted(set(ids))):
@@ -181,8 +167,6 @@ def offers(ids: Iterable[int]) -> list[Offer]:
 
 
 def appointment(appointment_id: int) -> Appointment:
-    from guichet.appointments.models import Appointment
-
     _note(Level.OFFER)
     return (
         Appointment.objects.select_for_update(of=("self",), no_key=True)
@@ -193,7 +177,6 @@ def appointment(appointment_id: int) -> Appointment:
 
 def visit(visit_id: int) -> Visit:
     """Lock one visit (a checked-in person at reception): after its appointment when both are locked."""
-    from guichet.reception.models import Visit
 
     _note(Level.OFFER)
     # Only rows that never change are joined: after waiting for the lock, PostgreSQL re-reads the locked
@@ -208,7 +191,6 @@ def visit(visit_id: int) -> Visit:
 def ticket_number(site_id: int, day) -> int:
     """The next ticket number of a site's day. The sequence row is locked until commit, so check-ins at one
     site take their numbers in turn (they queue for the prefecture's audit head right after anyway)."""
-    from guichet.reception.models import TicketSequence
 
     _note(Level.OFFER)
     TicketSequence.objects.get_or_create(site_id=site_id, day=day)

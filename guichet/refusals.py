@@ -7,6 +7,7 @@ outside the views and so outside the API's exception handlers.
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.response import TemplateResponse
 
+from guichet.api.errors import error_body
 from guichet.errors import DomainError
 
 API_PREFIX = "/api/"
@@ -16,7 +17,6 @@ def refusal_response(
     request: HttpRequest, error: DomainError, *, retry_after: int | None = None
 ) -> HttpResponse:
     if request.path_info.startswith(API_PREFIX):
-        from guichet.api.errors import error_body
 
         response: HttpResponse = JsonResponse(error_body(error.code, error.message), status=error.status)
     else:

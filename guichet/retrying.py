@@ -1,9 +1,12 @@
 """The one place where a transaction that lost a deadlock or a serialisation race is run again.
 
 The lock order (docs/concurrency.md) is meant to make deadlocks impossible; this is the net under it.
-PostgreSQL rolls the losing transaction back whole, so running the view again from the start is safe:
-nothing of the failed attempt was stored. After ATTEMPTS tries the person is told, in clear words, that
-nothing was stored and to try again (409 `try_again`), never shown a 500. Only the outermost transaction
+PostgreSQL rolls the losing transaction back whole, so running the view (RetryMiddleware, every page and API
+route) or the task (the allocation, slot generation and message tasks) again from the start is safe: nothing
+of the failed transaction was stored, and a transaction of the same view that committed before it is found
+done by the services the second time (they refuse or skip a repeated change). After ATTEMPTS tries the
+person is told, in clear words, that nothing was stored and to try again (409 `try_again`), never shown a
+500. Only the outermost transaction
 can be retried: inside an enclosing atomic block the error goes up to whoever opened it.
 
 Each retry and each give-up is logged (logger `guichet.retrying`), so that bench/soak.py can count them.
@@ -22,6 +25,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext
 
 from guichet.errors import Conflict
+from guichet.refusals import refusal_response
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +90,6 @@ class RetryMiddleware:
         return self.get_response(request)
 
     def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> HttpResponse:
-        from guichet.refusals import refusal_response
 
         try:
             return run(

@@ -32,8 +32,17 @@ def local_secret(name: str) -> str:
     path = BASE_DIR / "var" / name.lower()
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
+        # Processes starting together (test workers; web, worker and clock) must end with one secret: the
+        # file appears whole or not at all (a link), the first one made wins and the others read it.
+        draft = path.with_name(f"{path.name}.{os.getpid()}")
+        draft.write_text(secrets.token_urlsafe(48))
+        draft.chmod(0o600)
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
     return path.read_text().strip()
 
 
@@ -75,6 +84,7 @@ INSTALLED_APPS = [
     "guichet.privacy",
     "guichet.dossiers",
     "guichet.residence",
+    "guichet.spaces",
     "guichet.operations",
 ]
 
@@ -221,6 +231,8 @@ PREFECTURE_DE_POLICE_DEPARTMENTS = tuple(
 )
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Where django.core.mail.backends.filebased.EmailBackend writes (bench/soak.py counts the messages there).
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Guichet <no-reply@guichet.localhost>")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))

@@ -20,6 +20,7 @@ urlpatterns += i18n_patterns(
     path("staff/", include("guichet.reception.urls")),
     path("", include("guichet.dossiers.urls")),
     path("", include("guichet.residence.urls")),
+    path("", include("guichet.spaces.urls")),
     path("", include("guichet.evidence.urls")),
     path("", include("guichet.reception.urls_public")),
     path("", include("guichet.public.urls")),

@@ -2,6 +2,10 @@
 
 PostgreSQL is found at TEST_DATABASE_URL, or at 127.0.0.1:5432 as user postgres. With
 REQUIRE_POSTGRES=1 (CI) a missing PostgreSQL is a failure, not a skip.
+
+Both suites run on every core (pytest-xdist, TEST_WORKERS: "auto" by default, a number, or 0 for one
+process). Each worker has its own test database (pytest-django adds `_gw0`, `_gw1`... to its name on
+PostgreSQL; SQLite's test database is in memory, one per process) and its own cache (local memory).
 """
 
 import os
@@ -25,7 +29,8 @@ def postgres_url() -> str | None:
 
 def pytest(label: str, env: dict[str, str], extra: list[str]) -> int:
     print(f"\n=== tests on {label} ===", flush=True)
-    command = [sys.executable, "-m", "pytest", "-q", *extra]
+    workers = os.environ.get("TEST_WORKERS", "auto")
+    command = [sys.executable, "-m", "pytest", "-q", "-n", workers, *extra]
     return subprocess.call(command, env={**os.environ, "TESTING": "1", **env})
 
 

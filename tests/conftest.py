@@ -1,9 +1,13 @@
 """Fixtures shared by every test package: a small prefecture with sites, counters, procedures, rules."""
 
+import logging
+
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 
 from tests import factories
+from tests.browser import chromium, open_page, skip_without_chromium  # noqa: F401 (fixtures, once)
 
 
 @pytest.fixture(autouse=True)
@@ -12,6 +16,28 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture(autouse=True)
+def weasyprint_errors():
+    """Every PDF a test makes passes WeasyPrint's PDF/UA checks: an error it reports while rendering (an
+    image without a text alternative, a resource it refused to fetch) fails the test. A test that causes
+    one on purpose empties the list."""
+    handler = _Records()
+    logger = logging.getLogger("weasyprint")
+    logger.addHandler(handler)
+    yield handler.records
+    logger.removeHandler(handler)
+    assert not handler.records, [record.getMessage() for record in handler.records]
 
 
 @pytest.fixture
@@ -26,8 +52,6 @@ def world(db):
 
 
 def pytest_collection_modifyitems(config, items):
-    from django.conf import settings
-
     on_postgres = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
     skip = pytest.mark.skip(
         reason="needs PostgreSQL (real parallel transactions, triggers, exclusion constraints): "
@@ -36,3 +60,4 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords and not on_postgres:
             item.add_marker(skip)
+    skip_without_chromium(items)

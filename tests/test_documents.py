@@ -1,43 +1,11 @@
 """Every PDF Guichet prints is tagged PDF/UA-1, with its language and title, and fetches nothing."""
 
-import subprocess
-
-import pytest
-
 from guichet import documents
-
-pytestmark = pytest.mark.skipif(
-    subprocess.run(["which", "pdfinfo"], capture_output=True).returncode != 0,
-    reason="needs pdfinfo (poppler-utils, installed by .ci/run)",
-)
+from tests import pdf
 
 PAGE = """<!doctype html><html lang="{lang}" dir="{dir}">
 <head><meta charset="utf-8"><title>{title}</title></head>
 <body><h1>{title}</h1><p>{text}</p><img src="{qr}" alt="QR"></body></html>"""
-
-
-def pdf_info(data: bytes, tmp_path) -> dict[str, str]:
-    path = tmp_path / "document.pdf"
-    path.write_bytes(data)
-    out = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
-    return {
-        key.strip(): value.strip() for key, _, value in (line.partition(":") for line in out.splitlines())
-    }
-
-
-def pdf_structure(data: bytes, tmp_path) -> list[str]:
-    """The tags of the PDF's structure tree, in reading order (`pdfinfo -struct`)."""
-    path = tmp_path / "structure.pdf"
-    path.write_bytes(data)
-    out = subprocess.run(["pdfinfo", "-struct", str(path)], capture_output=True, text=True, check=True).stdout
-    lines = [line.strip() for line in out.splitlines()]
-    return [line.split()[0].rstrip(":") for line in lines if line and not line.startswith("/")]
-
-
-def pdf_text(data: bytes, tmp_path) -> str:
-    path = tmp_path / "text.pdf"
-    path.write_bytes(data)
-    return subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
 
 
 def page(title: str, text: str, lang: str = "fr", rtl: bool = False, qr: str = "") -> str:
@@ -46,31 +14,48 @@ def page(title: str, text: str, lang: str = "fr", rtl: bool = False, qr: str = "
     )
 
 
-def test_a_pdf_is_tagged_with_its_title(tmp_path):
+def test_a_pdf_is_tagged_with_its_title():
     data = documents.write_pdf(page("استدعاء 93-K7M4-QX9T", "نص", lang="ar", rtl=True))
-    info = pdf_info(data, tmp_path)
+    info = pdf.info(data)
     assert info["Tagged"] == "yes"
     assert info["Title"] == "استدعاء 93-K7M4-QX9T"
     # Headings, paragraphs and figures, in reading order.
-    assert pdf_structure(data, tmp_path)[:5] == ["Document", "H1", "Span", "P", "Span"]
-    assert "Figure" in pdf_structure(data, tmp_path)
+    assert pdf.structure(data)[:5] == ["Document", "H1", "Span", "P", "Span"]
+    assert "Figure" in pdf.structure(data)
 
 
-def test_a_batch_is_one_tagged_pdf_with_every_document(tmp_path):
+def test_a_batch_is_one_tagged_pdf_with_every_document():
     data = documents.write_pdf_batch([page("Lettre 1", "Premier"), page("Lettre 2", "Second")])
-    info = pdf_info(data, tmp_path)
+    info = pdf.info(data)
     assert info["Tagged"] == "yes" and int(info["Pages"]) == 2
-    text = pdf_text(data, tmp_path)
+    text = pdf.text(data)
     assert "Premier" in text and "Second" in text
     assert documents.write_pdf_batch([]) == b""
 
 
-def test_nothing_but_inline_data_is_fetched(tmp_path):
+def test_nothing_but_inline_data_is_fetched(tmp_path, weasyprint_errors):
     secret = tmp_path / "secret.svg"
     secret.write_text('<svg xmlns="http://www.w3.org/2000/svg"><text y="10">SECRET-ON-DISK</text></svg>')
     data = documents.write_pdf(page("Titre", "Texte", qr=secret.as_uri()))
     assert data.startswith(b"%PDF")
-    assert "SECRET-ON-DISK" not in pdf_text(data, tmp_path)
+    assert "SECRET-ON-DISK" not in pdf.text(data)
+    assert any("Failed to load image" in record.getMessage() for record in weasyprint_errors)
+    weasyprint_errors.clear()  # refused on purpose
+
+
+def test_an_image_without_a_text_alternative_fails_the_pdf_ua_check(weasyprint_errors):
+    # tests/conftest.py fails any test whose PDF WeasyPrint reports an error for: this is what it catches.
+    documents.write_pdf(page("Titre", "Texte").replace(' alt="QR"', ""))
+    assert [record.getMessage() for record in weasyprint_errors] == [
+        f'Image "{documents.qr_data_uri("x")}" has no required alt description'
+    ]
+    weasyprint_errors.clear()
+
+
+def test_the_qr_code_is_read_back_from_the_pdf():
+    data = documents.write_pdf(page("Titre", "Texte", qr=documents.qr_data_uri("https://example.org/v/1")))
+    assert pdf.qr_codes(data) == ["https://example.org/v/1"]
+    assert pdf.figures(data) == [{"alt": "QR"}]
 
 
 def test_qr_codes_are_inline_svg():

@@ -35,6 +35,16 @@ def assert_refused_in_json(response, code: str) -> None:
     assert body["code"] == code and body["message"] and body["fields"] == {}
 
 
+def test_the_refusal_is_worded_in_the_language_of_the_page_not_of_the_last_request(client, world):
+    translation.activate("en")
+    try:
+        response = client.post(form_url(world, language="fr"), valid(world, family_names="Zoë\x00"))
+    finally:
+        translation.deactivate()
+    assert response.status_code == 400
+    assert "caractère NUL" in response.content.decode()
+
+
 def test_a_nul_in_a_form_field_is_refused_with_a_translated_page(client, world):
     response = client.post(form_url(world, language="fr"), valid(world, family_names="Zoë\x00"))
     assert response.status_code == 400

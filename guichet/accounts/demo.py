@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from guichet.catalog.models import Prefecture
+from guichet.partners.models import OrganisationKind, OrganisationStatus, PartnerMember, PartnerOrganisation
 
 from . import twofactor
 from .models import Membership, Role, StaffProfile
@@ -49,12 +50,6 @@ def create_demo_staff(prefecture: Prefecture) -> list[tuple[str, str, str]]:
 
     Roles: agent, manager, prefecture_admin, and "partner" for a member of an approved demo organisation.
     """
-    from guichet.partners.models import (
-        OrganisationKind,
-        OrganisationStatus,
-        PartnerMember,
-        PartnerOrganisation,
-    )
 
     accounts = []
     for label, role in DEMO_ROLES:

@@ -13,6 +13,7 @@ from django.db.models import QuerySet
 
 from guichet.catalog.models import Prefecture
 from guichet.evidence.audit import Actor
+from guichet.partners.models import PartnerMember
 from guichet.waitlist.models import AppointmentRequest
 
 from .models import ROLE_RANK, Membership, Role, StaffProfile
@@ -110,7 +111,6 @@ def is_staff_member(user) -> bool:
 
 def partner_member(user):
     """The user's active membership of an approved organisation, or None."""
-    from guichet.partners.models import PartnerMember
 
     if not _active(user):
         return None
@@ -160,8 +160,13 @@ def require_request_access(user, request: AppointmentRequest) -> None:
 
 
 def actor_for(user) -> Actor:
-    """How the audit log names this user: staff:<username> or partner:<username>@<organisation id>."""
-    member = None if is_staff_member(user) else partner_member(user)
+    """How the audit log names this user: staff:<username> or partner:<username>@<organisation id>.
+
+    The one helper every service uses. It names who acts, whatever their rights at that moment: the member
+    who applies for a still pending organisation (an inactive account) is already username@organisation."""
+    member = None
+    if not is_staff_member(user):
+        member = PartnerMember.objects.filter(user=user).order_by("-is_active", "pk").first()
     if member is not None:
         return Actor("partner", label=f"{user.get_username()}@{member.organisation_id}", user_id=user.pk)
     return Actor("staff", label=user.get_username(), user_id=user.pk)

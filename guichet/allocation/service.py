@@ -47,6 +47,7 @@ from guichet.waitlist.models import AppointmentRequest, RequestStatus
 
 from . import candidates, engine
 from .compatibility import interpreter_to_book, suits
+from .tasks import enqueue_allocation, note_run
 
 # Rounds of "run the engine, lock what it chose" before leaving the rest to the next run.
 MAX_ROUNDS = 4
@@ -138,8 +139,6 @@ class _Clock:
 
 
 def allocate_prefecture(prefecture: Prefecture, *, now: datetime.datetime | None = None) -> PrefectureRun:
-    from .tasks import enqueue_allocation, note_run
-
     started = time.perf_counter()
     run = PrefectureRun(prefecture=prefecture.code)
     clock = _Clock(run)

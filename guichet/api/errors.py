@@ -5,6 +5,9 @@ from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from guichet.errors import DomainError
+from guichet.public import ratelimit
+
 
 class ApiError(Exception):
     """Raised by API routes (or services' errors converted by them) to answer a structured error."""
@@ -64,8 +67,6 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
 
 def install_domain_error_handler(api: NinjaAPI) -> None:
-    from guichet.errors import DomainError
-
     @api.exception_handler(DomainError)
     def domain_error(request, exc: DomainError):
         fields = {name: [str(m) for m in messages] for name, messages in exc.fields.items()}
@@ -74,7 +75,6 @@ def install_domain_error_handler(api: NinjaAPI) -> None:
 
 def install_rate_limit_handler(api: NinjaAPI) -> None:
     """The public pages' limits apply to the API alike: 429, the same words, and when to try again."""
-    from guichet.public import ratelimit
 
     @api.exception_handler(ratelimit.RateLimited)
     def rate_limited(request, exc: ratelimit.RateLimited):

@@ -26,7 +26,7 @@ from guichet.catalog.services import published_checklist
 from guichet.edge import parse_json
 from guichet.errors import DomainError, InvalidInput, NotFound
 from guichet.evidence.audit import Actor
-from guichet.public import ratelimit, statistics
+from guichet.public import ratelimit, series, statistics
 from guichet.waitlist import services
 from guichet.waitlist.due_dates import FilingWindow, filing_window
 from guichet.waitlist.models import AppointmentRequest, Channel, RequestStatus
@@ -469,3 +469,21 @@ def list_sites(request: HttpRequest, prefecture: str | None = None):
 )
 def prefecture_statistics(request: HttpRequest, prefecture: str | None = None):
     return statistics.cached_prefecture_figures(_prefecture(prefecture))
+
+
+@router.get(
+    "/statistics/weekly",
+    response={200: series.WeeklySeries, **ERRORS},
+    tags=["catalogue"],
+    url_name="statistics_weekly",
+    summary="Weekly public figures of a prefecture over 12 months",
+    description=(
+        "One row per week (Monday, in the prefecture's time zone) over the last 52 weeks: requests received "
+        "(total and by channel), served, waiting at the end of the week, median and 90th-percentile days "
+        "from request to appointment, share served after the due date, no-show rate, court orders received, "
+        "met and missed. The same rows as the CSV at /<lang>/figures/<prefecture>/weekly.csv and the charts "
+        "of /<lang>/figures/<prefecture>/ (open data; recomputed at most every hour)."
+    ),
+)
+def prefecture_weekly_statistics(request: HttpRequest, prefecture: str | None = None):
+    return series.cached_series(_prefecture(prefecture))

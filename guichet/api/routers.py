@@ -44,3 +44,7 @@ from guichet.api.dossiers_api import staff_router as dossiers_staff_router  # no
 
 api.add_router("", dossiers_router)
 api.add_router("", dossiers_staff_router)
+
+from guichet.api.spaces_api import router as spaces_router  # noqa: E402
+
+api.add_router("", spaces_router)

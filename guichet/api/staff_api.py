@@ -15,6 +15,7 @@ import binascii
 import datetime
 from functools import wraps
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import HttpRequest
@@ -27,9 +28,14 @@ from guichet.accounts import permissions
 from guichet.accounts.models import AccessChannel, ApiToken, Role
 from guichet.accounts.services import authenticate_token
 from guichet.backoffice import services as backoffice
+from guichet.catalog.models import Procedure, Site
 from guichet.edge import parse_json
 from guichet.errors import DomainError, Forbidden, InvalidInput, NotFound
+from guichet.evidence.models import Proof
+from guichet.partners import services as partners
+from guichet.partners.models import Mandate
 from guichet.waitlist.models import AppointmentRequest, Channel
+from guichet.waitlist.validation import validate_intake
 
 
 class TokenAuth(HttpBearer):
@@ -284,8 +290,6 @@ def _row(r: AppointmentRequest) -> dict:
 
 
 def _detail(user, r: AppointmentRequest) -> dict:
-    from guichet.evidence.models import Proof
-
     mandates = r.mandates.select_related("organisation")
     member = permissions.partner_member(user)
     if member is not None and not permissions.has_role(user, r.prefecture_id, Role.AGENT):
@@ -388,9 +392,6 @@ def get_request(request: HttpRequest, reference: str):
 )
 @guarded
 def create_request(request: HttpRequest):
-    from guichet.partners import services as partners
-    from guichet.waitlist.validation import validate_intake
-
     body = _body(request)
     token = _token(request)
     if token.organisation_id:
@@ -451,8 +452,6 @@ def create_request(request: HttpRequest):
 
 
 def _upload(body: dict):
-    from django.conf import settings
-
     encoded = body.get("consent_form_base64")
     if not encoded:
         return None
@@ -472,8 +471,6 @@ def _upload(body: dict):
 )
 @guarded
 def attach_mandate(request: HttpRequest):
-    from guichet.partners import services as partners
-
     body = _body(request)
     member = permissions.partner_member(request.user)
     if member is None:
@@ -506,9 +503,6 @@ def attach_mandate(request: HttpRequest):
 )
 @guarded
 def revoke_mandate(request: HttpRequest, mandate_id: int, payload: RevokeIn):
-    from guichet.partners import services as partners
-    from guichet.partners.models import Mandate
-
     mandate = Mandate.objects.select_related("request", "organisation").filter(pk=mandate_id).first()
     member = permissions.partner_member(request.user)
     allowed = mandate is not None and (
@@ -575,8 +569,6 @@ def close(request: HttpRequest, reference: str, payload: ReasonIn):
 )
 @guarded
 def impossibility(request: HttpRequest, reference: str, payload: ImpossibilityIn):
-    from guichet.partners import services as partners
-
     found = _request(request, reference)
     partners.record_impossibility(
         found,
@@ -636,8 +628,6 @@ def move(request: HttpRequest, appointment_id: int, payload: MoveIn):
 )
 @guarded
 def queue(request: HttpRequest, procedure: str = "", site: int | None = None):
-    from guichet.catalog.models import Procedure, Site
-
     prefecture = _staff_prefecture(request)
     chosen_procedure = chosen_site = None
     if procedure:

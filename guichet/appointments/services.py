@@ -30,6 +30,7 @@ from guichet.evidence.audit import SYSTEM, Actor
 from guichet.evidence.services import record_event, record_events
 from guichet.notifications.services import notify
 from guichet.waitlist.models import AppointmentRequest, RequestStatus
+from guichet.waitlist.validation import clean_text
 
 from . import rules
 from .models import (
@@ -86,16 +87,6 @@ def _appointment_not_active(appointment: Appointment) -> Conflict:
         _("This appointment can no longer be changed: it is %(status)s.")
         % {"status": appointment.get_status_display()},
     )
-
-
-def _clean_reason(reason: str | None, *, required: bool) -> str:
-    reason = (reason or "").strip()
-    if required and not reason:
-        raise InvalidInput("reason_required", _("Give a reason."), {"reason": [_("Give a reason.")]})
-    if len(reason) > MAX_REASON:
-        message = _("Keep the reason under %(max)d characters.") % {"max": MAX_REASON}
-        raise InvalidInput("reason_too_long", message, {"reason": [message]})
-    return reason
 
 
 def _set_status(request: AppointmentRequest, status: str, now: datetime.datetime, **extra) -> None:
@@ -182,7 +173,7 @@ def decline_offer(
 
     Declining again is a no-op (a second click).
     """
-    reason = _clean_reason(reason, required=False)
+    reason = clean_text(reason, max_length=MAX_REASON, required=False)
     now = now or timezone.now()
     with transaction.atomic():
         request = locking.request(offer.request_id)
@@ -315,7 +306,7 @@ def cancel_appointment(
         message = _("Say who cancels: the applicant or the prefecture.")
         raise InvalidInput("invalid_canceller", message, {"by": [message]})
     by = CancelledBy(by)
-    reason = _clean_reason(reason, required=by == CancelledBy.PREFECTURE)
+    reason = clean_text(reason, max_length=MAX_REASON, required=by == CancelledBy.PREFECTURE)
     now = now or timezone.now()
     with transaction.atomic():
         request = locking.request(appointment.request_id)
@@ -375,7 +366,7 @@ def move_appointment(
 
     The old appointment is kept, cancelled by the prefecture, and its slot goes back to the queue.
     """
-    reason = _clean_reason(reason, required=True)
+    reason = clean_text(reason, max_length=MAX_REASON, required=True)
     now = now or timezone.now()
     with transaction.atomic():
         request = locking.request(appointment.request_id)
@@ -537,7 +528,7 @@ def refuse_appointment(
     """
     if then not in (RequestStatus.PAUSED, RequestStatus.CLOSED):
         raise ValueError(f"a refusal leaves its request paused or closed, not {then}")
-    reason = _clean_reason(reason, required=True)
+    reason = clean_text(reason, max_length=MAX_REASON, required=True)
     now = now or timezone.now()
     with transaction.atomic():
         request = locking.request(appointment.request_id)
@@ -569,7 +560,7 @@ def release_for_request(
     caller's transaction if there is one. A request that was offered or scheduled waits again, with its due
     date; the caller then sets the status it means (withdrawn, closed). Returns how many things were released.
     """
-    reason = _clean_reason(reason, required=False)
+    reason = clean_text(reason, max_length=MAX_REASON, required=False)
     now = now or timezone.now()
     by = CancelledBy.APPLICANT if actor.kind == "applicant" else CancelledBy.PREFECTURE
     with transaction.atomic():

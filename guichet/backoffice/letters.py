@@ -14,6 +14,9 @@ from guichet.catalog.models import Prefecture
 from guichet.evidence import audit
 from guichet.evidence.audit import Actor, Change
 from guichet.evidence.services import record_change
+from guichet.notifications.letters import render_letter_batch_pdf
+from guichet.notifications.models import MessageChannel, MessageStatus, OutboxMessage
+from guichet.notifications.services import letters_to_print, mark_letters_printed
 
 
 @dataclass
@@ -36,7 +39,6 @@ def end_of_day(day: datetime.date, prefecture: Prefecture | None = None) -> date
 
 def pending_letters(prefecture: Prefecture | None, day: datetime.date | None = None) -> list:
     """Letters waiting to be printed, queued on or before `day` (default today), oldest first."""
-    from guichet.notifications.services import letters_to_print
 
     day = day or timezone.localdate()
     now = min(timezone.now(), end_of_day(day, prefecture))
@@ -45,7 +47,6 @@ def pending_letters(prefecture: Prefecture | None, day: datetime.date | None = N
 
 def printed_letters(prefecture: Prefecture | None, day: datetime.date) -> list:
     """Letters marked printed on `day`: to print a run again (a jammed printer)."""
-    from guichet.notifications.models import MessageChannel, MessageStatus, OutboxMessage
 
     start = end_of_day(day - datetime.timedelta(days=1), prefecture)
     found = OutboxMessage.objects.filter(
@@ -60,8 +61,6 @@ def printed_letters(prefecture: Prefecture | None, day: datetime.date) -> list:
 
 
 def render_batch(messages: list) -> bytes:
-    from guichet.notifications.letters import render_letter_batch_pdf
-
     return render_letter_batch_pdf(messages) if messages else b""
 
 
@@ -74,7 +73,6 @@ def print_run(
 ) -> PrintRun:
     """The PDF of the letters waiting on `day`; with `mark`, they are recorded as printed and the run is
     audited in each prefecture's chain. Rendering comes before marking: a failure marks nothing."""
-    from guichet.notifications.services import mark_letters_printed
 
     day = day or timezone.localdate()
     messages = pending_letters(prefecture, day)

@@ -19,10 +19,18 @@ from guichet.accounts import permissions
 from guichet.accounts.models import AccessKind, Role
 from guichet.accounts.services import record_access
 from guichet.allocation import candidates
+from guichet.appointments import services as appointments
+from guichet.appointments.models import Appointment
+from guichet.capacity.models import Slot
 from guichet.catalog.models import Prefecture, Procedure, Site
 from guichet.errors import Forbidden, InvalidInput, NotFound
 from guichet.evidence.services import record_event
+from guichet.waitlist import references
+from guichet.waitlist import services as waitlist
+from guichet.waitlist.identity import foreign_number_key, name_tokens, normalise_foreign_number
 from guichet.waitlist.models import ACTIVE_STATUSES, AppointmentRequest, Channel, RequestStatus
+from guichet.waitlist.services import file_request
+from guichet.waitlist.validation import clean_text
 
 ASSISTED_CHANNELS = (Channel.COUNTER, Channel.PHONE, Channel.POST)
 # A contact dated more than this in the past needs a written reason (a letter received days ago, a call
@@ -33,8 +41,8 @@ FUTURE_TOLERANCE = datetime.timedelta(minutes=5)
 SEARCH_LIMIT = 50
 
 
-def staff_actor(user):
-    return permissions.actor_for(user)
+# Characters a staff member's reason has at least: a word or two, not "x".
+MIN_STAFF_REASON = 5
 
 
 def _require_staff(user, request: AppointmentRequest, role: str = Role.AGENT) -> None:
@@ -43,11 +51,8 @@ def _require_staff(user, request: AppointmentRequest, role: str = Role.AGENT) ->
 
 
 def _reason(reason: str, field: str = "reason") -> str:
-    reason = (reason or "").strip()
-    if len(reason) < 5:
-        message = _("Give the reason (a few words at least); it is written in the request's history.")
-        raise InvalidInput("reason_required", message, fields={field: [message]})
-    return reason
+    """Every staff act on a request says why: a few words at least (they go in the request's history)."""
+    return clean_text(reason, field=field, min_length=MIN_STAFF_REASON)
 
 
 # --- search ----------------------------------------------------------------------------------------------
@@ -85,8 +90,6 @@ def _parse_date(token: str) -> datetime.date | None:
 
 def parse_query(text: str) -> Query:
     """Read one search box: a reference, a foreign national number, a birth date, and names, in any order."""
-    from guichet.waitlist import references
-    from guichet.waitlist.identity import normalise_foreign_number
 
     text = (text or "").strip()[:200]
     if not text:
@@ -119,8 +122,6 @@ def search_requests(user, text: str, *, channel: str, limit: int = SEARCH_LIMIT)
 
 
 def _search(user, query: Query, limit: int) -> list[AppointmentRequest]:
-    from guichet.waitlist.identity import foreign_number_key, name_tokens
-
     base = permissions.visible_requests(user).select_related("procedure", "prefecture")
     if query.reference:
         return list(base.filter(reference=query.reference)[:limit])
@@ -160,7 +161,6 @@ def open_request(user, reference: str, *, channel: str) -> AppointmentRequest:
 
 def get_visible_request(user, reference: str) -> AppointmentRequest:
     """The request with this reference if the user may see it; else NotFound (never 403: no probing)."""
-    from guichet.waitlist import references
 
     try:
         reference = references.parse_reference(reference)
@@ -286,7 +286,6 @@ def register_for_person(
     `data` is the IntakeData from guichet.waitlist.validation.validate_intake. Returns the IntakeResult of
     file_request. The time of the contact is audited next to the time it was typed in.
     """
-    from guichet.waitlist.services import file_request
 
     if not permissions.has_role(user, prefecture, Role.AGENT):
         raise Forbidden("forbidden", _("You cannot register requests for this prefecture."))
@@ -306,7 +305,7 @@ def register_for_person(
                 fields.setdefault(field, []).extend(problem.messages)
             raise InvalidInput("invalid_received_at", problems[0].messages[0], fields=fields)
         received_at = min(received_at, entered_at)
-    actor = staff_actor(user)
+    actor = permissions.actor_for(user)
     with transaction.atomic():
         result = file_request(
             data,
@@ -352,11 +351,10 @@ def update_contact(
     reason: str,
 ) -> AppointmentRequest:
     """Change how the person is reached (validated as at intake); audited with the reason."""
-    from guichet.waitlist import services as waitlist
 
     _require_staff(user, request)
     reason = _reason(reason)
-    actor = staff_actor(user)
+    actor = permissions.actor_for(user)
     with transaction.atomic():
         updated = waitlist.update_contact(
             request, email=email, phone=phone, postal_address=postal_address, language=language, actor=actor
@@ -370,11 +368,10 @@ def set_vulnerability(
 ) -> AppointmentRequest:
     """Record (or remove, with None) a vulnerability; it shortens (or restores) the due date. Audited with
     the reason."""
-    from guichet.waitlist import services as waitlist
 
     _require_staff(user, request)
     reason = _reason(reason)
-    actor = staff_actor(user)
+    actor = permissions.actor_for(user)
     with transaction.atomic():
         updated = waitlist.set_vulnerability(request, vulnerability or None, actor)
         _audit_reason(
@@ -384,15 +381,11 @@ def set_vulnerability(
 
 
 def close(request: AppointmentRequest, *, user, reason: str):
-    from guichet.waitlist import services as waitlist
-
     _require_staff(user, request)
-    return waitlist.close_request(request, staff_actor(user), _reason(reason))
+    return waitlist.close_request(request, permissions.actor_for(user), _reason(reason))
 
 
 def _appointment_for(user, appointment_id: int):
-    from guichet.appointments.models import Appointment
-
     appointment = (
         Appointment.objects.select_related("request", "request__prefecture").filter(pk=appointment_id).first()
     )
@@ -403,18 +396,14 @@ def _appointment_for(user, appointment_id: int):
 
 def cancel_appointment(appointment_id: int, *, user, reason: str):
     """Cancel by the prefecture: the request goes back to the head of the queue with its due date."""
-    from guichet.appointments import services as appointments
 
     appointment = _appointment_for(user, appointment_id)
     return appointments.cancel_appointment(
-        appointment, staff_actor(user), by="prefecture", reason=_reason(reason)
+        appointment, permissions.actor_for(user), by="prefecture", reason=_reason(reason)
     )
 
 
 def move_appointment(appointment_id: int, slot_id: int, *, user, reason: str):
-    from guichet.appointments import services as appointments
-    from guichet.capacity.models import Slot
-
     appointment = _appointment_for(user, appointment_id)
     reason = _reason(reason)
     slot = (
@@ -426,7 +415,7 @@ def move_appointment(appointment_id: int, slot_id: int, *, user, reason: str):
         raise InvalidInput(
             "invalid_slot", _("Choose one of the free times shown."), fields={"slot": [_("Unknown time.")]}
         )
-    return appointments.move_appointment(appointment, slot, staff_actor(user), reason=reason)
+    return appointments.move_appointment(appointment, slot, permissions.actor_for(user), reason=reason)
 
 
 def free_slots_for(appointment, *, limit: int = 40) -> list:

@@ -6,7 +6,7 @@ its reference (/fr/staff/requests/93-K7M4-QX9T/). Access is checked in every vie
 
 from django.urls import path, register_converter
 
-from .views import admin, auth, catalogue, letters, partners, passwords, staff
+from .views import admin, auth, capacity, catalogue, court_orders, letters, partners, passwords, staff
 
 
 class _AsWritten:
@@ -79,12 +79,14 @@ urlpatterns = [
         staff.move_appointment,
         name="move_appointment",
     ),
+    path("requests/<ref:reference>/court-orders/new/", court_orders.court_order_new, name="court_order_new"),
     path("<dept:code>/intake/", staff.intake, name="intake"),
     path("<dept:code>/queue/", staff.queue, name="queue"),
     path("<dept:code>/letters/", letters.letters_page, name="letters"),
     path("<dept:code>/letters/print/", letters.letters_print, name="letters_print"),
     path("<dept:code>/letters/<day:day>.pdf", letters.letters_reprint, name="letters_reprint"),
-    # Catalogue
+    # Catalogue and capacity
+    path("<dept:code>/capacity/", capacity.planning, name="capacity"),
     path("<dept:code>/catalogue/", catalogue.catalogue, name="catalogue"),
     path("<dept:code>/catalogue/<kind:kind>/new/", catalogue.edit, name="catalogue_new"),
     path("<dept:code>/catalogue/<kind:kind>/<int:object_id>/", catalogue.edit, name="catalogue_edit"),
@@ -93,6 +95,12 @@ urlpatterns = [
         catalogue.delete,
         name="catalogue_delete",
     ),
+    # Court orders (any staff member of the prefecture reads them; a manager records them)
+    path("court-orders/", court_orders.court_order_list, name="court_orders"),
+    path("court-orders/<int:pk>/", court_orders.court_order_detail, name="court_order"),
+    path("court-orders/<int:pk>/extra-slot/", court_orders.court_order_extra_slot, name="court_order_slot"),
+    path("court-orders/<int:pk>/case-end/", court_orders.court_case_end, name="court_case_end"),
+    path("court-orders/alerts/<int:pk>/resolve/", court_orders.court_alert_resolve, name="court_alert"),
     # Administration
     path("<dept:code>/members/", admin.members, name="members"),
     path("<dept:code>/members/<int:user_id>/", admin.member_action, name="member_action"),

@@ -2,6 +2,7 @@
 
 from django_tasks import task
 
+from guichet import retrying
 from guichet.catalog.models import Prefecture
 
 from .services import generate_slots
@@ -15,4 +16,4 @@ def generate_slots_task(prefecture_code: str | None = None, weeks: int | None = 
     commits (transaction.on_commit), so the worker sees the new rules.
     """
     prefecture = Prefecture.objects.get(code=prefecture_code) if prefecture_code else None
-    return generate_slots(prefecture, weeks=weeks).as_dict()
+    return retrying.run(lambda: generate_slots(prefecture, weeks=weeks).as_dict(), what="slot generation")

@@ -9,9 +9,10 @@ one transaction.
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy
 
+from guichet.accounts.permissions import actor_for
 from guichet.capacity.services import GenerationReport, generate_slots
 
-from . import editing, forms, services
+from . import editing, forms
 from .feedback import report_to_messages
 from .models import Closure, Counter, OpeningRule, Prefecture, Procedure, Site
 
@@ -28,7 +29,7 @@ class CatalogAdmin(admin.ModelAdmin):
     def save_related(self, request, form, formsets, change):
         reports = editing.save(
             form.instance,
-            actor=services.staff_actor(request.user),
+            actor=actor_for(request.user),
             changed_fields=form.changed_data,
             save_m2m=form.save_m2m,
         )
@@ -41,7 +42,7 @@ class CatalogAdmin(admin.ModelAdmin):
         self.delete_queryset(request, self.model.objects.filter(pk=obj.pk))
 
     def delete_queryset(self, request, queryset):
-        for report in editing.delete(queryset, actor=services.staff_actor(request.user)):
+        for report in editing.delete(queryset, actor=actor_for(request.user)):
             report_to_messages(request, report)
 
 
@@ -58,7 +59,7 @@ class PrefectureAdmin(CatalogAdmin):
 
     @admin.action(description=gettext_lazy("Generate the slots of the coming weeks now"))
     def generate_slots_now(self, request, queryset):
-        actor = services.staff_actor(request.user)
+        actor = actor_for(request.user)
         for prefecture in queryset:
             report = generate_slots(prefecture, actor=actor)
             messages.info(request, report.summary())

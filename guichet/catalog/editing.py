@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from guichet.capacity.models import Slot
+from guichet.capacity.projection import projections
 from guichet.capacity.services import GenerationReport, SlotConflict, generate_slots
 from guichet.evidence.audit import Actor
 from guichet.evidence.services import record_change
@@ -54,13 +55,28 @@ class SlotLine:
     ends_at: datetime.datetime
 
 
+@dataclass(frozen=True)
+class WaitChange:
+    """A procedure's longest projected wait (capacity/projection.py) before and after a change."""
+
+    procedure: str
+    target_days: int
+    before: int | None  # days; None: no supply while people wait
+    after: int | None
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+
 @dataclass
 class SlotsEffect:
-    """What a catalogue change does to the slots."""
+    """What a catalogue change does to the slots, and to the projected waits."""
 
     made: list[SlotLine] = field(default_factory=list)
     removed: list[SlotLine] = field(default_factory=list)
     conflicts: list[SlotConflict] = field(default_factory=list)
+    waits: list[WaitChange] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -154,6 +170,7 @@ def preview_save(
     try:
         with transaction.atomic():
             before = _slot_lines(prefecture, now)
+            waits_before = {p.inputs.procedure_id: p for p in projections(prefecture, now=now)}
             if delete_it:
                 reports = delete([obj], actor=actor)
             else:
@@ -162,6 +179,16 @@ def preview_save(
             effect.made = sorted((after[key] for key in after.keys() - before.keys()), key=_order)
             effect.removed = sorted((before[key] for key in before.keys() - after.keys()), key=_order)
             effect.conflicts = [conflict for report in reports for conflict in report.conflicts]
+            for after_change in projections(prefecture, now=now):
+                previous = waits_before.get(after_change.inputs.procedure_id)
+                effect.waits.append(
+                    WaitChange(
+                        procedure=after_change.inputs.name,
+                        target_days=after_change.inputs.target_wait_days,
+                        before=previous.worst_wait_days if previous is not None else None,
+                        after=after_change.worst_wait_days,
+                    )
+                )
             raise _Rollback
     except _Rollback:
         pass

@@ -20,11 +20,6 @@ from .models import ChecklistVersion, Closure, Counter, OpeningRule, Prefecture,
 CatalogObject = Prefecture | Site | Counter | Procedure | OpeningRule | Closure
 
 
-def staff_actor(user) -> Actor:
-    """How the audit log names a staff member (the same form as guichet.accounts uses)."""
-    return Actor("staff", label=user.get_username(), user_id=user.pk)
-
-
 def prefecture_of(obj: CatalogObject) -> Prefecture:
     """The prefecture whose audit chain records a change of this object."""
     if isinstance(obj, Prefecture):

@@ -13,6 +13,8 @@ from django.conf import settings
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from guichet.waitlist.countries import is_country_code
+
 from .models import Question, QuestionKind
 
 MAX_TEXT = 1000
@@ -89,7 +91,6 @@ def normalise(question: Question, raw) -> str:
             raise ValueError(_("Give a number, for example 3 or 1250.50."))
         return format(number.normalize(), "f")
     if kind == QuestionKind.COUNTRY:
-        from guichet.waitlist.countries import is_country_code
 
         code = text.upper()
         if not is_country_code(code):

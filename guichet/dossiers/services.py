@@ -18,6 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from guichet import locking
+from guichet.accounts.models import AccessKind
+from guichet.accounts.services import record_access
 from guichet.catalog.models import Procedure
 from guichet.errors import Conflict, InvalidInput, NotFound
 from guichet.evidence.audit import Actor
@@ -381,8 +383,6 @@ def read_document(request: AppointmentRequest, document_id: int, *, user=None, c
     """The document and an open file of its bytes. A staff or partner reading is logged (R27)."""
     document = document_of(request, document_id)
     if user is not None:
-        from guichet.accounts.models import AccessKind
-        from guichet.accounts.services import record_access
 
         record_access(
             user,

@@ -19,6 +19,9 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
+from PIL import Image, ImageOps, UnidentifiedImageError
+from pypdf import PdfReader, apply_configuration
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
 
 from guichet.partners.uploads import sniff
 
@@ -109,7 +112,6 @@ def check(content: bytes, name: str) -> CheckedFile:
 
 
 def _reencoded_image(content: bytes, content_type: str) -> tuple[bytes, str, str]:
-    from PIL import Image, ImageOps, UnidentifiedImageError
 
     limit = settings.DOSSIER_MAX_IMAGE_PIXELS
     damaged = _("This image is damaged or is not really a JPEG or PNG image.")
@@ -173,7 +175,6 @@ def _pdf_limits() -> dict[str, int]:
 
 
 def _pdf_pages(content: bytes) -> int:
-    from pypdf import PdfReader, apply_configuration
 
     damaged = _("This PDF file is damaged or incomplete.")
     if b"%%EOF" not in content[-2048:]:
@@ -211,7 +212,6 @@ def _checked_pages(reader, damaged: str) -> int:
 
 def _has_active_content(reader) -> bool:
     """Walk every object reachable from the trailer (not page content streams) for active names."""
-    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
 
     seen: set[tuple[int, int]] = set()
     stack = [reader.trailer]

@@ -16,6 +16,8 @@ from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from guichet.appointments.models import ACTIVE_APPOINTMENT_STATUSES, Appointment
+from guichet.waitlist.countries import ISO_3166_1_ALPHA_2
 from guichet.waitlist.models import AppointmentRequest, RequestStatus
 
 from . import pdf, presentation, services, tribunals
@@ -49,8 +51,6 @@ EXPIRY_WINDOW_DAYS = 30
 
 
 def _has_appointment(request: AppointmentRequest) -> bool:
-    from guichet.appointments.models import ACTIVE_APPOINTMENT_STATUSES, Appointment
-
     return Appointment.objects.filter(request=request, status__in=ACTIVE_APPOINTMENT_STATUSES).exists()
 
 
@@ -124,8 +124,6 @@ def _prose_moment(local: datetime.datetime) -> str:
 
 
 def nationality_text(code: str) -> str:
-    from guichet.waitlist.countries import ISO_3166_1_ALPHA_2
-
     name = ISO_3166_1_ALPHA_2.get((code or "").upper())
     return f"{name} ({code})" if name else (code or "non indiquée")
 

@@ -20,16 +20,23 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from guichet import locking
+from guichet.accounts.permissions import actor_for
 from guichet.allocation import candidates
 from guichet.allocation.tasks import enqueue_allocation
+from guichet.appointments.models import Appointment, AppointmentStatus
 from guichet.capacity.models import Slot
+from guichet.capacity.services import open_extra_slot as capacity_open_extra_slot
 from guichet.catalog.models import Counter
 from guichet.errors import Conflict, InvalidInput
-from guichet.waitlist.models import ACTIVE_STATUSES, AppointmentRequest, DueReason
+from guichet.notifications.services import notify
+from guichet.waitlist.models import ACTIVE_STATUSES, AppointmentRequest
+from guichet.waitlist.services import recompute_due_date
 
 from . import audit, permissions, services
 from .audit import Actor, Change
@@ -56,15 +63,11 @@ class OrderStatus:
     }
 
 
-def staff_actor(user) -> Actor:
-    return Actor("staff", label=user.get_username(), user_id=user.pk)
-
-
 def _as_actor(actor) -> Actor:
     if isinstance(actor, Actor):
         return actor
     if actor is not None and hasattr(actor, "get_username"):
-        return staff_actor(actor)
+        return actor_for(actor)
     raise TypeError("actor must be an audit Actor or a user")
 
 
@@ -179,37 +182,6 @@ def slot_deadline(order: CourtOrder) -> datetime.date:
     return order.appointment_by or order.convoke_by
 
 
-def apply_court_deadline(request: AppointmentRequest, actor: Actor, *, note: str = "") -> bool:
-    """Fallback used until the intake service offers recompute_due_date: the due date becomes at most
-    the earliest court deadline. Returns True when it changed. The request must be locked and fresh."""
-    deadlines = [order.deadline for order in CourtOrder.objects.filter(request=request)]
-    if not deadlines:
-        return False
-    deadline = min(deadlines)
-    if request.due_date < deadline or (
-        request.due_date == deadline and request.due_reason == DueReason.COURT_ORDER
-    ):
-        return False
-    previous = request.due_date
-    request.due_date = deadline
-    request.due_reason = DueReason.COURT_ORDER
-    request.save(update_fields=["due_date", "due_reason", "updated_at"])
-    services.record_event(
-        request,
-        ProofEvent.DUE_DATE_CHANGED,
-        actor,
-        details={"previous_due_date": previous, "due_reason": DueReason.COURT_ORDER, "note": note},
-    )
-    return True
-
-
-def _recompute_due_date(request: AppointmentRequest, actor: Actor, note: str) -> None:
-    try:
-        from guichet.waitlist.services import recompute_due_date
-    except ImportError:
-        apply_court_deadline(request, actor, note=note)
-        return
-    recompute_due_date(request, actor, note=note)
 
 
 def record_court_order(
@@ -227,8 +199,6 @@ def record_court_order(
 ) -> CourtOrder:
     """Record an order on a request: validated, audited with a proof, the due date brought forward, the
     allocation asked to run, and managers alerted at once when no compatible slot exists in time."""
-    from guichet import locking
-    from guichet.notifications.services import notify
 
     actor = _as_actor(actor)
     now = now or timezone.now()
@@ -263,7 +233,7 @@ def record_court_order(
             "tribunal": order.tribunal,
         }
         if request.status in ACTIVE_STATUSES:
-            _recompute_due_date(request, actor, note)
+            recompute_due_date(request, actor, note=note)
         notify(request, "court_order", {"court_order_id": order.pk})
         if request.status in ACTIVE_STATUSES:
             check_order(order, now=now)
@@ -275,8 +245,6 @@ def record_court_order(
 
 
 def _appointments(order: CourtOrder):
-    from guichet.appointments.models import Appointment, AppointmentStatus
-
     return (
         Appointment.objects.filter(request_id=order.request_id)
         .exclude(status=AppointmentStatus.CANCELLED)
@@ -421,7 +389,7 @@ def email_alert(alert_id: int) -> None:
                 "",
                 str(alert.get_kind_display()) + ".",
                 _("Open an extra slot or move an appointment so that the order is met:"),
-                settings.SITE_URL + f"/{settings.LANGUAGE_CODE}/staff/court-orders/",
+                settings.SITE_URL + reverse("backoffice:court_order", kwargs={"pk": order.pk}),
             ]
         )
     try:
@@ -552,15 +520,8 @@ def open_extra_slot(
         "case": order.case_number,
         "tribunal": order.tribunal,
     }
-    try:
-        from guichet.capacity.services import open_extra_slot as capacity_open_extra_slot
-    except ImportError:
-        capacity_open_extra_slot = None
     with transaction.atomic():
-        if capacity_open_extra_slot is not None:
-            slot = capacity_open_extra_slot(counter, starts_at, ends_at, [procedure], actor, reason, now=now)
-        else:
-            slot = _create_extra_slot(counter, starts_at, ends_at, procedure, actor, reason, now)
+        slot = capacity_open_extra_slot(counter, starts_at, ends_at, [procedure], actor, reason, now=now)
         _require_suitable(request, slot, now)
         services.record_change(
             services.chain_for(request),
@@ -584,31 +545,3 @@ def _require_suitable(request: AppointmentRequest, slot: Slot, now: datetime.dat
         raise InvalidInput(
             "invalid_extra_slot", _("The extra slot cannot be opened as given."), {"starts_at": [problem]}
         )
-
-
-def _create_extra_slot(counter, starts_at, ends_at, procedure, actor: Actor, reason: str, now) -> Slot:
-    """Used only while guichet.capacity.services.open_extra_slot does not exist: one hand-made slot."""
-    errors: dict[str, list[str]] = {}
-    if starts_at is None or timezone.is_naive(starts_at):
-        errors["starts_at"] = [_("Give the date and time of the slot.")]
-    elif starts_at <= now:
-        errors["starts_at"] = [_("The slot must start in the future.")]
-    elif ends_at <= starts_at:
-        errors["ends_at"] = [_("The slot must end after it starts.")]
-    elif Slot.objects.filter(counter=counter, starts_at__lt=ends_at, ends_at__gt=starts_at).exists():
-        errors["starts_at"] = [_("This counter already has a slot at that time.")]
-    if errors:
-        raise InvalidInput("invalid_extra_slot", _("The extra slot cannot be opened as given."), errors)
-    slot = Slot.objects.create(counter=counter, rule=None, starts_at=starts_at, ends_at=ends_at)
-    slot.extra_procedures.set([procedure])
-    services.record_change(
-        counter.site.prefecture.code,
-        Change(
-            "slot.extra_opened",
-            "slot",
-            str(slot.pk),
-            actor,
-            data={"counter": counter.pk, "procedures": [procedure.pk], "reason": reason},
-        ),
-    )
-    return slot

@@ -21,13 +21,25 @@ from django.db import models, transaction
 from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone
 
-from guichet import bulk
+from guichet import bulk, locking
+from guichet.appointments.models import ACTIVE_APPOINTMENT_STATUSES, Appointment
+from guichet.catalog.models import Prefecture
+from guichet.notifications.content import KINDS
+from guichet.notifications.services import notify
 from guichet.waitlist.facts import RequestFacts
 from guichet.waitlist.models import AppointmentRequest, RequestStatus
 
 from . import audit, signing
 from .audit import Actor, Change
-from .models import AuditChainHead, AuditCheckpoint, Proof, ProofEvent, SigningKey
+from .models import (
+    AuditChainHead,
+    AuditCheckpoint,
+    AuditEntry,
+    AuditPersonalData,
+    Proof,
+    ProofEvent,
+    SigningKey,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -393,8 +405,6 @@ def verify_token(token: str | bytes | None) -> signing.VerifiedToken:
 
 
 def _has_active_appointment():
-    from guichet.appointments.models import ACTIVE_APPOINTMENT_STATUSES, Appointment
-
     return Exists(Appointment.objects.filter(request=OuterRef("pk"), status__in=ACTIVE_APPOINTMENT_STATUSES))
 
 
@@ -431,8 +441,6 @@ def issue_weekly_statements(now: datetime.datetime | None = None, batch_size: in
     run that is repeated, late or concurrent issues nothing twice: each batch locks its requests and checks
     again under the lock.
     """
-    from guichet import locking
-    from guichet.notifications.services import notify
 
     now = (now or timezone.now()).replace(microsecond=0)
     issued = 0
@@ -491,10 +499,6 @@ def issue_late_renewal_attestations(now: datetime.datetime | None = None) -> int
 
     Each prefecture decides (Prefecture.late_renewal_attestation). "Today" is the prefecture's local date.
     """
-    from guichet import locking
-    from guichet.catalog.models import Prefecture
-    from guichet.notifications.content import KINDS
-    from guichet.notifications.services import notify
 
     now = (now or timezone.now()).replace(microsecond=0)
     issued = 0
@@ -602,7 +606,6 @@ def checkpoint_audit(now: datetime.datetime | None = None) -> list[AuditCheckpoi
 
 def verify_checkpoints(chains: Iterable[str] | None = None) -> list[audit.ChainProblem]:
     """Each checkpoint: a valid signature over its own fields, and the chain still has that entry and hash."""
-    from .models import AuditEntry
 
     keys = published_keys()
     problems: list[audit.ChainProblem] = []
@@ -655,7 +658,6 @@ def verify_proofs() -> list[audit.ChainProblem]:
     """Every stored proof verifies and matches its fingerprint, and the audit log recorded both (a proof
     deleted, added or changed shows here). An erased proof (token removed) is accepted only on an erased
     request: its fingerprint, recorded by the chain, is what stays."""
-    from .models import AuditEntry
 
     keys = published_keys()
     problems: list[audit.ChainProblem] = []
@@ -725,8 +727,6 @@ def verify_proofs() -> list[audit.ChainProblem]:
 def verify_personal_data() -> list[audit.ChainProblem]:
     """Each audit entry's erasable personal data matches the commitment its entry carries; data missing is
     accepted only for an erased request (the erasure itself is an audited event)."""
-    from .models import AuditEntry, AuditPersonalData
-
     problems: list[audit.ChainProblem] = []
     stored = {
         row.entry_id: row for row in AuditPersonalData.objects.order_by("entry_id").iterator(chunk_size=2000)

@@ -20,11 +20,13 @@ import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 # A proof is about 1 kB; 16 kB leaves room for long names and details while refusing junk early.
 MAX_TOKEN_LENGTH = 16_384
@@ -221,7 +223,6 @@ def _json_part(text: str) -> object:
 
 def normalise_input(text: str | bytes | None) -> str:
     """What people paste: a token, maybe broken over lines, maybe the whole verification URL."""
-    from urllib.parse import parse_qs, urlsplit
 
     if text is None:
         return ""
@@ -245,7 +246,6 @@ def _public_key(raw: bytes) -> Ed25519PublicKey:
 
 def parse_and_verify(token: str | bytes | None, public_keys: dict[str, bytes]) -> VerifiedToken:
     """Check a compact JWS against the published keys. Raises TokenError with a reason."""
-    from django.utils.translation import gettext as _
 
     unreadable = _("This text is damaged or incomplete: it cannot be read.")
     try:

@@ -9,24 +9,19 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.contrib import messages
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
-from guichet.catalog.models import Counter
-from guichet.errors import DomainError
 from guichet.waitlist.models import AppointmentRequest
 from guichet.waitlist.references import InvalidReference, parse_reference, token_matches
 
-from . import court_file, court_orders, pdf, permissions, presentation, services, signing
-from .forms import CourtOrderForm, ExtraSlotForm, ResolveAlertForm, VerifyForm
-from .models import CourtOrder, CourtOrderAlert, Proof, SigningKey
+from . import court_file, pdf, permissions, presentation, services, signing
+from .forms import VerifyForm
+from .models import Proof, SigningKey
 
 # Bodies above this are refused before Django parses them: a proof is about a kilobyte.
 MAX_VERIFY_BODY = signing.MAX_TOKEN_LENGTH * 4
@@ -280,194 +275,9 @@ def _verify_text(text: str) -> dict:
 
 
 def jwks(request):
-    from django.http import JsonResponse
-
     response = JsonResponse(services.jwk_set())
     response["Content-Type"] = "application/jwk-set+json"
     # Keys change rarely (rotation); verifiers may cache briefly. Anyone may read them, from anywhere.
     response["Cache-Control"] = "public, max-age=300"
     response["Access-Control-Allow-Origin"] = "*"
     return response
-
-
-# --- staff: court orders ------------------------------------------------------------------------------
-
-
-def _staff_request(request, reference: str) -> AppointmentRequest:
-    found = _load_request(reference)
-    if found is None:
-        raise Http404
-    if not permissions.can_access_prefecture(request.user, found.prefecture):
-        raise PermissionDenied
-    return found
-
-
-def _staff_order(request, pk: int) -> CourtOrder:
-    order = get_object_or_404(
-        CourtOrder.objects.select_related("request__prefecture", "request__procedure"), pk=pk
-    )
-    if not permissions.can_access_prefecture(request.user, order.request.prefecture):
-        raise PermissionDenied
-    return order
-
-
-SEVERITY = {
-    court_orders.OrderStatus.MISSED: 0,
-    court_orders.OrderStatus.AT_RISK: 1,
-    court_orders.OrderStatus.PENDING: 2,
-    court_orders.OrderStatus.MET: 3,
-}
-
-
-@permissions.staff_required
-def court_order_list(request):
-    now = timezone.now()
-    orders = CourtOrder.objects.select_related("request__prefecture", "request__procedure").order_by(
-        "-notified_on", "id"
-    )
-    visible = permissions.visible_prefecture_ids(request.user)
-    if visible is not None:
-        orders = orders.filter(request__prefecture_id__in=visible)
-    states = [
-        court_orders.order_state(order, now)
-        for order in orders[:500]
-        if permissions.can_access_prefecture(request.user, order.request.prefecture)
-    ]
-    wanted = request.GET.get("status", "")
-    if wanted in SEVERITY:
-        states = [state for state in states if state.status == wanted]
-    states.sort(key=lambda state: (SEVERITY[state.status], state.deadline, state.order.pk))
-    totals = {status: 0 for status in SEVERITY}
-    for state in states:
-        totals[state.status] += 1
-    return render(
-        request,
-        "evidence/staff/court_orders.html",
-        {
-            "states": states,
-            "wanted": wanted,
-            "totals": totals,
-            "statuses": [(key, court_orders.OrderStatus.LABELS[key]) for key in SEVERITY],
-            "penalty_total": sum((state.penalty_accrued for state in states), start=0),
-        },
-    )
-
-
-@permissions.staff_required
-@require_http_methods(["GET", "POST"])
-def court_order_new(request, reference: str):
-    req = _staff_request(request, reference)
-    if not permissions.can_manage_court_orders(request.user, req.prefecture):
-        raise PermissionDenied
-    form = CourtOrderForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            order = court_orders.record_court_order(
-                req, **form.cleaned_data, actor=court_orders.staff_actor(request.user)
-            )
-        except DomainError as error:
-            for field, problems in error.fields.items():
-                for problem in problems:
-                    form.add_error(field if field in form.fields else None, str(problem))
-            if not error.fields:
-                form.add_error(None, str(error.message))
-        else:
-            messages.success(request, _("The court order was recorded."))
-            return redirect("evidence:court_order", pk=order.pk)
-    return render(request, "evidence/staff/court_order_form.html", {"req": req, "form": form})
-
-
-def _counters_for(order: CourtOrder):
-    return (
-        Counter.objects.filter(
-            site__prefecture_id=order.request.prefecture_id, is_active=True, site__is_active=True
-        )
-        .select_related("site")
-        .order_by("site__name", "name")
-    )
-
-
-@permissions.staff_required
-def court_order_detail(request, pk: int):
-    order = _staff_order(request, pk)
-    return _render_order(
-        request,
-        order,
-        ExtraSlotForm(
-            counters=_counters_for(order), default_minutes=order.request.procedure.duration_minutes
-        ),
-    )
-
-
-def _render_order(request, order: CourtOrder, slot_form: ExtraSlotForm, status: int = 200):
-    permissions.record_read(request, order.request, None, f"court order {order.pk}")
-    state = court_orders.order_state(order)
-    return render(
-        request,
-        "evidence/staff/court_order.html",
-        {
-            "order": order,
-            "req": order.request,
-            "state": state,
-            "alerts": order.alerts.order_by("-created_at"),
-            "slot_form": slot_form,
-            "resolve_form": ResolveAlertForm(),
-            "proofs_url": reverse("evidence:request_proofs", kwargs={"reference": order.request.reference}),
-        },
-        status=status,
-    )
-
-
-@permissions.staff_required
-@require_POST
-def court_order_extra_slot(request, pk: int):
-    order = _staff_order(request, pk)
-    if not permissions.can_manage_court_orders(request.user, order.request.prefecture):
-        raise PermissionDenied
-    form = ExtraSlotForm(request.POST, counters=_counters_for(order))
-    if form.is_valid():
-        try:
-            slot = court_orders.open_extra_slot(
-                order,
-                counter=form.cleaned_data["counter"],
-                starts_at=form.starts_at(),
-                ends_at=form.ends_at(),
-                actor=court_orders.staff_actor(request.user),
-                reason=form.cleaned_data["reason"],
-            )
-        except DomainError as error:
-            for field, problems in error.fields.items():
-                for problem in problems:
-                    form.add_error(field if field in form.fields else None, str(problem))
-            if not error.fields:
-                form.add_error(None, str(error.message))
-        else:
-            local = slot.starts_at.astimezone(slot.counter.site.tzinfo)
-            messages.success(
-                request,
-                _("An extra slot was opened on %(when)s; the queue will offer it.")
-                % {"when": presentation.local_text(local, slot.counter.site.tzinfo)},
-            )
-            return redirect("evidence:court_order", pk=order.pk)
-    return _render_order(request, order, form, status=422)
-
-
-@permissions.staff_required
-@require_POST
-def court_alert_resolve(request, pk: int):
-    alert = get_object_or_404(CourtOrderAlert.objects.select_related("order__request__prefecture"), pk=pk)
-    if not permissions.can_access_prefecture(request.user, alert.order.request.prefecture):
-        raise PermissionDenied
-    form = ResolveAlertForm(request.POST)
-    if form.is_valid():
-        try:
-            court_orders.resolve_alert(
-                alert, court_orders.staff_actor(request.user), form.cleaned_data["resolution"]
-            )
-        except DomainError as error:
-            messages.error(request, str(error.message))
-        else:
-            messages.success(request, _("The alert was marked as dealt with."))
-    else:
-        messages.error(request, _("Say what was done before closing the alert."))
-    return redirect("evidence:court_order", pk=alert.order_id)

@@ -10,10 +10,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.utils import dateformat, translation
+from django.utils import translation
 
 from guichet.appointments.models import Appointment, AppointmentStatus, Offer, OfferStatus
 from guichet.bidi import isolate
+from guichet.dates import clock_time, long_date, short_date
 from guichet.evidence.models import CourtOrder
 from guichet.waitlist.models import AppointmentRequest, RequestStatus
 
@@ -47,37 +48,6 @@ KINDS = (
 # Kinds that carry an appointment: their emails have the .ics attached, their letters are convocations.
 APPOINTMENT_KINDS = {"appointment_confirmed", "appointment_reminder", "appointment_changed"}
 CONVOCATION_KINDS = {"appointment_confirmed", "appointment_changed"}
-
-# Dates written the way each language writes them. In Russian and Ukrainian "E" is the genitive month
-# name ("3 марта") and the weekday goes in brackets, so that "до 4 марта 2026 (среда)" reads right after
-# any preposition. Day and month names come from Django's own catalogues.
-LONG_DATE = {
-    "es": r"l j \d\e F \d\e Y",
-    "ru": "j E Y (l)",
-    "uk": "j E Y (l)",
-    "zh-hans": "Y年n月j日 l",
-    "tr": "j F Y l",
-}
-SHORT_DATE = {"ru": "d.m.Y", "uk": "d.m.Y", "tr": "d.m.Y", "zh-hans": "Y-m-d"}
-
-
-def long_date(value: datetime.date) -> str:
-    language = translation.get_language()
-    text = dateformat.format(value, LONG_DATE.get(language, "l j F Y"))
-    if language in {"ru", "uk"}:
-        # Django's catalogues capitalise these weekday names; inside a sentence they are lower case.
-        weekday = dateformat.format(value, "l")
-        text = text.replace(weekday, weekday.lower(), 1)
-    return text
-
-
-def short_date(value: datetime.date) -> str:
-    return dateformat.format(value, SHORT_DATE.get(translation.get_language(), "d/m/Y"))
-
-
-def clock_time(value: datetime.datetime) -> str:
-    return dateformat.time_format(value, "H:i")
-
 
 @dataclass
 class Subjects:

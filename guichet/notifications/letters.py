@@ -9,7 +9,7 @@ from django.utils import translation
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from guichet import documents
+from guichet import dates, documents
 
 from . import content
 from .links import convocation_verify_url, secret_status_url
@@ -37,7 +37,7 @@ def _section(message: OutboxMessage, subjects: content.Subjects, language: str, 
             "heading": _("The same letter in your language: %(language)s")
             % {"language": content.language_name(language)},
             "date_line": _("Date of this letter: %(date)s")
-            % {"date": content.long_date(message.created_at.astimezone(subjects.request.prefecture.tzinfo))},
+            % {"date": dates.long_date(message.created_at.astimezone(subjects.request.prefecture.tzinfo))},
             "reference_line": _("Reference: %(reference)s") % {"reference": context["reference"]},
             "body": mark_safe(body),
             "footer": mark_safe(footer),

@@ -19,10 +19,11 @@ from django.utils import timezone
 
 from guichet import bulk, coalesce
 from guichet.appointments.models import Appointment, AppointmentStatus, Offer, OfferStatus
+from guichet.partners.models import Mandate
 from guichet.waitlist.facts import RequestFacts
 from guichet.waitlist.models import AppointmentRequest
 
-from . import content, sms
+from . import content, sms, tasks
 from .models import MessageChannel, MessageStatus, OutboxMessage
 from .rendering import render_email, render_sms
 
@@ -97,8 +98,6 @@ def _partner_copies(
 ) -> list[OutboxMessage]:
     """A copy by email to each organisation acting for the person under a mandate, in French (the
     organisations' working language), without the person's private link."""
-    from guichet.partners.services import partner_copies
-
     shared = {key: value for key, value in context.items() if key not in SECRET_CONTEXT_KEYS}
     return [
         OutboxMessage(
@@ -110,7 +109,7 @@ def _partner_copies(
             context={**shared, "partner_copy": True},
             next_attempt_at=now,
         )
-        for email in partner_copies(request)
+        for email in Mandate.objects.copy_recipients([request.pk]).get(request.pk, [])
         if email != request.email
     ]
 
@@ -123,7 +122,7 @@ def notify_many(items: list[tuple[AppointmentRequest | RequestFacts, str, dict]]
     if not items:
         return []
     now = timezone.now()
-    copies = _partner_copies_many([request.pk for request, _, _ in items])
+    copies = Mandate.objects.copy_recipients([request.pk for request, _, _ in items])
     rows: list[dict] = []
 
     def add(request_id: int, channel: str, kind: str, language: str, recipient: str, context: dict) -> None:
@@ -162,25 +161,6 @@ def notify_many(items: list[tuple[AppointmentRequest | RequestFacts, str, dict]]
     return ids
 
 
-def _partner_copies_many(request_ids: list[int]) -> dict[int, list[str]]:
-    """guichet.partners.services.partner_copies for many requests, in a few queries (same filters)."""
-    from guichet.partners.models import Mandate, MandateStatus, OrganisationStatus
-
-    found: dict[int, set[str]] = {}
-    ids = sorted(set(request_ids))
-    for start in range(0, len(ids), bulk.BATCH * 2):
-        rows = Mandate.objects.filter(
-            request_id__any=ids[start : start + bulk.BATCH * 2],
-            status=MandateStatus.ACTIVE,
-            organisation__status=OrganisationStatus.APPROVED,
-            organisation__receives_copies=True,
-        ).values_list("request_id", "organisation__email")
-        for request_id, email in rows:
-            if email:
-                found.setdefault(request_id, set()).add(email)
-    return {request_id: sorted(emails) for request_id, emails in found.items()}
-
-
 def _enqueue_sender_on_commit() -> None:
     # One wake-up of the sender per transaction is enough, however many messages it queued.
     if any(getattr(item[1], "__name__", "") == "_enqueue_sender" for item in connection.run_on_commit):
@@ -192,10 +172,9 @@ SENDER_PENDING_KEY = "guichet:outbox:sender-pending"
 
 
 def _enqueue_sender() -> None:
-    from .tasks import send_messages
 
     # A burst of filings wakes the sender once, not once per message (guichet/coalesce.py).
-    coalesce.enqueue_once(send_messages, SENDER_PENDING_KEY)
+    coalesce.enqueue_once(tasks.send_messages, SENDER_PENDING_KEY)
 
 
 @dataclass

@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from guichet import lookups
+
 
 class OperationsConfig(AppConfig):
     """Running the system: the web server, the background worker and the clock that schedules jobs."""
@@ -9,6 +11,4 @@ class OperationsConfig(AppConfig):
 
     def ready(self) -> None:
         # Project-wide: `field__any=ids` (guichet/lookups.py), used wherever thousands of ids are sent.
-        from guichet import lookups
-
         lookups.register()

@@ -2,6 +2,8 @@
 
 import os
 
+from prometheus_client import multiprocess
+
 logger_class = "guichet.operations.gunicorn_logging.Logger"
 accesslog = "-"
 errorlog = "-"
@@ -10,6 +12,5 @@ errorlog = "-"
 def child_exit(server, worker):
     # A worker that exits leaves its counters in PROMETHEUS_MULTIPROC_DIR; mark them as a dead process's.
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(worker.pid)

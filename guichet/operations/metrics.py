@@ -17,7 +17,7 @@ import time
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 
@@ -114,7 +114,6 @@ def exposition() -> bytes:
         MultiProcessCollector(processes)
         requests = generate_latest(processes)
     else:
-        from prometheus_client import REGISTRY
 
         requests = generate_latest(REGISTRY)
     database = CollectorRegistry()

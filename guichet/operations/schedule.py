@@ -14,6 +14,10 @@ class Job:
 # stops the others.
 JOBS: list[Job] = [
     Job("generate_slots", every_seconds=6 * 3600),
+    # The weekly public figures are recomputed ahead of their readers (pages, CSV and JSON keep an hour).
+    Job("refresh_figures", every_seconds=30 * 60),
+    # Managers are told once a day when a procedure's projected wait exceeds its target.
+    Job("alert_capacity", every_seconds=3600),
     Job("send_messages", every_seconds=60, args=("--once",)),
     Job("queue_reminders", every_seconds=15 * 60),
     # Offers past their answer time go back to the queue; the allocation gives their slots again.

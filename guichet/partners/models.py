@@ -1,11 +1,14 @@
 """Partner organisations (associations, lawyers, social workers), their members, mandates, and the records
 of an « impossibilité constatée » (CESEDA R.431-2)."""
 
+from __future__ import annotations
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from guichet import bulk
 from guichet.catalog.models import Prefecture
 from guichet.waitlist.models import AppointmentRequest
 
@@ -102,6 +105,29 @@ class RevokedBy(models.TextChoices):
     ORGANISATION = "organisation", _("the organisation")
 
 
+class MandateQuerySet(models.QuerySet):
+    def acting(self) -> MandateQuerySet:
+        """Mandates under which an organisation acts now: active, and the organisation approved."""
+        return self.filter(status=MandateStatus.ACTIVE, organisation__status=OrganisationStatus.APPROVED)
+
+    def copy_recipients(self, request_ids: list[int]) -> dict[int, list[str]]:
+        """Per request, the addresses that get a copy of the notices sent to the applicant: organisations
+        acting for them that wish copies (guichet.notifications). A few queries for any number of ids."""
+        found: dict[int, set[str]] = {}
+        ids = sorted(set(request_ids))
+        for start in range(0, len(ids), bulk.BATCH * 2):
+            rows = (
+                self.acting()
+                .filter(request_id__any=ids[start : start + bulk.BATCH * 2])
+                .filter(organisation__receives_copies=True)
+                .values_list("request_id", "organisation__email")
+            )
+            for request_id, email in rows:
+                if email:
+                    found.setdefault(request_id, set()).add(email)
+        return {request_id: sorted(emails) for request_id, emails in found.items()}
+
+
 class Mandate(models.Model):
     """Mandat: a client's consent that an organisation acts on one request for them."""
 
@@ -124,6 +150,8 @@ class Mandate(models.Model):
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
     revoked_by = models.CharField(_("revoked by"), max_length=12, choices=RevokedBy.choices, blank=True)
     revoke_reason = models.TextField(_("reason for revoking"), blank=True)
+
+    objects = MandateQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -18,6 +18,8 @@ from guichet.evidence import audit
 from guichet.evidence.audit import Change
 from guichet.evidence.services import record_change, record_event
 from guichet.waitlist.models import AppointmentRequest, Channel
+from guichet.waitlist.services import file_request
+from guichet.waitlist.validation import clean_text
 
 from .models import (
     ConsentMethod,
@@ -113,7 +115,7 @@ def apply(
         _audit_org(
             organisation,
             "partner.applied",
-            audit.Actor("partner", label=user.get_username(), user_id=user.pk),
+            permissions.actor_for(user),
         )
     return organisation
 
@@ -121,11 +123,7 @@ def apply(
 def decide(organisation: PartnerOrganisation, *, approve: bool, by, reason: str = "") -> PartnerOrganisation:
     """Approve or reject an application (a refusal needs a reason). Approval enables the members' accounts."""
     _require_admin(by, organisation)
-    reason = (reason or "").strip()
-    if not approve and not reason:
-        raise InvalidInput(
-            "reason_required", _("Give the reason for the refusal."), fields={"reason": [_("Give a reason.")]}
-        )
+    reason = clean_text(reason, required=not approve)
     allowed_from = (
         (OrganisationStatus.PENDING, OrganisationStatus.SUSPENDED)
         if approve
@@ -156,13 +154,7 @@ def decide(organisation: PartnerOrganisation, *, approve: bool, by, reason: str 
 def suspend(organisation: PartnerOrganisation, *, by, reason: str) -> PartnerOrganisation:
     """Stop an organisation acting (its members lose access; mandates stay recorded)."""
     _require_admin(by, organisation)
-    reason = (reason or "").strip()
-    if not reason:
-        raise InvalidInput(
-            "reason_required",
-            _("Give the reason for the suspension."),
-            fields={"reason": [_("Give a reason.")]},
-        )
+    reason = clean_text(reason, required=True)
     with transaction.atomic():
         organisation.status = OrganisationStatus.SUSPENDED
         organisation.decided_at = timezone.now()
@@ -310,7 +302,6 @@ def file_for_client(
     (attach_mandate), so that a name and birth date alone never open someone's file.
     Returns (IntakeResult, Mandate).
     """
-    from guichet.waitlist.services import file_request
 
     _member_of(by, organisation)
     if not organisation.is_approved:
@@ -423,20 +414,12 @@ def revoke_mandate(mandate: Mandate, *, revoked_by: str, reason: str = "", by=No
 
 
 def active_mandates(request: AppointmentRequest):
-    return request.mandates.filter(
-        status=MandateStatus.ACTIVE, organisation__status=OrganisationStatus.APPROVED
-    )
+    return request.mandates.acting()
 
 
 def partner_copies(request: AppointmentRequest) -> list[str]:
-    """Email addresses that get a copy of the notices sent to this applicant: the organisations acting for
-    them under an active mandate (approved, and wishing copies). For guichet.notifications."""
-    emails = (
-        active_mandates(request)
-        .filter(organisation__receives_copies=True)
-        .values_list("organisation__email", flat=True)
-    )
-    return sorted({email for email in emails if email})
+    """Addresses that get a copy of the notices sent to this applicant (Mandate.objects.copy_recipients)."""
+    return Mandate.objects.copy_recipients([request.pk]).get(request.pk, [])
 
 
 # --- impossibilité constatée ------------------------------------------------------------------------------

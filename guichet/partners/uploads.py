@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
+from PIL import Image, UnidentifiedImageError
 
 from guichet.errors import InvalidInput
 
@@ -55,7 +56,6 @@ def check_mandate_form(upload: UploadedFile, field: str = "consent_form") -> tup
         if b"%%EOF" not in tail:
             raise _refuse(_("This PDF file is damaged or incomplete."))
     else:
-        from PIL import Image, UnidentifiedImageError
 
         data = upload.read()
         upload.seek(0)

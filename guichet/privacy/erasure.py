@@ -15,11 +15,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from guichet.appointments.models import Appointment, Offer
+from guichet.dossiers import storage
+from guichet.dossiers.models import Answer, Document
 from guichet.evidence.models import AuditPersonalData, Proof
 from guichet.notifications.models import MessageStatus, OutboxMessage
 from guichet.partners.models import ImpossibilityRecord, Mandate
 from guichet.reception.models import Decision
 from guichet.waitlist.models import AppointmentRequest
+
+from .models import RightsRequest
 
 # What an erased request keeps in each personal field: nothing (and no birth date).
 REQUEST_FIELDS_ERASED = {
@@ -99,7 +103,6 @@ def _free_texts(ids: list[int], at: datetime.datetime) -> int:
 
 
 def _dossier_answers(ids: list[int], at: datetime.datetime) -> int:
-    from guichet.dossiers.models import Answer
 
     deleted, _ = Answer.objects.filter(dossier__request_id__in=ids).delete()
     return deleted
@@ -107,8 +110,6 @@ def _dossier_answers(ids: list[int], at: datetime.datetime) -> int:
 
 def _dossier_documents(ids: list[int], at: datetime.datetime) -> int:
     """The files themselves, and their rows (original names, digests); the dossier keeps its state."""
-    from guichet.dossiers import storage
-    from guichet.dossiers.models import Document
 
     documents = Document.objects.filter(dossier__request_id__in=ids)
     backend = storage.backend()
@@ -120,7 +121,6 @@ def _dossier_documents(ids: list[int], at: datetime.datetime) -> int:
 
 
 def _rights_requests(ids: list[int], at: datetime.datetime) -> int:
-    from .models import RightsRequest
 
     return (
         RightsRequest.objects.filter(request_id__in=ids)

@@ -20,6 +20,7 @@ from guichet.errors import Conflict, InvalidInput
 from guichet.evidence import audit
 from guichet.evidence.audit import Actor, Change
 from guichet.evidence.models import CourtOrder
+from guichet.evidence.services import record_event
 from guichet.waitlist.models import AppointmentRequest
 
 from . import erasure, retention
@@ -186,7 +187,6 @@ def ask(
     request: AppointmentRequest, kind: str, message: str, actor: Actor = audit.APPLICANT
 ) -> RightsRequest:
     """The person asks to correct or erase their data; staff answer (answer_rights_request). Audited."""
-    from guichet.evidence.services import record_event
 
     if kind not in RightsRequest.Kind.values:
         raise InvalidInput(
@@ -226,7 +226,6 @@ def answer(rights_request: RightsRequest, *, decision: str, text: str, user) -> 
     """Staff answer a person's request. Granting an erasure erases at once, within the legal limits
     (erase_now refuses an active request or one held by a court case; the refusal is what staff then
     answer, with its reason)."""
-    from guichet.evidence.services import record_event
 
     if decision not in (RightsRequest.Status.GRANTED, RightsRequest.Status.REFUSED):
         raise InvalidInput(

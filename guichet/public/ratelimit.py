@@ -21,6 +21,8 @@ from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.utils.translation import gettext, ngettext
 
+from guichet.waitlist.identity import normalise_names
+
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
@@ -77,7 +79,6 @@ def explain(error: RateLimited) -> str:
 def filing_identity(data: Mapping) -> str:
     """What the per-identity filing limit counts: the names as the duplicate check folds them, the birth date
     as given (whatever the form or the JSON holds, valid or not)."""
-    from guichet.waitlist.identity import normalise_names
 
     names = normalise_names(str(data.get("family_names", ""))[:200], str(data.get("given_names", ""))[:200])
     return f"{names}|{str(data.get('birth_date', ''))[:40]}"

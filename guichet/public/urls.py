@@ -50,4 +50,5 @@ urlpatterns = [
     path("free-service/", info.free_service, name="free_service"),
     path("figures/", info.figures, name="figures"),
     path("figures/<str:prefecture>/", info.figures, name="figures_of"),
+    path("figures/<str:prefecture>/weekly.csv", info.figures_csv, name="figures_csv"),
 ]

@@ -21,6 +21,7 @@ from guichet.evidence.audit import Actor
 from guichet.evidence.services import record_event
 from guichet.notifications.services import notify
 from guichet.waitlist.models import AppointmentRequest, Channel
+from guichet.waitlist.services import file_request
 from guichet.waitlist.validation import IntakeData
 
 from .models import Decision, DecisionOutcome, FileRegistration
@@ -68,7 +69,6 @@ def record_decision(
     now: datetime.datetime | None = None,
 ) -> Decision:
     """Record the decision on a file registered complete; a refusal needs its reason."""
-    from guichet.waitlist.services import file_request
 
     if outcome not in DecisionOutcome.values:
         message = _("Choose granted, refused or more information asked.")

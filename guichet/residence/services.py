@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from guichet.allocation.tasks import enqueue_allocation
 from guichet.catalog.models import Prefecture, Procedure
 from guichet.catalog.services import current_checklist
+from guichet.dossiers.models import Document, DocumentStatus, Dossier, DossierState
 from guichet.errors import Conflict, InvalidInput
 from guichet.evidence.audit import Actor, Change
 from guichet.evidence.services import record_change, record_event
@@ -259,7 +260,6 @@ def _copy_into(old: AppointmentRequest, prefecture: Prefecture, procedure: Proce
 
 
 def _move_dossier(old: AppointmentRequest, new: AppointmentRequest) -> None:
-    from guichet.dossiers.models import Document, DocumentStatus, Dossier, DossierState
 
     dossier = Dossier.objects.filter(request=old).first()
     if dossier is None:

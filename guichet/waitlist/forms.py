@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from guichet.catalog.models import OpeningRule, Prefecture, Procedure, Site
 from guichet.errors import InvalidInput
+from guichet.forms import apply_domain_error
 
 from .countries import country_choices
 from .models import Channel
@@ -86,16 +87,6 @@ def _date_input(**attrs: Any) -> forms.DateInput:
 
 def _textarea(rows: int = 3) -> forms.Textarea:
     return forms.Textarea(attrs={"rows": rows, "maxlength": TEXT_MAX_LENGTH})
-
-
-def _apply_errors(form: forms.Form, error: InvalidInput) -> None:
-    """Attach each field's messages to its field; the rest (contact, channel…) to the form itself."""
-    if not error.fields:
-        form.add_error(None, str(error.message))
-    for field, messages in error.fields.items():
-        target = field if field in form.fields else None
-        for message in messages:
-            form.add_error(target, message)
 
 
 class IntakeForm(forms.Form):
@@ -224,7 +215,7 @@ class IntakeForm(forms.Form):
         try:
             self.intake = validate_intake(cleaned, self.prefecture, channel=self.channel)
         except InvalidInput as error:
-            _apply_errors(self, error)
+            apply_domain_error(self, error)
         return cleaned
 
 
@@ -246,5 +237,5 @@ class ContactForm(forms.Form):
         try:
             self.contact = validate_contact(cleaned, prefecture=self.prefecture)
         except InvalidInput as error:
-            _apply_errors(self, error)
+            apply_domain_error(self, error)
         return cleaned

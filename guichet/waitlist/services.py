@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime
 import hmac
-import importlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -30,10 +29,12 @@ from django.utils.translation import gettext
 
 from guichet import locking
 from guichet.allocation.tasks import enqueue_allocation
+from guichet.appointments.services import release_for_request
 from guichet.catalog.models import ChecklistVersion, Prefecture
 from guichet.catalog.services import current_checklist
 from guichet.errors import Conflict, InvalidInput, NotFound
 from guichet.evidence.audit import Actor
+from guichet.evidence.models import CourtOrder
 from guichet.evidence.services import record_event, record_events
 from guichet.notifications.services import notify
 
@@ -41,7 +42,7 @@ from . import references
 from .due_dates import FilingWindow, compute_due_date, filing_window
 from .identity import foreign_number_key, identity_key
 from .models import ACTIVE_STATUSES, AppointmentRequest, Channel, DueReason, RequestStatus
-from .validation import TEXT_MAX_LENGTH, IdentityData, IntakeData, parse_date, validate_contact
+from .validation import IdentityData, IntakeData, clean_text, parse_date, validate_contact
 
 REFERENCE_ATTEMPTS = 8
 
@@ -128,15 +129,7 @@ def local_date(at: datetime.datetime, prefecture: Prefecture) -> datetime.date:
 
 def _release(request: AppointmentRequest, actor: Actor, reason: str) -> None:
     """Let the appointments service free a pending offer or an active appointment of this request."""
-    try:
-        module = importlib.import_module("guichet.appointments.services")
-    except ModuleNotFoundError as error:
-        if error.name == "guichet.appointments.services":
-            return
-        raise
-    release = getattr(module, "release_for_request", None)
-    if release is not None:
-        release(request, actor, reason)
+    release_for_request(request, actor, reason)
 
 
 def _locked(request: AppointmentRequest) -> AppointmentRequest:
@@ -153,20 +146,7 @@ def _require_active(request: AppointmentRequest) -> None:
         )
 
 
-def _clean_reason(reason: Any, *, required: bool, field: str = "reason") -> str:
-    from .validation import _Errors, _text  # one text cleaning for every free text
-
-    errors = _Errors()
-    text = _text(
-        {field: reason}, field, errors, multiline=True, required=required, max_length=TEXT_MAX_LENGTH
-    )
-    errors.raise_if_any()
-    return text
-
-
 def _court_deadlines(request: AppointmentRequest) -> list[datetime.date]:
-    from guichet.evidence.models import CourtOrder
-
     return [order.deadline for order in CourtOrder.objects.filter(request_id=request.pk)]
 
 
@@ -554,7 +534,7 @@ def find_request_by_token(reference: str, token: str) -> AppointmentRequest:
 
 def withdraw_request(request: AppointmentRequest, actor: Actor, reason: str = "") -> AppointmentRequest:
     """The applicant (or someone for them) gives up the request; any offer or appointment is released."""
-    reason = _clean_reason(reason, required=False)
+    reason = clean_text(reason, required=False)
     with transaction.atomic():
         locked = _locked(request)
         _require_active(locked)
@@ -580,7 +560,7 @@ def withdraw_request(request: AppointmentRequest, actor: Actor, reason: str = ""
 
 def close_request(request: AppointmentRequest, actor: Actor, reason: str) -> AppointmentRequest:
     """The prefecture closes a request, with a reason for the person; its offer or appointment is freed."""
-    reason = _clean_reason(reason, required=True)
+    reason = clean_text(reason, required=True)
     with transaction.atomic():
         locked = _locked(request)
         _require_active(locked)
@@ -665,7 +645,7 @@ def change_identity(
     request of the same procedure already has that identity. Audited with the reason and proven; the
     previous identity stays in the earlier proofs.
     """
-    reason = _clean_reason(reason, required=True)
+    reason = clean_text(reason, required=True)
     with transaction.atomic():
         locked = _locked(request)
         _require_active(locked)
@@ -732,7 +712,7 @@ def _apply_due_date(
 
 def set_vulnerability(request: AppointmentRequest, reason: str | None, actor: Actor) -> AppointmentRequest:
     """Record (or remove, with None or "") a vulnerability; the due date is computed again."""
-    reason = _clean_reason(reason or "", required=False, field="vulnerability_reason")
+    reason = clean_text(reason or "", required=False, field="vulnerability_reason")
     with transaction.atomic():
         locked = _locked(request)
         _require_active(locked)
@@ -756,7 +736,7 @@ def set_vulnerability(request: AppointmentRequest, reason: str | None, actor: Ac
 
 def recompute_due_date(request: AppointmentRequest, actor: Actor, *, note: str = "") -> bool:
     """Apply the due-date rule again (after a court order, for instance); True when the date changed."""
-    note = _clean_reason(note, required=False, field="note")
+    note = clean_text(note, required=False, field="note")
     with transaction.atomic():
         locked = _locked(request)
         changed = _apply_due_date(locked, actor, cause="recomputed", note=note)

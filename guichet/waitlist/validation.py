@@ -197,6 +197,29 @@ def _text(
     return value
 
 
+def clean_text(
+    value: Any,
+    *,
+    field: str = "reason",
+    required: bool = False,
+    max_length: int = TEXT_MAX_LENGTH,
+    min_length: int = 0,
+) -> str:
+    """The one cleaning of a free text a person writes (a reason, a note): several lines allowed, NFC,
+    spaces collapsed, control and invisible characters refused, length bounded. Every service uses it for
+    its free texts, so that a reason is cleaned and refused the same way on every page and in the API.
+    A `min_length` makes the text required, with a message asking for a few words. Raises InvalidInput
+    ("invalid", the message on `field`)."""
+    errors = _Errors()
+    plain = required and not min_length
+    text = _text({field: value}, field, errors, multiline=True, required=plain, max_length=max_length)
+    if min_length and not errors.has(field) and len(text) < min_length:
+        message = gettext("Give the reason (a few words at least); it is written in the request's history.")
+        errors.add(field, message)
+    errors.raise_if_any()
+    return text
+
+
 def _name(raw: Mapping[str, Any], field: str, errors: _Errors, *, required: bool) -> str:
     value = _text(raw, field, errors, max_length=NAME_MAX_LENGTH, required=required)
     if not value:

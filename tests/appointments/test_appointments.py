@@ -233,6 +233,21 @@ def test_two_live_appointments_never_overlap_at_one_counter(world, booked, now):
     assert offer.status == OfferStatus.PENDING
 
 
+def test_a_reason_is_cleaned_like_every_other_free_text(booked, now):
+    """One text cleaner (waitlist.validation.clean_text): a NUL byte or a bidirectional control in a reason
+    is refused with a message on the field (PostgreSQL cannot store a NUL: it used to end in a 500), and
+    spaces are collapsed as in every other free text."""
+    before = _state(booked)
+    for bad in ("agent\x00ill", "agent\u202eill", "x" * (services.MAX_REASON + 1)):
+        with pytest.raises(InvalidInput) as error:
+            services.cancel_appointment(booked, AGENT, by=CancelledBy.PREFECTURE, reason=bad, now=now)
+        assert list(error.value.fields) == ["reason"]
+        assert _state(booked) == before
+    services.cancel_appointment(booked, AGENT, by=CancelledBy.PREFECTURE, reason="  agent   ill ", now=now)
+    booked.refresh_from_db()
+    assert booked.cancel_reason == "agent ill"
+
+
 def test_staff_cannot_move_a_wheelchair_user_to_a_site_without_step_free_access(world, booked, now, day):
     from guichet.backoffice.services import free_slots_for
 

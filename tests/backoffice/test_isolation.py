@@ -40,7 +40,7 @@ NOT_ABOUT_AN_OBJECT = {
     "backoffice:partner_file",
     "backoffice:partner_attach",
     "backoffice:partner_members",
-    "evidence:court_orders",
+    "backoffice:court_orders",
     "backoffice:password_forgot",
     "backoffice:password_change",
     "backoffice:reenrol",

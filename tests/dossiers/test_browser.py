@@ -7,8 +7,8 @@ from axe_playwright_python.sync_playwright import Axe
 from guichet.dossiers import services
 from guichet.dossiers.models import Document, DossierState
 from guichet.evidence.audit import Actor
-from guichet.public import access
-from tests.public.browser.conftest import ARTIFACTS, chromium, open_page  # noqa: F401 (fixtures)
+from guichet.waitlist import access
+from tests.browser import ARTIFACTS
 from tests.public.browser.test_axe import AXE_OPTIONS, _describe
 
 from . import helpers
@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 AGENT = Actor("staff", label="agent")
 
 
-def axe_problems(open_page, url: str, label: str) -> list[str]:  # noqa: F811
+def axe_problems(open_page, url: str, label: str) -> list[str]:
     page = open_page(javascript=True)
     page.goto(url)
     page.evaluate(Axe().axe_script)
@@ -33,7 +33,7 @@ def shot(page, name: str) -> None:
 def test_a_dossier_completed_from_a_phone_in_arabic_without_javascript(
     live_server,
     filed,
-    open_page,  # noqa: F811
+    open_page,
     tmp_path,
 ):
     url = live_server.url + f"/ar/r/{filed.reference}/{access.signed_key(filed.reference)}/dossier/"

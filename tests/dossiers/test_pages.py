@@ -9,7 +9,7 @@ from guichet.accounts.models import AccessRecord
 from guichet.dossiers import publishing
 from guichet.dossiers.models import Answer, Document, DossierState
 from guichet.partners.services import create_mandate
-from guichet.public import access
+from guichet.waitlist import access
 from tests import factories
 from tests.backoffice.helpers import file, partner, staff, verified_login
 

@@ -4,7 +4,8 @@ import pytest
 from django.test import Client
 from django.utils import translation
 
-from guichet.evidence import permissions
+from guichet.accounts.models import Membership
+from guichet.accounts.permissions import SESSION_2FA_KEY
 
 
 @pytest.fixture(autouse=True)
@@ -23,15 +24,11 @@ def english():
 
 
 def make_staff(django_user_model, username: str, prefecture, role: str = "manager"):
-    """A staff member of `prefecture`: a role there when the back office's accounts exist, else is_staff."""
+    """A staff member of `prefecture`, with a role there."""
     user = django_user_model.objects.create_user(
         username, email=f"{username}@prefecture.example", is_staff=True
     )
-    roles = permissions._roles()
-    if roles is not None:
-        from guichet.accounts.models import Membership
-
-        Membership.objects.create(user=user, prefecture=prefecture, role=role)
+    Membership.objects.create(user=user, prefecture=prefecture, role=role)
     return user
 
 
@@ -39,11 +36,9 @@ def verified_client(user) -> Client:
     """A client of its own (so a test can compare it with the anonymous `client`), past the second factor."""
     logged_in = Client()
     logged_in.force_login(user)
-    roles = permissions._roles()
-    if roles is not None:
-        session = logged_in.session
-        session[roles.SESSION_2FA_KEY] = True
-        session.save()
+    session = logged_in.session
+    session[SESSION_2FA_KEY] = True
+    session.save()
     return logged_in
 
 

@@ -2,7 +2,6 @@
 the permit expires; one French PDF with the chronology, the legal basis, the tribunal and a petition."""
 
 import datetime
-import subprocess
 
 import pytest
 from django.db import transaction
@@ -11,16 +10,11 @@ from django.utils import timezone
 from guichet.evidence import audit, court_file, services
 from guichet.evidence.models import ProofEvent
 from guichet.waitlist.models import RequestStatus
+from tests import pdf
 
 from .helpers import free_slot, give_appointment, make_request
 
 T0 = datetime.datetime(2026, 1, 5, 9, 0, tzinfo=datetime.UTC)
-
-
-def pdftotext(body: bytes) -> str:
-    return subprocess.run(
-        ["pdftotext", "-", "-"], input=body, capture_output=True, check=True
-    ).stdout.decode()
 
 
 def day(offset: int) -> datetime.date:
@@ -101,7 +95,7 @@ def test_court_file_pdf_content(long_wait, client):
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert "dossier-refere" in response["Content-Disposition"]
-    text = pdftotext(response.content)
+    text = pdf.text(response.content)
     flat = " ".join(text.split())
     # French whatever the page's language.
     assert "Dossier de référé « mesures utiles »" in flat
@@ -127,7 +121,7 @@ def test_court_file_pdf_content(long_wait, client):
 def test_court_file_for_a_first_permit_asks_for_urgency_circumstances(world, client):
     request, token = make_request(world, received_at=timezone.now() - datetime.timedelta(days=22))
     text = " ".join(
-        pdftotext(
+        pdf.text(
             client.get(f"/fr/requests/{request.reference}/court-file.pdf", {"token": token}).content
         ).split()
     )

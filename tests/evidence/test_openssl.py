@@ -5,10 +5,9 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
-
 from guichet.evidence import signing
 from guichet.evidence.models import Proof
+from tests import system
 
 from .helpers import make_request
 
@@ -32,9 +31,9 @@ def openssl_has_ed25519_rawin() -> bool:
     return "-rawin" in (help_text.stdout + help_text.stderr) and "ED25519" in algorithms.upper()
 
 
-pytestmark = pytest.mark.skipif(
-    not openssl_has_ed25519_rawin(),
-    reason="this openssl has no Ed25519 or no `pkeyutl -rawin` (OpenSSL < 3.0)",
+pytestmark = system.needs(
+    openssl_has_ed25519_rawin(),
+    reason="needs openssl 3 (Ed25519 and `pkeyutl -rawin`): apt-get install openssl",
 )
 
 

@@ -15,6 +15,8 @@ import polib
 import pytest
 from django.conf import settings
 
+from tests import system
+
 LOCALE = Path(settings.BASE_DIR) / "locale"
 FOLDERS = {"fr": "fr", "ar": "ar", "es": "es", "ru": "ru", "uk": "uk", "zh-hans": "zh_Hans", "tr": "tr"}
 # Pages only staff and partner organisations see: French is enough there.
@@ -23,9 +25,8 @@ STAFF_ONLY = (
     "guichet/accounts/",
     "guichet/partners/",
     "guichet/operations/",
+    "guichet/capacity/alerts.py",
     "guichet/evidence/court_orders.py",
-    "guichet/evidence/templates/evidence/staff/",
-    "guichet/evidence/templates/evidence/_court_alerts.html",
     # Reception and the counter: agents' pages and the services' answers to them. The waiting-room screen,
     # the interim documents' PDFs and the messages to the person are public.
     "guichet/reception/templates/reception/staff/",
@@ -120,7 +121,7 @@ def test_the_compiled_catalogue_matches_the_po_file(language):
     assert not stale, f"{language}: django.mo differs from django.po (run compilemessages): {stale[:5]}"
 
 
-@pytest.mark.skipif(not shutil.which("xgettext"), reason="needs GNU gettext's xgettext to read the sources")
+@system.needs(shutil.which("xgettext") is not None, reason="needs xgettext: apt-get install gettext")
 def test_every_string_in_the_sources_is_in_the_catalogue(tmp_path):
     """A string added to a page or a message without running makemessages has no translation: catch it."""
     copy = tmp_path / "tree"

@@ -148,3 +148,18 @@ def test_organisation_admin_adds_members(client, prefecture):
         {"username": "other", "email": "o@example.org", "password": PASSWORD},
     )
     assert forbidden.status_code == 403
+
+
+def test_the_applicant_member_is_named_like_every_other_partner_act(prefecture):
+    """One actor helper (accounts.permissions.actor_for): a partner is username@organisation in the audit
+    chain from the application on, not a bare username there and username@organisation afterwards."""
+    organisation = services.apply(
+        prefecture,
+        name="Avocats 93",
+        kind="lawyer",
+        email="a@example.org",
+        contact_username="avocat",
+        contact_password=PASSWORD,
+    )
+    entry = AuditEntry.objects.get(action="partner.applied")
+    assert entry.actor == f"partner:avocat@{organisation.pk}"

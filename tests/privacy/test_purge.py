@@ -196,3 +196,25 @@ def test_an_erased_request_records_no_more_events(world):
 
     with pytest.raises(RuntimeError), transaction.atomic():
         services.record_event(request, "closed", audit.SYSTEM)
+
+
+def test_staff_record_the_end_of_a_case_from_the_court_order_page(world, django_user_model):
+    from django.urls import reverse
+
+    from tests.evidence.conftest import make_staff, verified_client
+
+    request, _ = make_request(world)
+    order = with_court_order(request)
+    staff = verified_client(make_staff(django_user_model, "manager", world.prefecture))
+    url = reverse("backoffice:court_case_end", args=[order.pk])
+    page = staff.get(reverse("backoffice:court_order", args=[order.pk])).content.decode()
+    assert url in page
+    assert staff.post(url, {"ended_on": "not a date"}).status_code == 302
+    assert staff.post(url, {"ended_on": (timezone.localdate() + DAY).isoformat()}).status_code == 302
+    order.refresh_from_db()
+    assert order.case_ended_on is None
+    assert staff.post(url, {"ended_on": timezone.localdate().isoformat()}).status_code == 302
+    order.refresh_from_db()
+    assert order.case_ended_on == timezone.localdate()
+    page = staff.get(reverse("backoffice:court_order", args=[order.pk])).content.decode()
+    assert "The case ended on" in page

@@ -47,7 +47,7 @@ def test_a_court_order_read_by_staff_is_logged(world, agent):
         appointment_by=None,
         actor=audit.SYSTEM,
     )
-    assert verified_client(agent).get(reverse("evidence:court_order", args=[order.pk])).status_code == 200
+    assert verified_client(agent).get(reverse("backoffice:court_order", args=[order.pk])).status_code == 200
     assert reads(agent) == [(request.pk, f"court order {order.pk}")]
 
 

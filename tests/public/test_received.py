@@ -25,7 +25,7 @@ def test_receipt_shows_reference_due_date_reason_link_and_proof(client, world):
 
 
 def test_receipt_opened_with_a_short_lived_key_does_not_show_a_private_link(client, world):
-    from guichet.public import access
+    from guichet.waitlist import access
 
     filed = scenarios.file(world, "first")
     key = access.signed_key(filed.reference)

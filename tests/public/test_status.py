@@ -6,7 +6,7 @@ from unittest import mock
 
 import pytest
 
-from guichet.public import access
+from guichet.waitlist import access
 from guichet.waitlist.models import AppointmentRequest, RequestStatus
 from tests.public import scenario as scenarios
 

@@ -22,18 +22,13 @@ from guichet.notifications.links import convocation_verify_url
 from guichet.reception import display
 from guichet.reception.models import InterimDocument
 from guichet.waitlist.references import new_reference
+from tests import browser
 from tests.appointments import builders
 from tests.backoffice.helpers import staff, verified_login
 from tests.evidence.test_openssl import openssl_has_ed25519_rawin, run_doc_commands
-from tests.public.browser import conftest as browser
 from tests.public.browser.test_axe import AXE_OPTIONS, _describe
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-# The public browser tests' fixtures (system Chromium, pages at phone width), shared rather than copied.
-chromium = browser.chromium
-open_page = browser.open_page
-
 
 SHOTS = browser.ARTIFACTS / "screenshots" / "reception"
 

@@ -140,7 +140,7 @@ def test_the_recepisse_pdf_is_in_french_then_the_persons_language(world, today_b
     from guichet.evidence.audit import Actor
     from guichet.reception import outcomes, services
     from guichet.reception.documents import interim_pdf_bytes
-    from tests.public.browser.conftest import ARTIFACTS
+    from tests.browser import ARTIFACTS
 
     request = today_booked.request
     request.language = "ar"

@@ -3,6 +3,7 @@
 from django import template
 
 from guichet.accounts import permissions
+from guichet.evidence.court_orders import court_order_alerts
 
 register = template.Library()
 
@@ -36,14 +37,7 @@ def staff_nav(context):
 
 def _court_alerts(user) -> list:
     """Open court-order alerts of the user's prefectures, as a banner on every staff page."""
-    try:
-        from guichet.evidence.court_orders import court_order_alerts
-    except ImportError:
-        return []
-    try:
-        return list(court_order_alerts(user))
-    except Exception:  # a banner must never take a staff page down
-        return []
+    return list(court_order_alerts(user))
 
 
 @register.inclusion_tag("backoffice/_field.html")

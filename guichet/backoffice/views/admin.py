@@ -13,12 +13,12 @@ from guichet.accounts import services as accounts
 from guichet.accounts.models import Membership, Role
 from guichet.catalog.models import Prefecture
 from guichet.errors import DomainError
+from guichet.forms import apply_domain_error
 from guichet.partners import services as partners
 from guichet.partners.models import PartnerOrganisation
 
 from ..decorators import platform_admin_required, prefecture_role
 from ..forms import DecisionForm, InvitationForm, MembershipForm, PrefectureAdminForm, StaffAccountForm
-from .staff import apply_domain_error
 
 User = get_user_model()
 

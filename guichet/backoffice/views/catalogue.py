@@ -14,11 +14,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from guichet.accounts.models import Role
+from guichet.accounts.permissions import actor_for
 from guichet.catalog import editing
 from guichet.catalog.feedback import report_to_messages
 from guichet.catalog.forms import scoped_form
 from guichet.catalog.models import Closure, Counter, OpeningRule, Procedure, Site
-from guichet.catalog.services import staff_actor
 
 from ..decorators import prefecture_role
 
@@ -106,7 +106,7 @@ def edit(request, prefecture, kind, object_id=None):
     effect = None
     if request.method == "POST" and form.is_valid():
         obj = form.save(commit=False)
-        actor = staff_actor(request.user)
+        actor = actor_for(request.user)
         if "save" in request.POST:
             reports = editing.save(obj, actor=actor, changed_fields=form.changed_data, save_m2m=form.save_m2m)
             messages.success(request, _("Saved: %(object)s.") % {"object": obj})
@@ -138,7 +138,7 @@ def edit(request, prefecture, kind, object_id=None):
 @require_POST
 def delete(request, prefecture, kind, object_id):
     instance = _object(kind, prefecture, object_id)
-    actor = staff_actor(request.user)
+    actor = actor_for(request.user)
     label = str(instance)
     try:
         if "confirm" in request.POST:

@@ -15,14 +15,15 @@ from guichet.accounts import permissions, throttle
 from guichet.accounts import services as accounts
 from guichet.accounts.models import AccessChannel, AccessKind, Role
 from guichet.errors import DomainError
+from guichet.forms import apply_domain_error
 from guichet.partners import services as partners
 from guichet.partners.models import Mandate, PartnerMember
+from guichet.waitlist.forms import IntakeForm
 from guichet.waitlist.models import AppointmentRequest, Channel
 
 from ..decorators import partner_required, verified_required
 from ..forms import ApplyForm, AttachMandateForm, ConsentForm, PartnerMemberForm, RevokeMandateForm
 from .auth import client_address
-from .staff import apply_domain_error
 
 APPLICATIONS_PER_HOUR = 5
 
@@ -43,8 +44,6 @@ def home(request, member):
 @partner_required
 @require_http_methods(["GET", "POST"])
 def file_for_client(request, member):
-    from guichet.waitlist.forms import IntakeForm
-
     organisation = member.organisation
     form = IntakeForm(request.POST or None, prefecture=organisation.prefecture, channel=Channel.PARTNER)
     consent = ConsentForm(request.POST or None, request.FILES or None, prefix="consent")

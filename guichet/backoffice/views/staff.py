@@ -5,15 +5,23 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from guichet.accounts import permissions
 from guichet.accounts import services as accounts
 from guichet.accounts.models import AccessChannel, Role
+from guichet.appointments.models import Appointment, Offer
 from guichet.catalog.models import Procedure, Site
 from guichet.errors import DomainError, NotFound
+from guichet.evidence.models import AuditEntry, Proof
+from guichet.forms import apply_domain_error
+from guichet.partners import services as partners
+from guichet.partners.models import ImpossibilityRecord, Mandate
+from guichet.privacy import services as privacy
+from guichet.waitlist.forms import ContactForm, IntakeForm
 from guichet.waitlist.models import AppointmentRequest, Channel
 
 from .. import services
@@ -31,45 +39,21 @@ from ..forms import (
 )
 
 
-def apply_domain_error(form, error: DomainError) -> None:
-    """Show a service's refusal on the form: field messages on their fields, the rest on top."""
-    placed = False
-    for field, problems in (error.fields or {}).items():
-        target = field if field in form.fields else None
-        for problem in problems:
-            form.add_error(target, problem)
-            placed = True
-    if not placed:
-        form.add_error(None, str(error.message))
-
-
 def evidence_links(request: AppointmentRequest) -> dict:
-    """Addresses of the evidence pages of a request, when the evidence app provides them."""
-    links = {}
-    for key, name, args in (
-        ("court_file", "evidence:court_file", [request.reference]),
-        ("court_order_new", "evidence:court_order_new", [request.reference]),
-        ("proofs_pdf", "evidence:request_proofs_pdf", [request.reference]),
-    ):
-        try:
-            links[key] = reverse(name, args=args)
-        except NoReverseMatch:
-            pass
-    return links
+    """Addresses of the evidence pages of a request."""
+    return {
+        "court_file": reverse("evidence:court_file", args=[request.reference]),
+        "court_order_new": reverse("backoffice:court_order_new", args=[request.reference]),
+        "proofs_pdf": reverse("evidence:request_proofs_pdf", args=[request.reference]),
+    }
 
 
 def proof_links(proof) -> dict:
-    links = {}
-    for key, name in (
-        ("page", "evidence:proof"),
-        ("pdf", "evidence:proof_pdf"),
-        ("raw", "evidence:proof_jws"),
-    ):
-        try:
-            links[key] = reverse(name, args=[proof.pk])
-        except NoReverseMatch:
-            pass
-    return links
+    return {
+        "page": reverse("evidence:proof", args=[proof.pk]),
+        "pdf": reverse("evidence:proof_pdf", args=[proof.pk]),
+        "raw": reverse("evidence:proof_jws", args=[proof.pk]),
+    }
 
 
 @staff_required
@@ -121,9 +105,6 @@ def _visible_or_404(request, reference: str) -> AppointmentRequest:
 def request_detail(request, reference: str):
     found = _opened_or_404(request, reference)
     is_staff = permissions.has_role(request.user, found.prefecture_id, Role.AGENT)
-    from guichet.appointments.models import Appointment, Offer
-    from guichet.evidence.models import AuditEntry, Proof
-    from guichet.partners.models import ImpossibilityRecord, Mandate
 
     proofs = [
         (proof, proof_links(proof))
@@ -175,8 +156,6 @@ def _action_page(request, found, form, title: str, template: str = "backoffice/a
 @verified_required
 @require_http_methods(["GET", "POST"])
 def edit_contact(request, reference: str):
-    from guichet.waitlist.forms import ContactForm
-
     found = _staff_request(request, reference)
     initial = {
         "email": found.email,
@@ -257,7 +236,6 @@ def close_request(request, reference: str):
 @require_http_methods(["GET", "POST"])
 def answer_rights_request(request, reference: str, rights_id: int):
     """Answer a person's request to correct or erase their data (GDPR art. 16, 17)."""
-    from guichet.privacy import services as privacy
 
     found = _staff_request(request, reference)
     asked = get_object_or_404(found.rights_requests, pk=rights_id)
@@ -309,8 +287,6 @@ def cancel_appointment(request, reference: str, appointment_id: int):
 @verified_required
 @require_http_methods(["GET", "POST"])
 def move_appointment(request, reference: str, appointment_id: int):
-    from django.utils import timezone
-
     found = _staff_request(request, reference)
     appointment = get_object_or_404(found.appointments.select_related("request"), pk=appointment_id)
     slots = services.free_slots_for(appointment)
@@ -350,7 +326,6 @@ def move_appointment(request, reference: str, appointment_id: int):
 @require_http_methods(["GET", "POST"])
 def impossibility(request, reference: str):
     """An agent, or a partner with a mandate, records « impossibilité constatée » (CESEDA R.431-2)."""
-    from guichet.partners import services as partners
 
     found = _visible_or_404(request, reference)
     form = ImpossibilityForm(request.POST or None)
@@ -385,7 +360,6 @@ def impossibility(request, reference: str):
 @verified_required
 def receipt(request, reference: str):
     """The paper receipt: the signed proof that the request was received, as the evidence app's PDF."""
-    from guichet.evidence.models import Proof
 
     found = _opened_or_404(request, reference)
     proof = Proof.objects.filter(request=found, event="received").order_by("issued_at", "id").first()
@@ -401,7 +375,6 @@ def receipt(request, reference: str):
 @require_http_methods(["GET", "POST"])
 def intake(request, prefecture):
     """Register a request for a person at the counter, on the phone, or by a letter received."""
-    from guichet.waitlist.forms import IntakeForm
 
     channel = request.POST.get("meta-channel") or request.GET.get("channel") or Channel.COUNTER
     if channel not in services.ASSISTED_CHANNELS:

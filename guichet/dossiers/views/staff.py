@@ -3,6 +3,7 @@ answers typed for a person, and the manager's form editor. A partner under manda
 dossier of their client (no review). Every opening of a dossier or a file is logged (R27)."""
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -209,7 +210,6 @@ def forms_list(request, prefecture):
 
 
 def _question_data(form: QuestionForm) -> publishing.QuestionData:
-    from django.conf import settings
 
     data = form.cleaned_data
     return publishing.QuestionData(

@@ -1,14 +1,20 @@
 """Template tags of the public pages: skin classes and assets, the language switcher, accessible fields."""
 
+from urllib.parse import urlsplit, urlunsplit
+
 from django import forms, template
 from django.conf import settings
 from django.forms.utils import flatatt
 from django.templatetags.static import static
+from django.urls import Resolver404, resolve, reverse
+from django.urls.exceptions import NoReverseMatch
+from django.utils import translation
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, get_language_info
 from django.utils.translation import gettext as _
 
+from guichet import dates
 from guichet.languages import languages_for
 from guichet.public import skins
 
@@ -48,11 +54,7 @@ def _translated_paths(path: str, match=None) -> dict[str, str]:
     """The current page's address in every language: resolved once (or `match`, the request's own
     resolution), reversed per language (what django.urls.translate_url does, without resolving the path
     again for each language)."""
-    from urllib.parse import urlsplit, urlunsplit
 
-    from django.urls import Resolver404, resolve, reverse
-    from django.urls.exceptions import NoReverseMatch
-    from django.utils import translation
 
     parts = urlsplit(path)
     if match is None:
@@ -278,24 +280,15 @@ def skin_template(part: str) -> str:
     return f"skins/{skins.current()}/{part}.html"
 
 
-# Long dates with the weekday, in the order each language writes them (Django's own formats lack the weekday).
-LONG_DATE_FORMATS = {"zh-hans": "Y年n月j日 l", "en": "l j F Y"}
-
-
 @register.filter(expects_localtime=True)
 def long_date(value) -> str:
-    from django.utils.dateformat import format as date_format
-
-    if not value:
-        return ""
-    return date_format(value, LONG_DATE_FORMATS.get(get_language(), "l j F Y"))
+    """The long date of guichet/dates.py, the same as in messages and letters."""
+    return dates.long_date(value) if value else ""
 
 
 @register.filter(expects_localtime=True)
 def time_of_day(value) -> str:
-    from django.utils.dateformat import format as date_format
-
-    return ltr(date_format(value, "H:i")) if value else ""
+    return ltr(dates.clock_time(value)) if value else ""
 
 
 @register.filter

@@ -1,23 +1,26 @@
 """The appointment: where and when, what to bring, the convocation (PDF with a QR code), the calendar file,
 and cancelling it."""
 
+from urllib.parse import urlencode
+
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from guichet import documents
 from guichet.appointments.models import Appointment, AppointmentStatus, CancelledBy
+from guichet.appointments.services import cancel_appointment
 from guichet.errors import DomainError
 from guichet.evidence.audit import APPLICANT
-from guichet.public import access
+from guichet.notifications.calendar import appointment_ics
+from guichet.notifications.links import convocation_verify_url
 from guichet.public.views.common import applicant_page, page_context
+from guichet.waitlist import access
 from guichet.waitlist.models import AppointmentRequest
 
 
@@ -34,7 +37,6 @@ def current_appointment(found: AppointmentRequest) -> Appointment | None:
 
 def map_url(site) -> str:
     """OpenStreetMap at the site's coordinates, or a search for its address."""
-    from urllib.parse import urlencode
 
     if site.latitude is not None and site.longitude is not None:
         query = urlencode({"mlat": site.latitude, "mlon": site.longitude})
@@ -45,14 +47,7 @@ def map_url(site) -> str:
 
 def verify_url(appointment: Appointment) -> str:
     """What the QR code carries: the page saying whether this convocation is genuine."""
-    try:
-        from guichet.notifications.links import convocation_verify_url
-
-        return convocation_verify_url(appointment)
-    except ImportError:
-        with translation.override("fr"):
-            path = reverse("public:verify_convocation", kwargs={"reference": appointment.request.reference})
-        return settings.SITE_URL + path
+    return convocation_verify_url(appointment)
 
 
 def appointment_context(found: AppointmentRequest, appointment: Appointment) -> dict:
@@ -102,8 +97,6 @@ def convocation_pdf(request: HttpRequest, found: AppointmentRequest, token: str)
 
 @applicant_page
 def calendar(request: HttpRequest, found: AppointmentRequest, token: str) -> HttpResponse:
-    from guichet.notifications.calendar import appointment_ics
-
     appointment = current_appointment(found)
     if appointment is None:
         return redirect(access.request_url(found.reference, token))
@@ -135,8 +128,6 @@ class CancelForm(forms.Form):
 
 @applicant_page
 def cancel(request: HttpRequest, found: AppointmentRequest, token: str) -> HttpResponse:
-    from guichet.appointments.services import cancel_appointment
-
     appointment = current_appointment(found)
     if appointment is None or not appointment.is_active:
         return redirect(access.request_url(found.reference, token))

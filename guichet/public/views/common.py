@@ -11,8 +11,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from guichet.errors import DomainError
-from guichet.public import access, ratelimit
+from guichet.public import ratelimit
+from guichet.waitlist import access
 from guichet.waitlist.models import AppointmentRequest
+from guichet.waitlist.references import parse_reference
 
 # Private pages must not be kept by shared caches or shown by the back button of a shared computer.
 PRIVATE = "no-store"
@@ -44,10 +46,8 @@ def guarded(view: Callable) -> Callable:
 
 def normalise_reference(text: str) -> str:
     try:
-        from guichet.waitlist.references import parse_reference
-
         return parse_reference(text)
-    except (ImportError, ValueError):
+    except ValueError:
         return text.strip().upper()
 
 

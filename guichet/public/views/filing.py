@@ -13,12 +13,15 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 
 from guichet.evidence.audit import APPLICANT
-from guichet.public import access, estimates, ratelimit
+from guichet.public import estimates, ratelimit
 from guichet.public.views.common import applicant_page, guarded, page_context
 from guichet.public.views.info import get_procedure
+from guichet.public.views.status import proof_links
+from guichet.waitlist import access
 from guichet.waitlist.due_dates import filing_window
 from guichet.waitlist.forms import IntakeForm
 from guichet.waitlist.models import AppointmentRequest, Channel
+from guichet.waitlist.services import file_request
 
 # Fieldsets of the form, in the order people think about them. Fields the form lacks are skipped.
 FIELDSETS = [
@@ -101,8 +104,6 @@ def _submission_key(submission: str) -> str:
 @guarded
 @never_cache
 def file(request: HttpRequest, prefecture: str, code: str) -> HttpResponse:
-    from guichet.waitlist.services import file_request
-
     procedure = get_procedure(prefecture, code)
     submission = request.POST.get("submission", "")[:64] if request.method == "POST" else ""
     if submission:
@@ -159,6 +160,4 @@ def received(request: HttpRequest, found: AppointmentRequest, token: str) -> Htt
 
 
 def _proof_links(found: AppointmentRequest, token: str) -> dict:
-    from guichet.public.views.status import proof_links
-
     return proof_links(found, token)

@@ -1,13 +1,17 @@
 """Pages that explain: home, procedures and their sites, the statements every public service owes."""
 
+import csv
+
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from guichet.catalog.models import Prefecture, Procedure
 from guichet.catalog.services import published_checklist
-from guichet.public import estimates, statistics
+from guichet.public import charts, estimates, series, statistics
+from guichet.waitlist.models import Channel
 
 # RGAA: without an audit, a service must say it is not compliant. Change this, and the statement's text, once
 # an audit has been made (see templates/public/accessibility.html).
@@ -108,6 +112,7 @@ def figures(request: HttpRequest, prefecture: str | None = None) -> HttpResponse
         chosen = next((p for p in prefectures if p.code == prefecture.upper()), None)
         if chosen is None:
             raise Http404("no such prefecture")
+    weekly = series.cached_series(chosen) if chosen else None
     return render(
         request,
         "public/figures.html",
@@ -116,5 +121,90 @@ def figures(request: HttpRequest, prefecture: str | None = None) -> HttpResponse
             "chosen": chosen,
             "figures": statistics.cached_prefecture_figures(chosen) if chosen else None,
             "cache_minutes": statistics.CACHE_SECONDS // 60,
+            "weekly": weekly,
+            "charts": _weekly_charts(weekly) if weekly else [],
+            "channels": Channel.choices,
         },
     )
+
+
+def _weekly_charts(weekly: series.WeeklySeries) -> list:
+    """The four charts of the figures page, from the weekly series its table shows (ISO dates under the
+    axis: read the same in every language and direction)."""
+    described = _("The same numbers are in the table “Figures per week” below.")
+    drawn = [
+        ("received", _("Requests received per week"), lambda week: week.received),
+        ("served", _("People served per week"), lambda week: week.served),
+        ("waiting", _("People waiting at the end of each week"), lambda week: week.waiting),
+        (
+            "median",
+            _("Median days from request to appointment, per week"),
+            lambda week: week.median_wait_days,
+        ),
+    ]
+    return [
+        (
+            title,
+            charts.bar_chart(
+                [
+                    charts.Bar(label=week.week.isoformat(), value=value(week))
+                    for week in weekly.weeks
+                ],
+                title=title,
+                description=described,
+                chart_id=f"chart-{name}",
+            ),
+        )
+        for name, title, value in drawn
+    ]
+
+
+CSV_COLUMNS = [
+    "week",
+    "received",
+    *[f"received_{channel}" for channel in series.CHANNELS],
+    "served",
+    "waiting",
+    "median_wait_days",
+    "p90_wait_days",
+    "served_late_share",
+    "no_show_rate",
+    "court_orders_received",
+    "court_orders_met",
+    "court_orders_missed",
+]
+
+
+@require_safe
+def figures_csv(request: HttpRequest, prefecture: str) -> HttpResponse:
+    """The weekly figures as CSV (open data): one row per week, columns named as in the JSON."""
+    chosen = next((p for p in _prefectures() if p.code == prefecture.upper()), None)
+    if chosen is None:
+        raise Http404("no such prefecture")
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="guichet-{chosen.code}-weekly.csv"'
+    writer = csv.writer(response)
+    writer.writerow(CSV_COLUMNS)
+    for week in series.cached_series(chosen).weeks:
+        writer.writerow(
+            [
+                week.week.isoformat(),
+                week.received,
+                *[week.received_by_channel[channel] for channel in series.CHANNELS],
+                week.served,
+                week.waiting,
+                *(
+                    "" if value is None else value
+                    for value in (
+                        week.median_wait_days,
+                        week.p90_wait_days,
+                        week.served_late_share,
+                        week.no_show_rate,
+                    )
+                ),
+                week.court_orders_received,
+                week.court_orders_met,
+                week.court_orders_missed,
+            ]
+        )
+    return response

@@ -8,13 +8,20 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from guichet.appointments import services
 from guichet.appointments.models import Offer, OfferStatus
+from guichet.appointments.services import (
+    OfferAlreadyAccepted,
+    accept_offer,
+    decline_offer,
+    request_another_offer,
+)
 from guichet.capacity.models import Slot
 from guichet.catalog.models import Procedure
 from guichet.errors import DomainError
 from guichet.evidence.audit import APPLICANT
-from guichet.public import access
 from guichet.public.views.common import applicant_action, applicant_page, page_context
+from guichet.waitlist import access
 from guichet.waitlist.models import AppointmentRequest, RequestStatus
 
 
@@ -27,8 +34,6 @@ def _offer(found: AppointmentRequest, offer_id: int) -> Offer:
 
 @applicant_action
 def accept(request: HttpRequest, found: AppointmentRequest, token: str, offer_id: int) -> HttpResponse:
-    from guichet.appointments.services import OfferAlreadyAccepted, accept_offer
-
     try:
         accept_offer(_offer(found, offer_id), APPLICANT)
     except OfferAlreadyAccepted:
@@ -67,8 +72,6 @@ class DeclineForm(forms.Form):
 
 @applicant_page
 def decline(request: HttpRequest, found: AppointmentRequest, token: str, offer_id: int) -> HttpResponse:
-    from guichet.appointments.services import decline_offer
-
     offer = _offer(found, offer_id)
     if offer.status != OfferStatus.PENDING:
         return redirect(access.request_url(found.reference, token))
@@ -88,8 +91,6 @@ def decline(request: HttpRequest, found: AppointmentRequest, token: str, offer_i
 
 @applicant_action
 def another(request: HttpRequest, found: AppointmentRequest, token: str, offer_id: int) -> HttpResponse:
-    from guichet.appointments.services import request_another_offer
-
     request_another_offer(_offer(found, offer_id), APPLICANT)
     messages.success(request, _("We will offer you another slot. You keep your place and your due date."))
     return redirect(access.request_url(found.reference, token))
@@ -98,7 +99,6 @@ def another(request: HttpRequest, found: AppointmentRequest, token: str, offer_i
 @applicant_page
 def open_slots(request: HttpRequest, found: AppointmentRequest, token: str) -> HttpResponse:
     """Open mode: while nobody waits for the procedure, the person picks a free slot, held 10 minutes."""
-    from guichet.appointments import services
 
     if found.procedure.mode != Procedure.Mode.OPEN or found.status not in (
         RequestStatus.WAITING,

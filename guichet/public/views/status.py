@@ -18,8 +18,10 @@ from guichet.appointments.models import Appointment, AppointmentStatus, Offer, O
 from guichet.catalog.models import Procedure
 from guichet.errors import DomainError, InvalidInput
 from guichet.evidence.audit import APPLICANT
+from guichet.evidence.court_file import court_file_available
 from guichet.evidence.models import Proof, ProofEvent
-from guichet.public import access, estimates, ratelimit
+from guichet.forms import apply_domain_error
+from guichet.public import estimates, ratelimit
 from guichet.public.views.common import (
     applicant_action,
     applicant_page,
@@ -29,7 +31,16 @@ from guichet.public.views.common import (
 )
 from guichet.reception.documents import TITLES
 from guichet.reception.models import InterimDocument
+from guichet.waitlist import access
+from guichet.waitlist.forms import ContactForm
 from guichet.waitlist.models import AppointmentRequest, RequestStatus
+from guichet.waitlist.services import (
+    find_request,
+    queue_position,
+    reactivate_request,
+    update_contact,
+    withdraw_request,
+)
 
 
 class LookupForm(forms.Form):
@@ -64,7 +75,6 @@ def find_by_reference(request: HttpRequest, form: LookupForm) -> AppointmentRequ
     An unknown reference and a wrong birth date give the same answer (None); a reference whose check
     character is wrong is a typo, said on its field (that tells nothing about which requests exist).
     """
-    from guichet.waitlist.services import find_request
 
     reference = normalise_reference(form.cleaned_data["reference"])
     ratelimit.ensure_allowed(request, "lookup", reference)
@@ -72,9 +82,7 @@ def find_by_reference(request: HttpRequest, form: LookupForm) -> AppointmentRequ
     try:
         found = find_request(reference, form.cleaned_data["birth_date"])
     except InvalidInput as error:
-        for field, errors in error.fields.items():
-            for message in errors:
-                form.add_error(field if field in form.fields else None, message)
+        apply_domain_error(form, error)
     except DomainError:
         form.add_error(None, NOT_FOUND)
     if found is None:
@@ -181,21 +189,14 @@ def interim_documents(found: AppointmentRequest, token: str) -> list[dict]:
 def queue_facts(found: AppointmentRequest, sites: list) -> dict:
     if found.status != RequestStatus.WAITING:
         return {}
-    from guichet.waitlist.services import queue_position
 
     position = queue_position(found)
     return {"position": position, "window": estimates.turn_window(found, position, sites=sites)}
 
 
 def court_file_url(found: AppointmentRequest, token: str) -> str | None:
-    """The court-ready file, once the request is late enough for one (helper-evidence decides)."""
-    try:
-        from guichet.evidence.court_file import court_file_available
-    except ImportError:
-        return None
-    available = court_file_available(found, None)
-    if isinstance(available, tuple):
-        available = available[0]
+    """The court-ready file, once the request is late enough for one (evidence.court_file decides)."""
+    available, _reason = court_file_available(found, None)
     if not available:
         return None
     return _with_token(_reverse("evidence:court_file", reference=found.reference), token)
@@ -236,7 +237,6 @@ def request_page(request: HttpRequest, found: AppointmentRequest, token: str) ->
 @applicant_action
 def language(request: HttpRequest, found: AppointmentRequest, token: str) -> HttpResponse:
     """Receive the messages in the language of the page from now on."""
-    from guichet.waitlist.services import update_contact
 
     update_contact(
         found,
@@ -264,18 +264,11 @@ def reactivate(request: HttpRequest, found: AppointmentRequest, token: str) -> H
 
 
 def _reactivate(found: AppointmentRequest) -> None:
-    try:
-        from guichet.waitlist.services import reactivate_request
-    except ImportError:
-        from guichet.appointments.services import reactivate as reactivate_request
     reactivate_request(found, APPLICANT)
 
 
 @applicant_page
 def contact(request: HttpRequest, found: AppointmentRequest, token: str) -> HttpResponse:
-    from guichet.waitlist.forms import ContactForm
-    from guichet.waitlist.services import update_contact
-
     initial = {
         "email": found.email,
         "phone": found.phone,
@@ -314,8 +307,6 @@ class WithdrawForm(forms.Form):
 
 @applicant_page
 def withdraw(request: HttpRequest, found: AppointmentRequest, token: str) -> HttpResponse:
-    from guichet.waitlist.services import withdraw_request
-
     form = WithdrawForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

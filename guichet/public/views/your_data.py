@@ -16,8 +16,8 @@ from guichet.errors import DomainError
 from guichet.privacy import export, retention
 from guichet.privacy import services as privacy
 from guichet.privacy.models import RightsRequest
-from guichet.public import access
 from guichet.public.views.common import applicant_page, page_context
+from guichet.waitlist import access
 from guichet.waitlist.models import AppointmentRequest
 
 

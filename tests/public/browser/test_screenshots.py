@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from tests.public.browser.conftest import ARTIFACTS
+from tests.browser import ARTIFACTS
 from tests.public.pages import public_pages
 
 pytestmark = [

@@ -3,8 +3,11 @@
 import datetime
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
+from guichet.backoffice import letters
 from guichet.catalog.models import Prefecture
 
 
@@ -27,10 +30,6 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        from django.conf import settings
-        from django.utils import timezone
-
-        from guichet.backoffice import letters
 
         try:
             day = datetime.date.fromisoformat(options["date"]) if options["date"] else timezone.localdate()

@@ -10,11 +10,16 @@ from django.utils import timezone
 
 from guichet.accounts.demo import create_demo_staff
 from guichet.allocation.service import allocate, stranded
+from guichet.appointments.models import Appointment, Offer, OfferStatus
 from guichet.capacity.models import Slot
 from guichet.capacity.services import free_slots_query, generate_slots
 from guichet.catalog.demo import build_demo_prefecture
 from guichet.catalog.models import Counter, OpeningRule, Prefecture, Procedure, Site
+from guichet.dossiers.demo import build_demo_forms
+from guichet.notifications.links import convocation_verify_url
+from guichet.reception.demo import convoke_today
 from guichet.waitlist.demo import file_synthetic_requests
+from guichet.waitlist.models import AppointmentRequest, RequestStatus
 
 MAX_REQUESTS = 1_000_000
 
@@ -48,9 +53,11 @@ class Command(BaseCommand):
         seed_value = count(seed, "--seed", 2**31 - 1)
         prefecture = self.step("catalogue", self.catalogue)
         self.step("slots", self.slots, prefecture)
+        self.step("procedure forms", self.forms, prefecture)
         self.step("staff accounts", self.staff, prefecture)
         self.step("synthetic requests", self.requests, prefecture, requests_wanted, seed_value)
         self.step("allocation", self.allocate, prefecture)
+        self.step("today at reception", self.today, prefecture)
         self.summary(prefecture)
 
     def step(self, title: str, function, *args):
@@ -67,6 +74,9 @@ class Command(BaseCommand):
         prefecture = build_demo_prefecture()
         self.stdout.write(f"  {prefecture}")
         return prefecture
+
+    def forms(self, prefecture: Prefecture) -> None:
+        self.stdout.write(f"  {build_demo_forms(prefecture)} forms published")
 
     def slots(self, prefecture: Prefecture) -> None:
         report = generate_slots(prefecture)
@@ -88,10 +98,23 @@ class Command(BaseCommand):
     def allocate(self, prefecture: Prefecture) -> None:
         self.stdout.write(f"  {allocate(prefecture)}")
 
-    def summary(self, prefecture: Prefecture) -> None:
-        from guichet.appointments.models import Appointment, Offer
-        from guichet.waitlist.models import AppointmentRequest, RequestStatus
+    def today(self, prefecture: Prefecture) -> None:
+        appointments = convoke_today(prefecture)
+        if not appointments:
+            return self.skipped("no free slot is left today (a weekend, or after hours)")
+        site = appointments[0].counter.site
+        self.stdout.write(f"  reception desk: /fr/staff/{prefecture.code}/reception/sites/{site.pk}/")
+        self.stdout.write(f"  waiting-room screen: /fr/display/{site.pk}/")
+        self.stdout.write(
+            "  what each convocation's QR code carries (type or scan it into the desk's field):"
+        )
+        for appointment in appointments:
+            when = timezone.localtime(appointment.starts_at, site.tzinfo)
+            self.stdout.write(
+                f"    {when:%H:%M} {appointment.counter.name}: {convocation_verify_url(appointment)}"
+            )
 
+    def summary(self, prefecture: Prefecture) -> None:
         now = timezone.now()
         today = now.astimezone(prefecture.tzinfo).date()
         late = AppointmentRequest.objects.filter(
@@ -118,7 +141,6 @@ class Command(BaseCommand):
 
 
 def _interpreters_to_book(prefecture: Prefecture) -> int:
-    from guichet.appointments.models import Offer, OfferStatus
 
     # Pending offers whose counter does not speak the person's language: an interpreter is to be booked.
     return Offer.objects.filter(

@@ -19,7 +19,10 @@ from guichet.operations.startup import refuse_unsafe_production
 
 # The worker model chosen from bench/load.py's measurements (docs/benchmarks.md, "Intake under load").
 WORKERS = 3
-THREADS = 1
+THREADS = 4
+# How often an idle task worker looks for tasks: part of the delay between a freed slot and the next offer
+# (bench/freed_slot.py); one indexed query each time.
+WORKER_INTERVAL = 0.2
 
 
 class Command(BaseCommand):
@@ -58,7 +61,9 @@ class Command(BaseCommand):
         processes = [subprocess.Popen(web, env=environment)]
         if not no_background:
             processes += [
-                subprocess.Popen([sys.executable, manage, "db_worker"], env=environment),
+                subprocess.Popen(
+                    [sys.executable, manage, "db_worker", "--interval", str(WORKER_INTERVAL)], env=environment
+                ),
                 subprocess.Popen([sys.executable, manage, "clock"], env=environment),
             ]
         self.print_addresses(host, port)

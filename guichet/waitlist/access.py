@@ -12,9 +12,11 @@ import datetime
 from django.core import signing
 from django.urls import reverse
 
+from guichet.errors import DomainError
 from guichet.waitlist.models import AppointmentRequest
+from guichet.waitlist.services import find_request_by_token
 
-SALT = "guichet.public.access"
+SALT = "guichet.public.access"  # the module's first home; changing it would void the keys given out
 ACCESS_KEY_MAX_AGE = datetime.timedelta(hours=2)
 
 
@@ -50,8 +52,6 @@ def resolve(reference: str, key: str) -> AppointmentRequest | None:
         return None
     if is_signed_key(key):
         return _request_from_signed_key(reference, key)
-    from guichet.errors import DomainError
-    from guichet.waitlist.services import find_request_by_token
 
     try:
         return find_request_by_token(reference, key)

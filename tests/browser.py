@@ -1,5 +1,8 @@
 """Browser tests: Playwright drives Debian's Chromium against pytest-django's live server.
 
+The fixtures are registered once, by tests/conftest.py, for every package: a second registration (a test
+module importing them) would start a second Playwright in the same thread, which Playwright refuses.
+
 Never `playwright install`: the system Chromium is used. Without it these tests are skipped with the reason,
 unless REQUIRE_BROWSER=1 (CI), where a missing browser is a failure.
 """
@@ -20,15 +23,16 @@ CHROMIUM_ARGS = [
 ]
 # The width of a small phone: every page is tested and screenshotted at it.
 PHONE = {"width": 360, "height": 780}
-ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 
 # Playwright's sync API runs an event loop in the test thread; Django then refuses database calls from it
 # unless told that this thread is not serving async code (it is not: the live server runs in its own).
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
-def pytest_collection_modifyitems(config, items):
-    # With REQUIRE_BROWSER=1 nothing is skipped: the `chromium` fixture fails instead.
+def skip_without_chromium(items) -> None:
+    """Called by tests/conftest.py's collection hook. With REQUIRE_BROWSER=1 nothing is skipped: the
+    `chromium` fixture fails instead."""
     if CHROMIUM.exists() or os.environ.get("REQUIRE_BROWSER") == "1":
         return
     reason = f"no Chromium at {CHROMIUM} (apt-get install chromium, or set CHROMIUM=/path/to/chromium)"

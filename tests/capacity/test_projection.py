@@ -1,0 +1,180 @@
+"""Capacity planning: the projected wait over 12 weeks from the queue, the opening rules (not only the
+published slots), closures and holidays, demand and the observed no-show and decline rates; the what-if,
+the preview of a catalogue change, and the alert to managers."""
+
+import datetime
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from guichet.appointments.models import Appointment, AppointmentStatus
+from guichet.capacity.alerts import alert_managers
+from guichet.capacity.projection import Inputs, inputs_for, project, projections, weekly_supply
+from guichet.catalog.models import Closure
+from tests import factories
+from tests.appointments import builders
+from tests.backoffice.helpers import staff, verified_login
+from tests.capacity.helpers import appointment_request
+
+MONDAY = datetime.date(2026, 3, 2)
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    # The pages' assertions read the English texts.
+    with translation.override("en"):
+        yield
+
+
+def inputs(**changes) -> Inputs:
+    values = {
+        "procedure_id": 1,
+        "name": "First permit",
+        "target_wait_days": 60,
+        "queue": 100,
+        "arrivals_per_week": 10,
+        "slots_per_week": (20.0,) * 12,
+        "no_show_rate": 0.0,
+        "decline_rate": 0.0,
+    }
+    values.update(changes)
+    return Inputs(**values)
+
+
+def test_the_queue_drains_at_the_useful_supply_week_after_week():
+    projection = project(inputs(), MONDAY)
+    assert [week.queue for week in projection.weeks[:3]] == [100, 90, 80]
+    assert [week.wait_days for week in projection.weeks[:3]] == [35, 32, 28]  # 7 × queue / 20
+    assert projection.weeks[1].starts_on == MONDAY + datetime.timedelta(weeks=1)
+    assert projection.worst_wait_days == 35 and not projection.over_target
+
+
+def test_no_shows_and_declines_shrink_the_useful_supply():
+    projection = project(inputs(no_show_rate=0.2, decline_rate=0.5), MONDAY)
+    assert projection.weeks[0].useful_slots == 8.0  # 20 × 0.8 × 0.5
+    assert projection.weeks[0].wait_days == round(7 * 100 / 8)
+    assert projection.over_target
+
+
+def test_a_week_without_slots_has_no_end_and_what_if_slots_change_it():
+    closed_week = (20.0,) + (0.0,) + (20.0,) * 10
+    projection = project(inputs(slots_per_week=closed_week), MONDAY)
+    assert projection.weeks[1].wait_days is None and projection.worst_wait_days is None
+    assert projection.over_target
+    more = project(inputs(slots_per_week=closed_week), MONDAY, extra_slots_per_week=30)
+    assert more.weeks[1].wait_days is not None and more.worst_wait_days < 35
+    fewer = project(inputs(), MONDAY, extra_slots_per_week=-25)
+    assert fewer.weeks[0].wait_days is None  # no slot left at all
+
+
+def test_empty_queue_waits_nothing():
+    assert project(inputs(queue=0, arrivals_per_week=0), MONDAY).worst_wait_days == 0
+
+
+@pytest.mark.django_db
+def test_supply_comes_from_the_rules_less_closures_and_holidays():
+    world = factories.world()
+    first = world.procedures["first"]
+    monday = MONDAY  # 2026-03-02; no public holiday that week in metropolitan France
+    supply = weekly_supply(world.prefecture, monday, weeks=2)
+    # Guichet 1: 6 slots × 5 days shared by first and renewal (3 each a day); Guichet A: 6 × 5 shared by
+    # three procedures (2 each a day).
+    assert supply[first.pk] == [25.0, 25.0]
+    Closure.objects.create(counter=world.counters[0], start_date=monday, end_date=monday, reason="Formation")
+    assert weekly_supply(world.prefecture, monday, weeks=2)[first.pk] == [22.0, 25.0]
+    easter_monday = datetime.date(2026, 4, 6)
+    assert weekly_supply(world.prefecture, easter_monday, weeks=1)[first.pk] == [20.0]
+
+
+@pytest.mark.django_db
+def test_inputs_read_the_queue_demand_and_observed_rates():
+    world = factories.world()
+    procedure = world.procedures["first"]
+    now = timezone.now()
+    for _number in range(4):
+        appointment_request(procedure, status="waiting")
+    counter = world.counters[0]
+    for index, status in enumerate([AppointmentStatus.SERVED] * 3 + [AppointmentStatus.NO_SHOW]):
+        request = appointment_request(procedure, status="served")
+        starts = now - datetime.timedelta(days=7 + index)
+        slot = builders.slot(counter, starts)
+        Appointment.objects.create(
+            request=request,
+            slot=slot,
+            counter=counter,
+            starts_at=starts,
+            ends_at=starts + datetime.timedelta(minutes=30),
+            status=status,
+            confirmed_at=starts - datetime.timedelta(days=3),
+        )
+    _first_week, found = inputs_for(world.prefecture, now)
+    row = next(item for item in found if item.procedure_id == procedure.pk)
+    assert row.queue == 4
+    assert row.arrivals_per_week == 1.0  # 8 requests received over the last 8 weeks
+    assert row.no_show_rate == 0.25
+    assert len(row.slots_per_week) == 12
+
+
+@pytest.fixture
+def queued_world(db):
+    world = factories.world()
+    for _number in range(120):
+        appointment_request(world.procedures["first"], status="waiting")
+    return world
+
+
+def test_the_planning_page_shows_the_projection_and_a_what_if(client, queued_world):
+    world = queued_world
+    url = reverse("backoffice:capacity", args=[world.prefecture.code])
+    verified_login(client, staff(world.prefecture, "agent"))
+    assert client.get(url).status_code == 403
+    verified_login(client, staff(world.prefecture, "manager"))
+    page = client.get(url)
+    assert page.status_code == 200 and "First permit" in page.content.decode()
+    first = world.procedures["first"]
+    now_wait = next(p for p in projections(world.prefecture) if p.inputs.procedure_id == first.pk)
+    tried = client.get(url, {"procedure": first.pk, "slots_per_week": 50}).content.decode()
+    assert "with 50 slots a week more" in tried
+    better = next(
+        p
+        for p in projections(world.prefecture, extra_slots_per_week={first.pk: 50})
+        if p.inputs.procedure_id == first.pk
+    )
+    assert better.worst_wait_days < now_wait.worst_wait_days
+    assert client.get(url, {"procedure": first.pk, "slots_per_week": "many"}).status_code == 400
+
+
+def test_a_closure_preview_shows_the_projected_wait_change(client, queued_world):
+    world = queued_world
+    verified_login(client, staff(world.prefecture, "manager"))
+    today = timezone.localdate()
+    body = client.post(
+        reverse("backoffice:catalogue_new", args=[world.prefecture.code, "closure"]),
+        {
+            "site": world.sites[0].pk,
+            "counter": "",
+            "start_date": today.isoformat(),
+            "end_date": (today + datetime.timedelta(days=20)).isoformat(),
+            "reason": "Travaux",
+            "preview": "1",
+        },
+    ).content.decode()
+    assert "Projected wait over the next 12 weeks" in body
+    assert 'class="bo-changed"><th scope="row">First permit' in body
+
+
+def test_managers_are_alerted_once_a_day_when_the_projection_exceeds_the_target(queued_world):
+    world = queued_world
+    staff(world.prefecture, "manager", username="mona")
+    staff(world.prefecture, "agent", username="alex")
+    first = world.procedures["first"]
+    first.target_wait_days = 7
+    first.save()
+    over = alert_managers(world.prefecture)
+    assert [projection.inputs.procedure_id for projection in over] == [first.pk]
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == ["mona@example.org"]
+    assert "First permit" in mail.outbox[0].body
+    alert_managers(world.prefecture)
+    assert len(mail.outbox) == 1
