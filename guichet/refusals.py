@@ -1,7 +1,7 @@
 """The answer to a request refused before or around its view: the API's structured error, or a page.
 
-Used by the edge checks (guichet/edge.py) and the retry of transactions (guichet/retrying.py), which run
-outside the views and so outside the API's exception handlers.
+Used by the edge checks (guichet/edge.py) and the retry of transactions (guichet/retry_middleware.py),
+which run outside the views and so outside the API's exception handlers.
 """
 
 from django.http import HttpRequest, HttpResponse, JsonResponse

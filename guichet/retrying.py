@@ -1,15 +1,16 @@
 """The one place where a transaction that lost a deadlock or a serialisation race is run again.
 
 The lock order (docs/concurrency.md) is meant to make deadlocks impossible; this is the net under it.
-PostgreSQL rolls the losing transaction back whole, so running the view (RetryMiddleware, every page and API
-route) or the task (the allocation, slot generation and message tasks) again from the start is safe: nothing
-of the failed transaction was stored, and a transaction of the same view that committed before it is found
-done by the services the second time (they refuse or skip a repeated change). After ATTEMPTS tries the
-person is told, in clear words, that nothing was stored and to try again (409 `try_again`), never shown a
-500. Only the outermost transaction
-can be retried: inside an enclosing atomic block the error goes up to whoever opened it.
+PostgreSQL rolls the losing transaction back whole, so running the view (guichet/retry_middleware.py, every
+page and API route) or the task (the allocation, slot generation and message tasks) again from the start
+is safe: nothing of the failed transaction was stored, and a transaction of the same view that committed
+before it is found done by the services the second time (they refuse or skip a repeated change). After
+ATTEMPTS tries the person is told, in clear words, that nothing was stored and to try again (409
+`try_again`), never shown a 500. Only the outermost transaction can be retried: inside an enclosing atomic
+block the error goes up to whoever opened it.
 
 Each retry and each give-up is logged (logger `guichet.retrying`), so that bench/soak.py can count them.
+This module belongs to the domain (tasks use it); answering a page or an API call is the middleware's.
 """
 
 from __future__ import annotations
@@ -21,11 +22,9 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from django.db import DatabaseError, connection
-from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext
 
 from guichet.errors import Conflict
-from guichet.refusals import refusal_response
 
 logger = logging.getLogger(__name__)
 
@@ -77,23 +76,3 @@ def run(action: Callable[[], T], *, what: str) -> T:
             # A short random pause, longer each time, so that the colliding transactions do not meet again.
             time.sleep(random.uniform(0.01, 0.05) * attempt)
             attempt += 1
-
-
-class RetryMiddleware:
-    """Runs every view through `run`. Last in MIDDLEWARE, so that every other middleware's process_view
-    (CSRF first) has run before the view is called here."""
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
-
-    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> HttpResponse:
-
-        try:
-            return run(
-                lambda: view_func(request, *view_args, **view_kwargs), what=f"{request.method} {request.path}"
-            )
-        except TryAgain as busy:
-            return refusal_response(request, busy, retry_after=RETRY_AFTER_SECONDS)

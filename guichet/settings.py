@@ -105,8 +105,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
-    # Last: it calls the view itself, after every other middleware's process_view (guichet/retrying.py).
-    "guichet.retrying.RetryMiddleware",
+    # Last: it calls the view itself, after every other middleware's process_view
+    # (guichet/retry_middleware.py).
+    "guichet.retry_middleware.RetryMiddleware",
 ]
 
 ROOT_URLCONF = "guichet.urls"

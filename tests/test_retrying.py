@@ -13,7 +13,7 @@ from django.http import HttpResponse
 from django.test import RequestFactory
 from django.utils import translation
 
-from guichet import retrying
+from guichet import retry_middleware, retrying
 
 
 def lost(error_class=psycopg.errors.DeadlockDetected) -> OperationalError:
@@ -85,14 +85,14 @@ def test_inside_an_enclosing_transaction_nothing_is_retried():
 def test_the_middleware_runs_the_view_again():
     view = Flaky(1, lost())
     request = RequestFactory().post("/api/v1/requests")
-    response = retrying.RetryMiddleware(lambda r: None).process_view(request, view, (), {})
+    response = retry_middleware.RetryMiddleware(lambda r: None).process_view(request, view, (), {})
     assert response.status_code == 200 and view.calls == 2
 
 
 def test_the_middleware_answers_the_api_with_a_structured_409():
     request = RequestFactory().post("/api/v1/requests")
     view = Flaky(retrying.ATTEMPTS, lost())
-    response = retrying.RetryMiddleware(lambda r: None).process_view(request, view, (), {})
+    response = retry_middleware.RetryMiddleware(lambda r: None).process_view(request, view, (), {})
     assert response.status_code == 409 and response["Retry-After"] == str(retrying.RETRY_AFTER_SECONDS)
     assert json.loads(response.content)["code"] == "try_again"
 
@@ -101,7 +101,7 @@ def test_the_middleware_answers_a_page_in_the_persons_language():
     request = RequestFactory().post("/ar/procedures/93/first-permit/request/")
     view = Flaky(retrying.ATTEMPTS, lost())
     with translation.override("ar"):
-        response = retrying.RetryMiddleware(lambda r: None).process_view(request, view, (), {})
+        response = retry_middleware.RetryMiddleware(lambda r: None).process_view(request, view, (), {})
         page = response.content.decode()
         assert response.status_code == 409
         assert 'dir="rtl"' in page
