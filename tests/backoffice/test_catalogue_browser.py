@@ -14,16 +14,13 @@ from django.utils import timezone
 
 from guichet.capacity.services import generate_slots
 from guichet.catalog.models import Closure, OpeningRule
-from tests import factories
+from tests import browser, factories
 from tests.backoffice.helpers import PASSWORD, code_for, staff
 from tests.capacity.helpers import appointment_request
-from tests.public.browser import conftest as browser
 from tests.public.browser.test_axe import AXE_OPTIONS, _describe
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-chromium = browser.chromium
-open_page = browser.open_page
 NEW_PASSWORD = "a different horse battery"  # noqa: S105
 
 
