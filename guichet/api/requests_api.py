@@ -482,8 +482,22 @@ def prefecture_statistics(request: HttpRequest, prefecture: str | None = None):
         "(total and by channel), served, waiting at the end of the week, median and 90th-percentile days "
         "from request to appointment, share served after the due date, no-show rate, court orders received, "
         "met and missed. The same rows as the CSV at /<lang>/figures/<prefecture>/weekly.csv and the charts "
-        "of /<lang>/figures/<prefecture>/ (open data; recomputed at most every hour)."
+        "of /<lang>/figures/<prefecture>/ (open data; recomputed at most every hour). With `procedure` "
+        "(a procedure's code), the rows of that procedure only, as on /<lang>/figures/<prefecture>/<procedure>/ "
+        "and its weekly.csv; an unknown procedure answers 404 `unknown_procedure`."
     ),
 )
-def prefecture_weekly_statistics(request: HttpRequest, prefecture: str | None = None):
-    return series.cached_series(_prefecture(prefecture))
+def prefecture_weekly_statistics(
+    request: HttpRequest, prefecture: str | None = None, procedure: str | None = None
+):
+    found = _prefecture(prefecture)
+    if procedure is None:
+        return series.cached_series(found)
+    chosen = Procedure.objects.filter(prefecture=found, code=str(procedure).strip(), is_active=True).first()
+    if chosen is None:
+        raise NotFound(
+            "unknown_procedure",
+            gettext("Unknown procedure."),
+            fields={"procedure": [gettext("Unknown procedure.")]},
+        )
+    return series.cached_series(found, chosen)

@@ -51,4 +51,10 @@ urlpatterns = [
     path("figures/", info.figures, name="figures"),
     path("figures/<str:prefecture>/", info.figures, name="figures_of"),
     path("figures/<str:prefecture>/weekly.csv", info.figures_csv, name="figures_csv"),
+    path("figures/<str:prefecture>/<slug:procedure>/", info.figures, name="figures_of_procedure"),
+    path(
+        "figures/<str:prefecture>/<slug:procedure>/weekly.csv",
+        info.figures_csv,
+        name="figures_csv_of_procedure",
+    ),
 ]

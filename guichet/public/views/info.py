@@ -102,23 +102,48 @@ def free_service(request: HttpRequest) -> HttpResponse:
     return render(request, "public/free_service.html")
 
 
+def _chosen_procedure(prefecture: Prefecture | None, code: str | None) -> Procedure | None:
+    """The procedure a figures address names (None for all of them); 404 for one the prefecture has not."""
+    if code is None:
+        return None
+    found = None
+    if prefecture is not None:
+        found = Procedure.objects.filter(prefecture=prefecture, code=code, is_active=True).first()
+    if found is None:
+        raise Http404("no such procedure")
+    return found
+
+
+def _chosen_prefecture(prefectures: list[Prefecture], code: str) -> Prefecture:
+    chosen = next((p for p in prefectures if p.code == code.upper()), None)
+    if chosen is None:
+        raise Http404("no such prefecture")
+    return chosen
+
+
 @require_safe
-def figures(request: HttpRequest, prefecture: str | None = None) -> HttpResponse:
-    """Public figures of one prefecture (or the first, the only one in most deployments), with a choice."""
+def figures(
+    request: HttpRequest, prefecture: str | None = None, procedure: str | None = None
+) -> HttpResponse:
+    """Public figures of one prefecture (or the first, the only one in most deployments), with a choice;
+    the weekly series of all its procedures or of one."""
     prefectures = _prefectures()
     if prefecture is None:
         chosen = prefectures[0] if prefectures else None
     else:
-        chosen = next((p for p in prefectures if p.code == prefecture.upper()), None)
-        if chosen is None:
-            raise Http404("no such prefecture")
-    weekly = series.cached_series(chosen) if chosen else None
+        chosen = _chosen_prefecture(prefectures, prefecture)
+    one = _chosen_procedure(chosen, procedure)
+    weekly = series.cached_series(chosen, one) if chosen else None
     return render(
         request,
         "public/figures.html",
         {
             "prefectures": prefectures,
             "chosen": chosen,
+            "chosen_procedure": one,
+            "weekly_procedures": list(chosen.procedures.filter(is_active=True).order_by("name"))
+            if chosen
+            else [],
             "figures": statistics.cached_prefecture_figures(chosen) if chosen else None,
             "cache_minutes": statistics.CACHE_SECONDS // 60,
             "weekly": weekly,
@@ -146,10 +171,7 @@ def _weekly_charts(weekly: series.WeeklySeries) -> list:
         (
             title,
             charts.bar_chart(
-                [
-                    charts.Bar(label=week.week.isoformat(), value=value(week))
-                    for week in weekly.weeks
-                ],
+                [charts.Bar(label=week.week.isoformat(), value=value(week)) for week in weekly.weeks],
                 title=title,
                 description=described,
                 chart_id=f"chart-{name}",
@@ -176,16 +198,17 @@ CSV_COLUMNS = [
 
 
 @require_safe
-def figures_csv(request: HttpRequest, prefecture: str) -> HttpResponse:
-    """The weekly figures as CSV (open data): one row per week, columns named as in the JSON."""
-    chosen = next((p for p in _prefectures() if p.code == prefecture.upper()), None)
-    if chosen is None:
-        raise Http404("no such prefecture")
+def figures_csv(request: HttpRequest, prefecture: str, procedure: str | None = None) -> HttpResponse:
+    """The weekly figures as CSV (open data): one row per week, columns named as in the JSON; of every
+    procedure of the prefecture, or of one."""
+    chosen = _chosen_prefecture(_prefectures(), prefecture)
+    one = _chosen_procedure(chosen, procedure)
+    name = f"{chosen.code}-{one.code}" if one else chosen.code
     response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="guichet-{chosen.code}-weekly.csv"'
+    response["Content-Disposition"] = f'attachment; filename="guichet-{name}-weekly.csv"'
     writer = csv.writer(response)
     writer.writerow(CSV_COLUMNS)
-    for week in series.cached_series(chosen).weeks:
+    for week in series.cached_series(chosen, one).weeks:
         writer.writerow(
             [
                 week.week.isoformat(),

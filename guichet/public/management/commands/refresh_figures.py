@@ -1,4 +1,5 @@
-"""Recompute every prefecture's weekly public figures ahead of readers (idempotent; the clock runs it)."""
+"""Recompute every prefecture's weekly public figures, in total and per procedure, ahead of readers
+(idempotent; the clock runs it every 30 minutes)."""
 
 from django.core.management.base import BaseCommand
 
@@ -7,9 +8,12 @@ from guichet.public.series import refresh
 
 
 class Command(BaseCommand):
-    help = "Recompute the weekly public figures (charts, CSV, JSON) of every prefecture."
+    help = "Recompute the weekly public figures (charts, CSV, JSON) of every prefecture and procedure."
 
     def handle(self, *args, **options):
         for prefecture in Prefecture.objects.order_by("code"):
             series = refresh(prefecture)
-            self.stdout.write(f"{prefecture.code}: {len(series.weeks)} weeks")
+            procedures = list(prefecture.procedures.filter(is_active=True).order_by("code"))
+            for procedure in procedures:
+                refresh(prefecture, procedure)
+            self.stdout.write(f"{prefecture.code}: {len(series.weeks)} weeks, {len(procedures)} procedures")
