@@ -47,8 +47,9 @@ def object_stream_pdf(padding: int) -> bytes:
     out = bytearray(b"%PDF-1.5\n%\xe2\xe3\xcf\xd3\n")
     objstm_at = len(out)
     out += (
-        b"1 0 obj\n<< /Type /ObjStm /N 3 /First %d /Filter [/FlateDecode /FlateDecode] /Length %d >>\nstream\n"
+        b"1 0 obj\n<< /Type /ObjStm /N 3 /First %d /Filter [/FlateDecode /FlateDecode] /Length %d >>\n"
         % (len(index), len(data))
+        + b"stream\n"
     )
     out += data + b"\nendstream\nendobj\n"
     xref_at = len(out)
