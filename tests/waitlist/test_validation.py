@@ -314,7 +314,8 @@ def test_step_free_access_at_places_that_all_lack_it_is_refused(world):
     # Such a request could never be served: in the demo it waited past its due date while the step-free
     # site had free slots.
     bobigny, raincy = world.sites  # Bobigny has step-free access, Le Raincy has not
-    error = refused(world, raw_request(world, sites=[raincy.pk], needs_step_free=True))
+    with translation.override("fr"):
+        error = refused(world, raw_request(world, sites=[raincy.pk], needs_step_free=True))
     assert "accès sans marche" in error.fields["sites"][0]
     web = {"channel": Channel.WEB}
     both = validate_intake(
