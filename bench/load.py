@@ -69,6 +69,12 @@ def parse_args() -> argparse.Namespace:
     # One wrk thread: wrk runs on the same two cores as the stack, and every thread it adds is taken from the
     # server (docs/benchmarks.md).
     parser.add_argument("--wrk-threads", type=int, default=1)
+    parser.add_argument(
+        "--backoff-ms",
+        type=int,
+        default=0,
+        help="after a 503 with Retry-After, delay one next request by this much (default 0: at once)",
+    )
     parser.add_argument("--requests", default="2000", help="synthetic requests for the demo (default 2000)")
     parser.add_argument("--no-demo", action="store_true", help="use the database as it is")
     parser.add_argument("--only", default="", help="comma-separated scenario names (default: all)")
@@ -123,9 +129,23 @@ function setup(thread)
 end
 statuses = {}
 retry_after = 0
+-- Clients that honour Retry-After: each 503 with Retry-After delays one next request of this thread by
+-- BACKOFF_MS (wrk's Lua does not say which connection asks, so it is the next one to send; as many
+-- delays as 503s). BACKOFF_MS = 0: wrk sends again at once, as a client that ignores it.
+local backoffs = 0
 function response(status, headers, body)
   statuses[status] = (statuses[status] or 0) + 1
-  if status == 503 and headers["Retry-After"] then retry_after = retry_after + 1 end
+  if status == 503 and headers["Retry-After"] then
+    retry_after = retry_after + 1
+    if BACKOFF_MS > 0 then backoffs = backoffs + 1 end
+  end
+end
+function delay()
+  if backoffs > 0 then
+    backoffs = backoffs - 1
+    return BACKOFF_MS
+  end
+  return 0
 end
 function done(summary, latency, requests)
   local totals = {}
@@ -269,9 +289,9 @@ class Measure:
         return errors if self.requests else max(errors, self.connections)
 
 
-def wrk(lua: str, url: str, connections: int, seconds: int, threads: int) -> dict:
+def wrk(lua: str, url: str, connections: int, seconds: int, threads: int, backoff_ms: int) -> dict:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(lua)
+        script.write(f"BACKOFF_MS = {int(backoff_ms)}\n" + lua)
     try:
         completed = subprocess.run(
             [
@@ -301,9 +321,11 @@ def measure(
     name: str, lua: str, base: str, connections: int, args: argparse.Namespace, stack: Stack
 ) -> Measure:
     before = stack.cpu()
-    raw = wrk(lua, base, connections, args.duration, args.wrk_threads)
+    raw = wrk(lua, base, connections, args.duration, args.wrk_threads, args.backoff_ms)
     after = stack.cpu()
     socket_errors = raw["connect"] + raw["read"] + raw["write"] + raw["timeout"]
+    if socket_errors and os.environ.get("BENCH_VERBOSE"):
+        print(f"  wrk socket errors of {name}: {raw}", flush=True)
     return Measure(
         web_cpu_s=after["web"] - before["web"],
         background_cpu_s=after["background"] - before["background"],
@@ -602,7 +624,8 @@ def summary(args: argparse.Namespace, measures: list[Measure], problems: list[st
         f"{load[0]:.1f} at the end; Python {platform.python_version()}; gunicorn {args.workers} workers x "
         f"{args.threads} thread(s), admission budget "
         f"{os.environ.get('ADMISSION_QUEUE_BUDGET_MS', '250')} ms; "
-        f"wrk {args.wrk_threads} thread(s); {args.duration} s per measure; background {args.background}"
+        f"wrk {args.wrk_threads} thread(s), back-off after a 503 {args.backoff_ms} ms; {args.duration} s per "
+        f"measure; background {args.background}"
     )
     verdicts = []
     api50, post50 = find("filing (API)", 50), find("trivial POST", 50)
