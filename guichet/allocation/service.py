@@ -362,6 +362,14 @@ def _load_slots(
     return slots, facts
 
 
+def queue_and_slots(
+    prefecture: Prefecture, now: datetime.datetime
+) -> tuple[list[engine.WaitingRequest], list[engine.FreeSlot]]:
+    """The engine's input for one prefecture, as a run would read it (for forecasts: nothing is locked)."""
+    world = _World.load(prefecture, now)
+    return world.requests, world.slots
+
+
 def stranded(prefecture: Prefecture, now: datetime.datetime | None = None) -> list[engine.WaitingRequest]:
     """Waiting requests that a free slot suits right now: after an allocation run there are none, since
     language never holds a request back (compatibility.py). What the demo and its test measure."""

@@ -23,6 +23,7 @@ THREADS = 4
 # How often an idle task worker looks for tasks: part of the delay between a freed slot and the next offer
 # (bench/freed_slot.py); one indexed query each time.
 WORKER_INTERVAL = 0.2
+ADMISSION_WORKER = "guichet.operations.admission.AdmissionThreadWorker"
 
 
 class Command(BaseCommand):
@@ -56,7 +57,9 @@ class Command(BaseCommand):
             f"{host}:{port}",
             "--workers",
             str(workers),
-            *(["--worker-class", "gthread", "--threads", str(threads)] if threads > 1 else []),
+            # Threads with admission control: under overload a request waits at most its budget, then is
+            # answered 503 with Retry-After (guichet/operations/admission.py).
+            *(["--worker-class", ADMISSION_WORKER, "--threads", str(threads)] if threads > 1 else []),
         ]
         processes = [subprocess.Popen(web, env=environment)]
         if not no_background:
