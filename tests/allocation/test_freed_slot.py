@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime
+import threading
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 from hypothesis import HealthCheck, given, settings
@@ -209,3 +210,59 @@ def test_the_freed_slot_goes_to_the_request_the_full_engine_would_give_it(catalo
 
         assert holder(slot.pk) == expected == run.request_id
         transaction.set_rollback(True)
+
+
+# --- Two slots freed at once, on PostgreSQL with real parallel transactions ---------------------------------
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("paused", [True, False])
+def test_two_slots_freed_at_once_for_the_same_best_request_make_one_offer_each(monkeypatch, paused):
+    world = make_world()
+    now = timezone.now().replace(microsecond=0)
+    c1 = world.counters[0]
+    day = builders.weekday_after(now.astimezone(world.prefecture.tzinfo).date(), 5)
+    slots = [builders.slot(c1, builders.at_local(c1, day, hour)) for hour in (9, 10)]
+    best = builders.request(world, due_in_days=1)
+    second = builders.request(world, due_in_days=2)
+    third = builders.request(world, due_in_days=3)
+    write = service._write
+    first_in = threading.Event()
+    second_done = threading.Event()
+
+    def held_write(*args, **kwargs):
+        # Paused: the first pass holds its request's lock until the other pass has finished, so the other
+        # one meets that lock (SKIP LOCKED) instead of a committed offer.
+        if paused and not first_in.is_set():
+            first_in.set()
+            second_done.wait(timeout=30)
+        return write(*args, **kwargs)
+
+    monkeypatch.setattr(service, "_write", held_write)
+    results: dict[int, object] = {}
+    barrier = threading.Barrier(2)
+
+    def free(index: int) -> None:
+        try:
+            connection.ensure_connection()
+            barrier.wait(timeout=30)
+            results[index] = offer_freed_slot(slots[index].pk, now=now)
+        except Exception as error:  # reported below, never swallowed
+            results[index] = error
+        finally:
+            if paused and first_in.is_set():
+                second_done.set()
+            connection.close()
+
+    threads = [threading.Thread(target=free, args=(index,)) for index in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=90)
+    assert all(getattr(result, "outcome", None) == "offered" for result in results.values()), results
+    pending = Offer.objects.filter(status=OfferStatus.PENDING)
+    assert sorted(pending.values_list("request_id", flat=True)) == sorted([best.pk, second.pk])
+    assert {holder(slot.pk) for slot in slots} == {best.pk, second.pk}
+    assert not Offer.objects.filter(request=third).exists()
+    assert verify_chain(world.prefecture.code) == []
