@@ -158,6 +158,8 @@ CACHES = {
 TASKS = {
     "default": {
         "BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        # "freed_slots": the freed-slot path's own queue and worker (guichet/allocation/tasks.py).
+        "QUEUES": ["default", "freed_slots"],
     }
 }
 

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
+from guichet.allocation.tasks import FREED_SLOTS_QUEUE
 from guichet.operations.startup import refuse_unsafe_production
 
 # The worker model chosen from bench/load.py's measurements (docs/benchmarks.md, "Intake under load").
@@ -66,6 +67,19 @@ class Command(BaseCommand):
             processes += [
                 subprocess.Popen(
                     [sys.executable, manage, "db_worker", "--interval", str(WORKER_INTERVAL)], env=environment
+                ),
+                # The freed-slot queue's own worker: one slot never waits behind a full allocation run.
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        manage,
+                        "db_worker",
+                        "--queue-name",
+                        FREED_SLOTS_QUEUE,
+                        "--interval",
+                        str(WORKER_INTERVAL),
+                    ],
+                    env=environment,
                 ),
                 subprocess.Popen([sys.executable, manage, "clock"], env=environment),
             ]
