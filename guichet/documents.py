@@ -11,7 +11,7 @@ the site.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable
 
 import segno
 from django.conf import settings
@@ -34,9 +34,15 @@ def write_pdf(html: str) -> bytes:
     return _html(html).write_pdf(**PDF_OPTIONS)
 
 
-def write_pdf_batch(htmls: Sequence[str]) -> bytes:
-    """Several HTML documents as one tagged PDF, each starting on a new page (a day's print run)."""
-    documents = [_html(html).render(**PDF_OPTIONS) for html in htmls]
+def write_pdf_batch(htmls: Iterable[str], progress: Callable[[int], None] | None = None) -> bytes:
+    """Several HTML documents as one tagged PDF, each starting on a new page (a day's print run).
+
+    `progress(n)` is called after the n-th document is laid out (most of the time goes there)."""
+    documents = []
+    for html in htmls:
+        documents.append(_html(html).render(**PDF_OPTIONS))
+        if progress is not None:
+            progress(len(documents))
     if not documents:
         return b""
     pages = [page for document in documents for page in document.pages]

@@ -158,6 +158,8 @@ CACHES = {
 TASKS = {
     "default": {
         "BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        # "freed_slots": the freed-slot path's own queue and worker (guichet/allocation/tasks.py).
+        "QUEUES": ["default", "freed_slots"],
     }
 }
 
@@ -214,6 +216,16 @@ STORAGES["dossiers"] = {
     "BACKEND": "django.core.files.storage.FileSystemStorage",
     "OPTIONS": {"location": DOSSIER_FILES_ROOT, "base_url": None},
 }
+# Results of long staff jobs (a print run's PDF: names and addresses): outside the web root too, served only
+# to the staff of the job's prefecture (guichet.backoffice.views.jobs), each download logged.
+STAFF_JOB_FILES_ROOT = Path(os.environ.get("STAFF_JOB_FILES_ROOT", BASE_DIR / "var" / "staff-job-files"))
+STORAGES["staff_jobs"] = {
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {"location": STAFF_JOB_FILES_ROOT, "base_url": None},
+}
+# A running staff job whose progress has not moved for this long lost its worker: it is shown as failed and
+# can be started again.
+STAFF_JOB_STALE_SECONDS = int(os.environ.get("STAFF_JOB_STALE_SECONDS", str(15 * 60)))
 # Limits of one document: bytes, pages of a PDF, pixels of an image (a phone photo is about 12 million).
 DOSSIER_MAX_FILE_BYTES = int(os.environ.get("DOSSIER_MAX_FILE_BYTES", str(10 * 1024 * 1024)))
 DOSSIER_MAX_PDF_PAGES = int(os.environ.get("DOSSIER_MAX_PDF_PAGES", "40"))

@@ -24,7 +24,7 @@ from guichet.appointments import rules
 from guichet.appointments.models import Appointment, AppointmentStatus, CancelledBy, Offer, OfferStatus
 from guichet.capacity.models import Slot
 from guichet.capacity.services import free_slots_query, procedure_ids_by_slot
-from guichet.catalog.models import Closure, Prefecture, Site
+from guichet.catalog.models import Closure, Counter, Prefecture, Site
 from guichet.waitlist.due_dates import window_opens_on
 from guichet.waitlist.models import AppointmentRequest, RequestStatus
 
@@ -241,3 +241,23 @@ def interpreter_for(request: AppointmentRequest, slot: Slot) -> str:
     """The language of the interpreter to book when this slot's counter does not speak the person's."""
     language = request.interpreter_language or None
     return "" if kind_speaks(language, frozenset(slot.counter.languages or ())) else (language or "")
+
+
+def counter_speaks_for(request: AppointmentRequest) -> bool:
+    """Some open counter serving the request's procedure, at a site that suits it, speaks its language."""
+    language = request.interpreter_language
+    if not language:
+        return True
+    counters = Counter.objects.filter(
+        site__prefecture_id=request.prefecture_id,
+        site__is_active=True,
+        is_active=True,
+        opening_rules__procedures=request.procedure_id,
+    )
+    sites = list(request.sites.values_list("pk", flat=True)) if request.pk else []
+    if sites:
+        counters = counters.filter(site__in=sites)
+    if request.needs_step_free:
+        counters = counters.filter(site__step_free=True)
+    # Languages are a JSON list, read in Python: JSON containment differs between SQLite and PostgreSQL.
+    return any(language in (languages or ()) for languages in counters.values_list("languages", flat=True))

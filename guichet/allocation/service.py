@@ -207,8 +207,13 @@ def _json_list(text: str | None) -> list:
 
 
 def _load_requests(
-    prefecture: Prefecture, now: datetime.datetime, procedures: dict[int, Procedure]
+    prefecture: Prefecture,
+    now: datetime.datetime,
+    procedures: dict[int, Procedure],
+    only: list[int] | None = None,
 ) -> tuple[list[engine.WaitingRequest], set[int]]:
+    """The waiting queue as the engine sees it; ``only``: just these requests (the freed-slot path reads its
+    few candidates through the same code, so both see a request the same way)."""
     tz = prefecture.tzinfo
     waiting = AppointmentRequest.objects.filter(prefecture=prefecture, status=RequestStatus.WAITING)
     # A new request of an open-mode procedure first gets its chance to pick a slot itself.
@@ -219,14 +224,21 @@ def _load_requests(
 
     site_sets: dict[int, set[int]] = defaultdict(set)
     through = AppointmentRequest.sites.through
-    for request_id, site_id in through.objects.filter(
+    site_rows = through.objects.filter(
         appointmentrequest__prefecture=prefecture, appointmentrequest__status=RequestStatus.WAITING
-    ).values_list("appointmentrequest_id", "site_id"):
+    )
+    if only is not None:
+        waiting = waiting.filter(pk__in=only)
+        site_rows = site_rows.filter(appointmentrequest_id__in=only)
+    for request_id, site_id in site_rows.values_list("appointmentrequest_id", "site_id"):
         site_sets[request_id].add(site_id)
     interned: dict[frozenset[int], frozenset[int]] = {}
 
     # Days a person should not be offered again: those of slots they declined, let lapse or cancelled.
-    refused = candidates.refused_days(None, now, prefecture=prefecture)
+    if only is None:
+        refused = candidates.refused_days(None, now, prefecture=prefecture)
+    else:
+        refused = candidates.refused_days(only, now)
 
     bounds: dict[tuple[int, bool], datetime.datetime] = {}
     requests: list[engine.WaitingRequest] = []
@@ -291,8 +303,9 @@ def _load_requests(
 
 
 def _load_slots(
-    prefecture: Prefecture, now: datetime.datetime, sites: dict[int, Site]
+    prefecture: Prefecture, now: datetime.datetime, sites: dict[int, Site], only: list[int] | None = None
 ) -> tuple[list[engine.FreeSlot], dict[int, _SlotFacts]]:
+    """The free future slots as the engine sees them; ``only``: just these (the freed-slot path)."""
     counters = {
         pk: (site_id, frozenset(code for code in (languages or []) if isinstance(code, str)))
         for pk, site_id, languages in Counter.objects.filter(
@@ -306,17 +319,21 @@ def _load_slots(
         rule_procedures[rule_id].add(procedure_id)
     frozen_rules = {rule_id: frozenset(ids) for rule_id, ids in rule_procedures.items()}
     extra: dict[int, set[int]] = defaultdict(set)
-    for slot_id, procedure_id in Slot.extra_procedures.through.objects.filter(
+    extra_rows = Slot.extra_procedures.through.objects.filter(
         slot__counter__site__prefecture=prefecture, slot__starts_at__gt=now
-    ).values_list("slot_id", "procedure_id"):
+    )
+    if only is not None:
+        extra_rows = extra_rows.filter(slot_id__in=only)
+    for slot_id, procedure_id in extra_rows.values_list("slot_id", "procedure_id"):
         extra[slot_id].add(procedure_id)
     closed = candidates.closed_days(prefecture, now)
     zones = {pk: site.tzinfo for pk, site in sites.items()}
     step_free = {pk: site.step_free for pk, site in sites.items()}
 
-    free = Slot.objects.filter(
-        counter_id__in=list(counters), starts_at__gt=now, hold__isnull=True
-    ).values_list("id", "counter_id", "rule_id", "starts_at", "ends_at")
+    free = Slot.objects.filter(counter_id__in=list(counters), starts_at__gt=now, hold__isnull=True)
+    if only is not None:
+        free = free.filter(pk__in=only)
+    free = free.values_list("id", "counter_id", "rule_id", "starts_at", "ends_at")
     slots: list[engine.FreeSlot] = []
     facts: dict[int, _SlotFacts] = {}
     for pk, counter_id, rule_id, starts_at, ends_at in free.iterator(chunk_size=BATCH):
@@ -343,6 +360,14 @@ def _load_slots(
         )
         facts[pk] = _SlotFacts(counter_id, site_id, starts_at, ends_at)
     return slots, facts
+
+
+def queue_and_slots(
+    prefecture: Prefecture, now: datetime.datetime
+) -> tuple[list[engine.WaitingRequest], list[engine.FreeSlot]]:
+    """The engine's input for one prefecture, as a run would read it (for forecasts: nothing is locked)."""
+    world = _World.load(prefecture, now)
+    return world.requests, world.slots
 
 
 def stranded(prefecture: Prefecture, now: datetime.datetime | None = None) -> list[engine.WaitingRequest]:

@@ -9,6 +9,7 @@ once the transaction commits, and a burst of such commits coalesces into one run
 from __future__ import annotations
 
 import datetime
+import logging
 
 from django.core.cache import cache
 from django.db import transaction
@@ -19,6 +20,11 @@ from guichet.catalog.models import Prefecture
 
 LAST_LOAD_KEY = "guichet:allocation:last-load:{}"
 PENDING_KEY = "guichet:allocation:pending:{}"
+# Freed slots have a queue and a worker of their own (`manage.py serve`), so that giving one slot never
+# waits behind a full run of a long queue (docs/benchmarks.md, "Freed slot to next offer").
+FREED_SLOTS_QUEUE = "freed_slots"
+
+logger = logging.getLogger(__name__)
 
 
 def note_run(prefecture_id: int, loaded_at: datetime.datetime) -> None:
@@ -52,3 +58,35 @@ def enqueue_allocation(prefecture_id: int) -> None:
     transaction.on_commit(
         lambda: coalesce.enqueue_once(allocate_prefecture, PENDING_KEY.format(prefecture_id), prefecture_id)
     )
+
+
+@task(queue_name=FREED_SLOTS_QUEUE)
+def offer_freed_slots(slot_ids: list[int]) -> dict:
+    """Give each freed slot to the next person (allocation/freed_slot.py), each in its own transaction."""
+    from .freed_slot import offer_freed_slot  # noqa: PLC0415 — the freeing services import this module
+
+    return {
+        "slots": [
+            retrying.run(lambda pk=pk: offer_freed_slot(pk).as_dict(), what=f"freed slot {pk}")
+            for pk in sorted(set(slot_ids))
+        ]
+    }
+
+
+def enqueue_freed_slots(slot_ids: list[int]) -> None:
+    """Offer these freed slots to the next people as soon as the current transaction commits.
+
+    The full run queued by the same change (``enqueue_allocation``) stays the safety net: a failure to queue
+    is logged, never raised, as the change that freed the slots is committed already.
+    """
+    slot_ids = sorted(set(slot_ids))
+    if not slot_ids:
+        return
+
+    def enqueue() -> None:
+        try:
+            offer_freed_slots.enqueue(slot_ids)
+        except Exception:
+            logger.exception("could not queue the freed slots %s; the full run will give them", slot_ids)
+
+    transaction.on_commit(enqueue)

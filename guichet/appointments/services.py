@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from guichet import locking
 from guichet.allocation import candidates
-from guichet.allocation.tasks import enqueue_allocation
+from guichet.allocation.tasks import enqueue_allocation, enqueue_freed_slots
 from guichet.capacity.models import Hold, Slot
 from guichet.capacity.services import free_slots_query, slot_procedure_ids
 from guichet.catalog.models import Procedure
@@ -194,6 +194,7 @@ def decline_offer(
         queue_offer = offer.source == OfferSource.QUEUE
         details = {**slot_details(slot), "offer": offer.pk, **({"reason": reason} if reason else {})}
         record_event(request, "offer_declined", actor, details=details, at=now, proof=queue_offer)
+        enqueue_freed_slots([slot.pk])
         enqueue_allocation(request.prefecture_id)
 
 
@@ -278,6 +279,7 @@ def _lapse_batch(due: list[tuple[int, int, int]], now: datetime.datetime) -> int
             record_event(request, "offer_lapsed", SYSTEM, details=details, at=now, proof=False)
         if events:
             record_events(events, SYSTEM, at=now)
+        enqueue_freed_slots([offer.slot_id for offer in offers])
         for prefecture_id in sorted(prefectures):
             enqueue_allocation(prefecture_id)
     return len(offers)
@@ -341,6 +343,7 @@ def cancel_appointment(
         for request_, event, details in events:
             record_event(request_, event, actor, details=details, at=now)
         notify(request, "appointment_cancelled", {"appointment_id": appointment.pk})
+        enqueue_freed_slots([slot.pk])
         enqueue_allocation(request.prefecture_id)
     return appointment
 
@@ -407,6 +410,7 @@ def move_appointment(
             "appointment_changed",
             {"appointment_id": moved.pk, "previous_appointment_id": appointment.pk},
         )
+        enqueue_freed_slots([appointment.slot_id])
         enqueue_allocation(request.prefecture_id)
     return moved
 
@@ -577,6 +581,7 @@ def release_for_request(
             return 0
         locking.slots({slot_id for _, slot_id in offer_ids + appointment_ids})
         events: list[tuple[str, dict]] = []
+        freed: list[int] = []
         for offer in locking.offers(pk for pk, _ in offer_ids):
             if offer.status != OfferStatus.PENDING:
                 continue
@@ -585,6 +590,7 @@ def release_for_request(
             offer.decline_reason = reason
             offer.save(update_fields=["status", "decided_at", "decline_reason"])
             Hold.objects.filter(slot_id=offer.slot_id, request=request).delete()
+            freed.append(offer.slot_id)
             events.append(("offer_withdrawn", {"offer": offer.pk, "reason": reason}))
         for pk, slot_id in appointment_ids:
             appointment = locking.appointment(pk)
@@ -592,6 +598,7 @@ def release_for_request(
                 continue
             _cancel(appointment, by, reason, now)
             Hold.objects.filter(slot_id=slot_id, request=request).delete()
+            freed.append(slot_id)
             events.append(
                 (
                     "appointment_cancelled",
@@ -609,6 +616,7 @@ def release_for_request(
         for event, details in events:
             record_event(request, event, actor, details=details, at=now)
         if events:
+            enqueue_freed_slots(freed)
             enqueue_allocation(request.prefecture_id)
     return len(events)
 

@@ -311,14 +311,6 @@ class LettersForm(forms.Form):
         return value
 
 
-class StaffAccountForm(NewAccountForm):
-    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
-
-
-class PrefectureAdminForm(NewAccountForm):
-    prefecture = forms.CharField(label=_("Prefecture (département code)"), max_length=3)
-
-
 # --- court orders ---------------------------------------------------------------------------------------
 
 
@@ -394,6 +386,13 @@ class InvitationForm(forms.Form):
     first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
     last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+
+
+class PrefectureAdminInvitationForm(InvitationForm):
+    """The platform administrator invites a prefecture's administrator (the role is implied)."""
+
+    role = None
+    prefecture = forms.CharField(label=_("Prefecture (département code)"), max_length=3)
 
 
 def _new_password_field(label):

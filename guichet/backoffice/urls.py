@@ -6,7 +6,7 @@ its reference (/fr/staff/requests/93-K7M4-QX9T/). Access is checked in every vie
 
 from django.urls import path, register_converter
 
-from .views import admin, auth, capacity, catalogue, court_orders, letters, partners, passwords, staff
+from .views import admin, auth, capacity, catalogue, court_orders, jobs, letters, partners, passwords, staff
 
 
 class _AsWritten:
@@ -84,7 +84,11 @@ urlpatterns = [
     path("<dept:code>/queue/", staff.queue, name="queue"),
     path("<dept:code>/letters/", letters.letters_page, name="letters"),
     path("<dept:code>/letters/print/", letters.letters_print, name="letters_print"),
-    path("<dept:code>/letters/<day:day>.pdf", letters.letters_reprint, name="letters_reprint"),
+    path("<dept:code>/letters/<day:day>/reprint/", letters.letters_reprint, name="letters_reprint"),
+    path("<dept:code>/jobs/<int:job_id>/", jobs.job_page, name="job"),
+    path("<dept:code>/jobs/<int:job_id>/status/", jobs.job_status, name="job_status"),
+    path("<dept:code>/jobs/<int:job_id>/result/", jobs.job_result, name="job_result"),
+    path("<dept:code>/jobs/<int:job_id>/retry/", jobs.job_retry, name="job_retry"),
     # Catalogue and capacity
     path("<dept:code>/capacity/", capacity.planning, name="capacity"),
     path("<dept:code>/catalogue/", catalogue.catalogue, name="catalogue"),

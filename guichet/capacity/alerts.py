@@ -4,20 +4,14 @@
 from __future__ import annotations
 
 import datetime
-import logging
 
-from django.conf import settings
-from django.core.cache import cache
-from django.core.mail import send_mail
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from guichet.accounts.permissions import staff_emails
+from guichet.accounts.alerts import mail_managers_once_a_day
 from guichet.catalog.models import Prefecture
 
 from .projection import Projection, projections
-
-logger = logging.getLogger(__name__)
 
 
 def _wait_text(projection: Projection) -> str:
@@ -39,11 +33,8 @@ def alert_managers(prefecture: Prefecture, now: datetime.datetime | None = None)
     returns those procedures' projections."""
     now = now or timezone.now()
     over = [projection for projection in projections(prefecture, now=now) if projection.over_target]
-    recipients = staff_emails(prefecture, "manager")
-    day_key = f"guichet:capacity-alert:{prefecture.code}:{timezone.localdate(now).isoformat()}"
-    if not over or not recipients or not cache.add(day_key, True, timeout=2 * 86400):
-        return over
-    with translation.override(settings.LANGUAGE_CODE):
+
+    def compose() -> tuple[str, str]:
         subject = _("Guichet: projected waits over target in %(prefecture)s") % {
             "prefecture": prefecture.name
         }
@@ -53,9 +44,8 @@ def alert_managers(prefecture: Prefecture, now: datetime.datetime | None = None)
             "%(lines)s\n\nSee the capacity planning page of the back office, and try more slots there or in "
             "the catalogue."
         ) % {"lines": lines}
-    try:
-        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
-    except OSError:
-        cache.delete(day_key)  # not sent: try again at the next run
-        logger.warning("capacity alert of %s could not be sent", prefecture.code)
+        return subject, body
+
+    if over:
+        mail_managers_once_a_day(prefecture, "capacity-alert", timezone.localdate(now), compose)
     return over

@@ -11,9 +11,10 @@ For each procedure and each coming week:
 - projected wait: how long the queue at the start of the week takes to serve at the useful supply, in
   days (None when the procedure has no supply at all: the wait has no end).
 
-A what-if adds or removes slots per week (`extra_slots_per_week`); a closure or a new counter is tried in the
-catalogue editor, whose preview computes this projection inside the rolled-back change
-(catalog/editing.py). The alert (`over_target`) is a procedure whose projection exceeds its target wait.
+A what-if adds or removes slots per week (`extra_slots_per_week`), closes every site on some days
+(`also_closed`) or adds a counter (`NewCounter`: hours a week, slot length, procedures); the catalogue
+editor's preview also computes this projection inside a rolled-back change (catalog/editing.py). The
+alert (`over_target`) is a procedure whose projection exceeds its target wait.
 
 `project` is a pure function of plain numbers; `inputs_for` reads them from the database.
 """
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -111,11 +112,16 @@ def _rule_slots(rule: OpeningRule) -> int:
 
 
 def weekly_supply(
-    prefecture: Prefecture, first_week: datetime.date, weeks: int = PROJECTION_WEEKS
+    prefecture: Prefecture,
+    first_week: datetime.date,
+    weeks: int = PROJECTION_WEEKS,
+    also_closed: frozenset[datetime.date] = frozenset(),
 ) -> dict[int, list[float]]:
-    """Procedure id → slots per coming week made by the opening rules, less closures and holidays."""
+    """Procedure id → slots per coming week made by the opening rules, less closures and holidays (and the
+    days of `also_closed`: a what-if closure of every site)."""
     last_day = first_week + datetime.timedelta(weeks=weeks) - datetime.timedelta(days=1)
     closed, holidays = _closed_days(prefecture, first_week, last_day)
+    holidays = set(holidays) | set(also_closed)
     counters = {
         counter.pk: counter
         for counter in Counter.objects.filter(
@@ -153,14 +159,16 @@ def _rate(part: int, whole: int) -> float:
 
 
 def inputs_for(
-    prefecture: Prefecture, now: datetime.datetime | None = None
+    prefecture: Prefecture,
+    now: datetime.datetime | None = None,
+    also_closed: frozenset[datetime.date] = frozenset(),
 ) -> tuple[datetime.date, list[Inputs]]:
     """The first projected week (this week's Monday) and the inputs of every active procedure."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     first_week = _monday(today)
     since = now - datetime.timedelta(weeks=HISTORY_WEEKS)
-    supply = weekly_supply(prefecture, first_week)
+    supply = weekly_supply(prefecture, first_week, also_closed=also_closed)
     requests = AppointmentRequest.objects.filter(prefecture=prefecture)
     queued = dict(
         requests.filter(status__in=IN_QUEUE).values_list("procedure_id").annotate(n=Count("id")).order_by()
@@ -211,10 +219,55 @@ def inputs_for(
     return first_week, inputs
 
 
+@dataclass(frozen=True)
+class NewCounter:
+    """A what-if counter: open `hours_per_week`, slots of `slot_minutes`, shared by `procedure_ids` (a slot
+    counts 1/k for each of its k procedures, as the rules' slots do)."""
+
+    hours_per_week: float
+    slot_minutes: int
+    procedure_ids: tuple[int, ...]
+
+    def slots_per_week(self, procedure_id: int) -> float:
+        if procedure_id not in self.procedure_ids or self.slot_minutes <= 0:
+            return 0.0
+        return self.hours_per_week * 60 / self.slot_minutes / len(self.procedure_ids)
+
+
+def closure_days(first_day: datetime.date, last_day: datetime.date) -> frozenset[datetime.date]:
+    return frozenset(first_day + datetime.timedelta(days=n) for n in range((last_day - first_day).days + 1))
+
+
 def projections(
-    prefecture: Prefecture, *, extra_slots_per_week: dict[int, float] | None = None, now=None
+    prefecture: Prefecture,
+    *,
+    extra_slots_per_week: dict[int, float] | None = None,
+    now=None,
+    also_closed: frozenset[datetime.date] = frozenset(),
+    new_counter: NewCounter | None = None,
 ) -> list[Projection]:
-    """The projection of every active procedure of the prefecture, with optional extra slots per week."""
-    first_week, inputs = inputs_for(prefecture, now)
-    extra = extra_slots_per_week or {}
-    return [project(item, first_week, extra.get(item.procedure_id, 0)) for item in inputs]
+    """The projection of every active procedure of the prefecture; what-ifs: extra slots per week, every
+    site closed on `also_closed`, a new counter (its slots added to each week it would be open: a closure
+    of every site closes it too)."""
+    first_week, inputs = inputs_for(prefecture, now, also_closed)
+    extra = dict(extra_slots_per_week or {})
+    result = []
+    for item in inputs:
+        if new_counter is not None and new_counter.slots_per_week(item.procedure_id):
+            weekly = new_counter.slots_per_week(item.procedure_id)
+            item = replace(
+                item,
+                slots_per_week=tuple(
+                    round(slots + weekly * _open_share(first_week, week, also_closed), 2)
+                    for week, slots in enumerate(item.slots_per_week)
+                ),
+            )
+        result.append(project(item, first_week, extra.get(item.procedure_id, 0)))
+    return result
+
+
+def _open_share(first_week: datetime.date, week: int, closed: frozenset[datetime.date]) -> float:
+    """The share of a week's working days (Monday to Friday) not in `closed`."""
+    monday = first_week + datetime.timedelta(weeks=week)
+    shut = sum(1 for day in range(5) if monday + datetime.timedelta(days=day) in closed)
+    return (5 - shut) / 5

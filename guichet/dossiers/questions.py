@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import unicodedata
 
 from django.conf import settings
 from django.utils.translation import get_language
@@ -19,7 +20,11 @@ from .models import Question, QuestionKind
 
 MAX_TEXT = 1000
 MAX_ADDRESS = 400
-MAX_NUMBER = decimal.Decimal("1000000000")
+MAX_NUMBER_DIGITS = 9  # numbers below a billion
+MAX_DECIMALS = 10
+MAX_NUMBER_TEXT = 40
+# Exact for every number the limits above allow (at most 19 significant digits), never trapping.
+EXACT = decimal.Context(prec=60, Emin=-100, Emax=100, traps=[])
 
 
 def localised(texts: dict, language: str | None = None) -> str:
@@ -59,7 +64,8 @@ def normalise(question: Question, raw) -> str:
         raw = str(raw)
     if not isinstance(raw, str):
         raise ValueError(_("This answer is not valid."))
-    if "\x00" in raw:
+    # NUL and lone surrogates (JSON can carry "\ud800") cannot be stored as text.
+    if "\x00" in raw or any(unicodedata.category(char) == "Cs" for char in raw):
         raise ValueError(_("This answer contains characters that are not allowed."))
     text = raw.strip()
     if not text:
@@ -83,17 +89,10 @@ def normalise(question: Question, raw) -> str:
             raise ValueError(_("Choose one of the answers of the list."))
         return text
     if kind == QuestionKind.NUMBER:
-        try:
-            number = decimal.Decimal(text.replace(",", "."))
-        except decimal.InvalidOperation:
-            raise ValueError(_("Give a number, for example 3 or 1250.50.")) from None
-        if not number.is_finite() or abs(number) >= MAX_NUMBER:
-            raise ValueError(_("Give a number, for example 3 or 1250.50."))
-        return format(number.normalize(), "f")
+        return _number(text)
     if kind == QuestionKind.COUNTRY:
-
         code = text.upper()
-        if not is_country_code(code):
+        if not text.isascii() or not is_country_code(code):  # "ß".upper() is "SS"
             raise ValueError(_("Choose a country of the list."))
         return code
     raise ValueError(_("This question takes a document, not a typed answer."))
@@ -106,3 +105,26 @@ def _bounded(text: str, limit: int) -> str:
             % {"limit": limit, "count": len(text)}
         )
     return text
+
+
+def _number(text: str) -> str:
+    """A decimal number below a billion with at most MAX_DECIMALS decimals, in plain notation. The bounds
+    are checked before any arithmetic: "1e-999999" would otherwise print a megabyte of zeros, and
+    "1E1000000" overflow the default context."""
+    message = _("Give a number, for example 3 or 1250.50.")
+    if len(text) > MAX_NUMBER_TEXT:
+        raise ValueError(message)
+    try:
+        number = decimal.Decimal(text.replace(",", "."))
+    except decimal.InvalidOperation:
+        raise ValueError(message) from None
+    if not number.is_finite():
+        raise ValueError(message)
+    if number.is_zero():
+        return "0"
+    if not -MAX_DECIMALS <= number.adjusted() < MAX_NUMBER_DIGITS:
+        raise ValueError(message)
+    number = number.normalize(EXACT)
+    if number.as_tuple().exponent < -MAX_DECIMALS:
+        raise ValueError(message)
+    return format(number, "f")

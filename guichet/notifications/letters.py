@@ -4,6 +4,8 @@ French first, because the letter is an administrative act and may be shown to an
 in the person's language on its own page. A convocation carries a QR code to check that it is genuine.
 """
 
+from collections.abc import Callable
+
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.safestring import mark_safe
@@ -93,6 +95,9 @@ def render_letter_pdf(message: OutboxMessage) -> bytes:
     return documents.write_pdf(letter_html(message))
 
 
-def render_letter_batch_pdf(messages: list[OutboxMessage]) -> bytes:
-    """Several letters in one PDF, each starting on a new sheet: the day's print run."""
-    return documents.write_pdf_batch([letter_html(message) for message in messages])
+def render_letter_batch_pdf(
+    messages: list[OutboxMessage], progress: Callable[[int], None] | None = None
+) -> bytes:
+    """Several letters in one PDF, each starting on a new sheet: the day's print run. `progress(n)` after
+    the n-th letter (a print job shows it)."""
+    return documents.write_pdf_batch((letter_html(message) for message in messages), progress)

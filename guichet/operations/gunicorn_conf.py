@@ -14,3 +14,9 @@ def child_exit(server, worker):
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
 
         multiprocess.mark_process_dead(worker.pid)
+
+
+# Seconds a kept-alive connection may stay idle. Longer than gunicorn's 2 s default: a client that waits
+# the 2 s of a 503's Retry-After (guichet/operations/admission.py) finds its connection still open. Idle
+# connections wait in the worker's poller, not in a thread.
+keepalive = 5

@@ -23,6 +23,8 @@ JOBS: list[Job] = [
     # Offers past their answer time go back to the queue; the allocation gives their slots again.
     Job("lapse_offers", every_seconds=60),
     Job("allocate", every_seconds=5 * 60),
+    # Managers are told once a day, before the due date, of the requests no slot serves in time.
+    Job("alert_late_risk", every_seconds=3600),
     # Evidence. Each command is idempotent, so running it hourly only makes it prompt: the weekly "still
     # waiting" proofs (each request at most once per 7 days), the court orders' alerts, the late-renewal
     # attestations (once per request, from the expiry date) and the daily signed checkpoint of each audit

@@ -12,16 +12,18 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from guichet import locking
 from guichet.allocation.tasks import enqueue_allocation
 from guichet.catalog.models import Prefecture, Procedure
 from guichet.catalog.services import current_checklist
 from guichet.dossiers.models import Document, DocumentStatus, Dossier, DossierState
 from guichet.errors import Conflict, InvalidInput
+from guichet.evidence import audit
 from guichet.evidence.audit import Actor, Change
-from guichet.evidence.services import record_change, record_event
+from guichet.evidence.services import chain_for, record_change, record_event
 from guichet.notifications.services import notify
 from guichet.waitlist import references
 from guichet.waitlist.models import ACTIVE_STATUSES, AppointmentRequest, RequestStatus
@@ -142,12 +144,9 @@ def transfer_request(
         raise Conflict("not_active", _("Only an active request can be transferred."))
     token = references.new_access_token()
     with transaction.atomic():
-        old = close_request(
-            request,
-            actor,
-            _("Transferred to %(prefecture)s after a move: %(reason)s")
-            % {"prefecture": routing.prefecture.name, "reason": reason},
-        )
+        locking.request(request.pk)
+        lock_chains(chain_for(request), routing.prefecture.code)
+        old = close_request(request, actor, closing_reason(request, routing.prefecture, reason))
         new = _copy_into(old, routing.prefecture, procedure, token, user)
         old_proofs = list(old.proofs.order_by("issued_at", "id").values_list("pk", "event"))
         record_event(
@@ -196,6 +195,30 @@ def transfer_request(
         )
         enqueue_allocation(new.prefecture_id)
     return transfer
+
+
+def closing_reason(request: AppointmentRequest, prefecture: Prefecture, reason: str) -> str:
+    """The closing reason the person reads, in the person's language (the acting agent may use another):
+    the agent's own words are quoted as typed."""
+    with translation.override(request.language):
+        return _("Transferred to %(prefecture)s after a move: %(reason)s") % {
+            "prefecture": prefecture.name,
+            "reason": reason,
+        }
+
+
+def lock_chains(*chains: str) -> None:
+    """Lock the heads of both prefectures' audit chains, in a fixed order (by code), before anything is
+    appended to either.
+
+    A transfer appends to two chains. Without this, a transfer 93 → 75 holding a head of 93 and waiting for
+    one of 75 and a transfer 75 → 93 holding one of 75 and waiting for one of 93 wait for each other for ever
+    (PostgreSQL aborts one: a deadlock) whenever no other strand of the second chain is free (always, with
+    AUDIT_CHAIN_STRANDS=1). Taken in code order, the second transfer waits for the first one's whole
+    transaction instead. The request row is locked before (docs/concurrency.md: audit heads come last);
+    the appends of the transaction then reuse these heads, which it already holds."""
+    for chain in sorted(set(chains)):
+        audit.lock_chain(chain)
 
 
 def _copy_into(old: AppointmentRequest, prefecture: Prefecture, procedure: Procedure, token: str, user):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.utils import timezone
 
@@ -289,6 +289,10 @@ def synthetic_items(
             urgency_circumstances=rnd.choice(URGENCIES) if rnd.random() < 0.05 else "",
             vulnerability_reason=rnd.choice(VULNERABILITIES) if rnd.random() < 0.05 else "",
         )
+        if data.needs_step_free and data.sites and not any(site.step_free for site in data.sites):
+            # The form refuses places that all lack step-free access for someone who needs it (no slot
+            # could ever suit): the person then names none, as the form's message suggests.
+            data = replace(data, sites=())
         items.append((data, channel, received_at))
     return items
 

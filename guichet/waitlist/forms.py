@@ -10,6 +10,7 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from guichet.catalog.models import OpeningRule, Prefecture, Procedure, Site
@@ -29,6 +30,14 @@ from .validation import (
     validate_contact,
     validate_intake,
 )
+
+
+def _site_label(site: Site):
+    """The place as the form lists it: whether it has step-free access matters to whoever needs it."""
+    if site.step_free:
+        return format_lazy(_("{name} ({city}), step-free access"), name=site.name, city=site.city)
+    return f"{site.name} ({site.city})"
+
 
 # Languages people most often ask an interpreter for at French prefectures; any other code is accepted.
 INTERPRETER_LANGUAGES = [
@@ -199,7 +208,7 @@ class IntakeForm(forms.Form):
         self.fields["procedure"].choices = [("", _("Choose…"))] + [(p.code, p.name) for p in procedures]
         self.fields["procedure"].widget.attrs["required"] = True
         sites = Site.objects.filter(prefecture=prefecture, is_active=True).order_by("name")
-        self.fields["sites"].choices = [(str(site.pk), f"{site.name} ({site.city})") for site in sites]
+        self.fields["sites"].choices = [(str(site.pk), _site_label(site)) for site in sites]
         self.fields["nationality"].choices = [("", _("Choose…")), *country_choices()]
         self.fields["nationality"].widget.attrs["required"] = True
         if channel in STAFF_CHANNELS:

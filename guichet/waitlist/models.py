@@ -137,6 +137,13 @@ class AppointmentRequest(models.Model):
                 fields=["prefecture", "status", "due_date", "received_at"], name="request_queue_order"
             ),
             models.Index(fields=["identity_key"], name="request_identity"),
+            # The freed-slot path (guichet/allocation/freed_slot.py) walks one procedure's waiting requests
+            # in serving order and stops at the first that suits: an index scan of a few rows, not a sort.
+            models.Index(
+                fields=["prefecture", "procedure", "due_date", "received_at", "id"],
+                condition=Q(status=RequestStatus.WAITING),
+                name="request_waiting_by_procedure",
+            ),
         ]
         verbose_name = _("appointment request")
         verbose_name_plural = _("appointment requests")

@@ -672,6 +672,15 @@ def validate_intake(
 
     interpreter_language = _interpreter_language(raw, errors)
     needs_step_free = _bool(raw, "needs_step_free", errors)
+    if needs_step_free and sites and not any(site.step_free for site in sites):
+        # No slot could ever suit: the request would wait past its due date while slots are free elsewhere.
+        errors.add(
+            "sites",
+            gettext(
+                "None of the places you chose has step-free access. Add a place that has it, or choose "
+                "none: any place of the prefecture with step-free access will do."
+            ),
+        )
     needs_other = _text(raw, "needs_other", errors, multiline=True)
     unavailable_weekdays = _weekdays(raw, errors)
     unavailable_dates = _unavailable_dates(raw, errors, today)

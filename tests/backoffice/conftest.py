@@ -1,5 +1,5 @@
 """Pages in English in these tests (/en/…): assertions read the English messages, whatever the French
-translation says."""
+translation says. Staff jobs' results go to a temporary folder."""
 
 import pytest
 from django.utils import translation
@@ -9,3 +9,16 @@ from django.utils import translation
 def _english():
     with translation.override("en"):
         yield
+
+
+@pytest.fixture(autouse=True)
+def staff_job_files(settings, tmp_path):
+    root = tmp_path / "staff-job-files"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staff_jobs": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": root, "base_url": None},
+        },
+    }
+    return root

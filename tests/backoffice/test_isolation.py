@@ -9,6 +9,7 @@ test cannot fill makes it fail until it is taught.
 import datetime
 
 import pytest
+from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
@@ -16,6 +17,7 @@ from guichet.accounts.services import create_api_token
 from guichet.api.staff_api import router
 from guichet.appointments.models import Appointment, AppointmentStatus
 from guichet.appointments.services import accept_offer
+from guichet.backoffice.models import JobKind, JobState, StaffJob, job_files
 from guichet.evidence.audit import APPLICANT
 from guichet.evidence.models import Proof
 from guichet.partners import services as partners
@@ -98,7 +100,14 @@ def victim(tmp_path, settings):
         consent_form=SimpleUploadedFile("m.pdf", b"%PDF-1.4\n%%EOF\n"),
     )
     token, _raw = create_api_token(admin, name="victim token", prefecture=world.prefecture)
+    job = StaffJob(
+        kind=JobKind.PRINT_LETTERS, prefecture=world.prefecture, batch="waiting", requested_by=admin, total=1
+    )
+    job.result = job_files().save("jobs/letters-victim.pdf", ContentFile(b"%PDF-1.4\nVictime\n%%EOF\n"))
+    job.state, job.done, job.summary = JobState.DONE, 1, "letters printed (1)"
+    job.save()
     return {
+        "job": job,
         "world": world,
         "request": request,
         "appointment": appointment,
@@ -130,6 +139,7 @@ def kwargs_for(converters, victim) -> dict:
         "token": "not-a-token",
         "object_id": victim["world"].counters[0].opening_rules.first().pk,
         "rights_id": victim["rights_request"].pk,
+        "job_id": victim["job"].pk,
     }
     missing = [name for name in converters if name not in values]
     assert not missing, f"teach this test how to fill {missing}"
@@ -288,4 +298,4 @@ def test_exports_are_isolated_too(client, victim):
     day = (timezone.localdate() - datetime.timedelta(days=1)).isoformat()
     code = victim["world"].prefecture.code
     assert client.post(reverse("backoffice:letters_print", args=[code])).status_code == 403
-    assert client.get(reverse("backoffice:letters_reprint", args=[code, day])).status_code == 403
+    assert client.post(reverse("backoffice:letters_reprint", args=[code, day])).status_code == 403

@@ -11,7 +11,15 @@ from django.utils import timezone, translation
 
 from guichet.appointments.models import Appointment, AppointmentStatus
 from guichet.capacity.alerts import alert_managers
-from guichet.capacity.projection import Inputs, inputs_for, project, projections, weekly_supply
+from guichet.capacity.projection import (
+    Inputs,
+    NewCounter,
+    closure_days,
+    inputs_for,
+    project,
+    projections,
+    weekly_supply,
+)
 from guichet.catalog.models import Closure
 from tests import factories
 from tests.appointments import builders
@@ -136,7 +144,7 @@ def test_the_planning_page_shows_the_projection_and_a_what_if(client, queued_wor
     first = world.procedures["first"]
     now_wait = next(p for p in projections(world.prefecture) if p.inputs.procedure_id == first.pk)
     tried = client.get(url, {"procedure": first.pk, "slots_per_week": 50}).content.decode()
-    assert "with 50 slots a week more" in tried
+    assert "with the what-if: 50 slots a week more" in tried
     better = next(
         p
         for p in projections(world.prefecture, extra_slots_per_week={first.pk: 50})
@@ -144,6 +152,64 @@ def test_the_planning_page_shows_the_projection_and_a_what_if(client, queued_wor
     )
     assert better.worst_wait_days < now_wait.worst_wait_days
     assert client.get(url, {"procedure": first.pk, "slots_per_week": "many"}).status_code == 400
+
+
+def test_what_if_a_closure_of_every_site_and_a_new_counter(client, queued_world):
+    world = queued_world
+    first = world.procedures["first"]
+    url = reverse("backoffice:capacity", args=[world.prefecture.code])
+    verified_login(client, staff(world.prefecture, "manager"))
+
+    def of_first(found):
+        return next(p for p in found if p.inputs.procedure_id == first.pk)
+
+    now = of_first(projections(world.prefecture))
+    monday = now.weeks[2].starts_on
+    closed = closure_days(monday, monday + datetime.timedelta(days=13))  # weeks 3 and 4, whole
+    shut = of_first(projections(world.prefecture, also_closed=closed))
+    assert [w.useful_slots for w in shut.weeks[2:4]] == [0.0, 0.0]
+    assert shut.weeks[0].useful_slots == now.weeks[0].useful_slots
+    assert shut.weeks[5].queue > now.weeks[5].queue  # the queue grew while closed
+
+    counter = NewCounter(hours_per_week=30, slot_minutes=20, procedure_ids=(first.pk,))
+    helped = of_first(projections(world.prefecture, new_counter=counter))
+    assert [
+        round(h.useful_slots - n.useful_slots, 1)
+        for h, n in zip(helped.weeks[:2], now.weeks[:2], strict=True)
+    ] == [round(90 * (1 - now.inputs.no_show_rate) * (1 - now.inputs.decline_rate), 1)] * 2
+    assert helped.worst_wait_days < now.worst_wait_days
+    # The new counter is closed too on the days every site is.
+    both = of_first(projections(world.prefecture, new_counter=counter, also_closed=closed))
+    assert both.weeks[2].useful_slots == 0.0
+
+    page = client.get(
+        url,
+        {
+            "closed_from": monday.isoformat(),
+            "closed_until": (monday + datetime.timedelta(days=13)).isoformat(),
+            "counter_hours": "30",
+            "counter_slot_minutes": "20",
+            "counter_procedures": [first.pk],
+        },
+    )
+    body = page.content.decode()
+    assert page.status_code == 200 and "with the what-if:" in body and "a new counter 30" in body
+    assert f"closed {monday:%d/%m}" in body
+    for wrong, message in (
+        ({"closed_from": monday.isoformat()}, "Give both dates of the closure."),
+        (
+            {
+                "closed_from": monday.isoformat(),
+                "closed_until": (monday - datetime.timedelta(days=1)).isoformat(),
+            },
+            "The closure ends before it starts.",
+        ),
+        ({"counter_hours": "30"}, "Choose the procedures the new counter would serve."),
+        ({"counter_hours": "-4", "counter_procedures": [first.pk]}, "greater than or equal to 0.5"),
+        ({"procedure": first.pk}, "Give both the procedure and the number of slots a week."),
+    ):
+        refused = client.get(url, wrong)
+        assert refused.status_code == 400 and message in refused.content.decode(), wrong
 
 
 def test_a_closure_preview_shows_the_projected_wait_change(client, queued_world):

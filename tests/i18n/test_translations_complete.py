@@ -26,6 +26,7 @@ STAFF_ONLY = (
     "guichet/partners/",
     "guichet/operations/",
     "guichet/capacity/alerts.py",
+    "guichet/allocation/late_risk.py",
     "guichet/evidence/court_orders.py",
     # Reception and the counter: agents' pages and the services' answers to them. The waiting-room screen,
     # the interim documents' PDFs and the messages to the person are public.

@@ -99,14 +99,15 @@ def test_recent_waits_are_the_median_of_real_appointments(world):
     assert estimates.expected_wait(first, site).recent_count >= 1
 
 
-def test_queue_estimate_is_waiting_over_weekly_slots(world):
+def test_queue_estimate_is_a_published_slot_when_one_is_free(world):
     first = world.procedures["first"]
     scenarios.generate_slots(world, weeks=estimates.CAPACITY_WEEKS + 1)
     for _ in range(4):
         scenarios.file(world, "first", sites=[str(world.sites[1].pk)])
     estimate = estimates.expected_wait(first, world.sites[1])
     assert estimate.waiting == 4
-    assert estimate.queue_weeks == pytest.approx(4 / estimate.weekly_slots)
+    # Slots are free after the four ahead: the estimate is a published slot, days away.
+    assert estimate.offer_in_published and 0 <= estimate.offer_days <= 7
     # Counter A of Le Raincy: first permit, 6 slots of 30 minutes each weekday morning.
     assert estimate.weekly_slots == pytest.approx(30, abs=6)
 

@@ -6,6 +6,7 @@ from unittest import mock
 
 import pytest
 
+from guichet.allocation.service import allocate
 from guichet.waitlist import access
 from guichet.waitlist.models import AppointmentRequest, RequestStatus
 from tests.public import scenario as scenarios
@@ -99,7 +100,8 @@ def test_waiting_request_shows_position_due_date_window_and_history(client, worl
     body = client.get(behind.url(language="en")).content.decode()
     assert "You are number 2 in the queue" in body
     assert behind.request.due_date.strftime("%Y") in body
-    assert "we should offer you an appointment between" in body
+    # A free slot suits it: the page says it is offered at the next allocation run, not a vague window.
+    assert "suits you: it will be offered to you at the next allocation run" in body
     assert "Request received" in body
     # Each proof opens with the request's own key.
     proof_links = re.findall(r'href="(/en/proofs/\d+/\?token=[^"]+)"', body)
@@ -169,3 +171,25 @@ def test_update_contact(client, filed):
     assert response.status_code == 302
     request = filed.refresh()
     assert (request.email, request.phone, request.language) == ("new@example.org", "+33612345678", "es")
+
+
+def test_the_status_page_says_an_interpreter_is_booked_when_no_counter_speaks_the_language(client, world):
+    # It used to promise an offer within days and said nothing of the interpreter the slot would need.
+    somali = scenarios.file(world, "first", interpreter_language="so")
+    body = client.get(somali.url(language="en")).content.decode()
+    assert "No counter speaks Somali at the places you chose: an interpreter will be booked" in body
+    arabic = scenarios.file(world, "first", interpreter_language="ar")  # Guichet 1 speaks Arabic
+    body = client.get(arabic.url(language="en")).content.decode()
+    assert "A counter that speaks Arabic will receive you if it has a slot in time" in body
+    assert "an interpreter will be booked for your appointment (in person" not in body
+
+
+def test_an_offer_needing_an_interpreter_says_it_is_booked(client, world):
+    scenarios.generate_slots(world, weeks=2)
+    somali = scenarios.file(world, "first", interpreter_language="so")
+    allocate(world.prefecture)
+    assert somali.refresh().status == RequestStatus.OFFERED
+    body = client.get(somali.url(language="en")).content.decode()
+    assert "An interpreter in Somali will be booked for this appointment" in body
+    body = client.get(somali.url(language="ar")).content.decode()
+    assert "Somali" not in body  # translated, like the rest of the page

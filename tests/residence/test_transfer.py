@@ -86,3 +86,15 @@ def test_an_agent_transfers_from_the_request_page(client, two):
     response = client.post(url, {"postal_code": "75011", "reason": "Déménagement"})
     assert response.status_code == 302
     assert police.requests.count() == 1
+
+
+def test_the_closing_reason_is_in_the_persons_language_not_the_agents(two):
+    world, _police = two
+    old = file(world, language="ar")
+    # The agent works in English (this module's fixture); the person reads Arabic.
+    services.transfer_request(old, postal_code="75011", reason="Déménagement", actor=AGENT)
+    old.refresh_from_db()
+    assert old.closing_reason.startswith("نُقل إلى Préfecture de police بعد انتقال السكن")
+    assert old.closing_reason.endswith("Déménagement")
+    closed = OutboxMessage.objects.get(request=old, kind="closed", channel="email")
+    assert closed.context["reason"] == old.closing_reason

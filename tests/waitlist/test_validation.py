@@ -308,3 +308,19 @@ def test_arabic_indic_digits_and_the_arabic_comma_together(world):
         raw_request(world, unavailable_dates=f"{eastern}،{days(11)}"), world.prefecture, channel="web"
     )
     assert [day.isoformat() for day in data.unavailable_dates] == [western, days(11)]
+
+
+def test_step_free_access_at_places_that_all_lack_it_is_refused(world):
+    # Such a request could never be served: in the demo it waited past its due date while the step-free
+    # site had free slots.
+    bobigny, raincy = world.sites  # Bobigny has step-free access, Le Raincy has not
+    with translation.override("fr"):
+        error = refused(world, raw_request(world, sites=[raincy.pk], needs_step_free=True))
+    assert "accès sans marche" in error.fields["sites"][0]
+    web = {"channel": Channel.WEB}
+    both = validate_intake(
+        raw_request(world, sites=[raincy.pk, bobigny.pk], needs_step_free=True), world.prefecture, **web
+    )
+    assert both.sites == (bobigny, raincy)
+    assert validate_intake(raw_request(world, needs_step_free=True), world.prefecture, **web).sites == ()
+    assert validate_intake(raw_request(world, sites=[raincy.pk]), world.prefecture, **web).sites == (raincy,)

@@ -18,7 +18,7 @@ from guichet.partners import services as partners
 from guichet.partners.models import PartnerOrganisation
 
 from ..decorators import platform_admin_required, prefecture_role
-from ..forms import DecisionForm, InvitationForm, MembershipForm, PrefectureAdminForm, StaffAccountForm
+from ..forms import DecisionForm, InvitationForm, MembershipForm, PrefectureAdminInvitationForm
 
 User = get_user_model()
 
@@ -26,9 +26,6 @@ User = get_user_model()
 @prefecture_role(Role.PREFECTURE_ADMIN)
 @require_http_methods(["GET", "POST"])
 def members(request, prefecture):
-    new_form = StaffAccountForm(
-        request.POST if request.POST.get("action") == "create" else None, prefix="new"
-    )
     role_form = MembershipForm(request.POST if request.POST.get("action") == "role" else None, prefix="role")
     invite_form = InvitationForm(
         request.POST if request.POST.get("action") == "invite" else None, prefix="invite"
@@ -56,25 +53,7 @@ def members(request, prefecture):
                     % {"email": user.email, "name": user.get_username()},
                 )
                 return redirect("backoffice:members", code=prefecture.code)
-        if request.POST.get("action") == "create" and new_form.is_valid():
-            data = new_form.cleaned_data
-            try:
-                user = accounts.create_account(
-                    data["username"],
-                    password=data["password"],
-                    email=data["email"],
-                    first_name=data["first_name"],
-                    last_name=data["last_name"],
-                    by=request.user,
-                    chain=prefecture.code,
-                )
-                accounts.set_membership(user, prefecture, data["role"], by=request.user)
-            except DomainError as exc:
-                apply_domain_error(new_form, exc)
-            else:
-                messages.success(request, _("Account %(name)s created.") % {"name": user.get_username()})
-                return redirect("backoffice:members", code=prefecture.code)
-        elif request.POST.get("action") == "role" and role_form.is_valid():
+        if request.POST.get("action") == "role" and role_form.is_valid():
             user = User.objects.filter(username__iexact=role_form.cleaned_data["username"]).first()
             if user is None:
                 role_form.add_error("username", _("No account has this username."))
@@ -93,7 +72,6 @@ def members(request, prefecture):
         {
             "prefecture": prefecture,
             "memberships": memberships,
-            "new_form": new_form,
             "role_form": role_form,
             "invite_form": invite_form,
         },
@@ -172,8 +150,9 @@ def partner_detail(request, prefecture, organisation_id: int):
 @platform_admin_required
 @require_http_methods(["GET", "POST"])
 def platform(request):
-    """The platform administrator names each prefecture's administrators."""
-    form = PrefectureAdminForm(request.POST or None, prefix="new")
+    """The platform administrator names each prefecture's administrators, by invitation: the person chooses
+    their own password through a one-time link (nobody else ever knows it)."""
+    form = PrefectureAdminInvitationForm(request.POST or None, prefix="new")
     if request.method == "POST" and form.is_valid():
         prefecture = Prefecture.objects.filter(code=form.cleaned_data["prefecture"].strip().upper()).first()
         if prefecture is None:
@@ -181,20 +160,23 @@ def platform(request):
         else:
             data = form.cleaned_data
             try:
-                user = accounts.create_account(
+                user = passwords.invite(
                     data["username"],
-                    password=data["password"],
                     email=data["email"],
+                    role=Role.PREFECTURE_ADMIN,
+                    prefecture=prefecture,
+                    by=request.user,
                     first_name=data["first_name"],
                     last_name=data["last_name"],
-                    by=request.user,
+                    language=get_language(),
                 )
-                accounts.set_membership(user, prefecture, Role.PREFECTURE_ADMIN, by=request.user)
             except DomainError as exc:
                 apply_domain_error(form, exc)
             else:
                 messages.success(
-                    request, _("Administrator %(name)s created.") % {"name": user.get_username()}
+                    request,
+                    _("Invitation sent to %(email)s for %(name)s.")
+                    % {"email": user.email, "name": user.get_username()},
                 )
                 return redirect("backoffice:platform")
     prefectures = Prefecture.objects.all()

@@ -57,7 +57,7 @@ def get_procedure(prefecture: str, code: str) -> Procedure:
 def procedure(request: HttpRequest, prefecture: str, code: str) -> HttpResponse:
     found = get_procedure(prefecture, code)
     sites = estimates.sites_serving(found)
-    waits = [estimates.cached_expected_wait(found, site) for site in sites]
+    waits = estimates.cached_expected_waits(found, sites)
     return render(
         request,
         "public/procedure.html",

@@ -14,6 +14,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
+from guichet.allocation.candidates import counter_speaks_for
 from guichet.appointments.models import Appointment, AppointmentStatus, Offer, OfferSource, OfferStatus
 from guichet.catalog.models import Procedure
 from guichet.errors import DomainError, InvalidInput
@@ -32,7 +33,7 @@ from guichet.public.views.common import (
 from guichet.reception.documents import TITLES
 from guichet.reception.models import InterimDocument
 from guichet.waitlist import access
-from guichet.waitlist.forms import ContactForm
+from guichet.waitlist.forms import INTERPRETER_LANGUAGES, ContactForm
 from guichet.waitlist.models import AppointmentRequest, RequestStatus
 from guichet.waitlist.services import (
     find_request,
@@ -194,6 +195,28 @@ def queue_facts(found: AppointmentRequest, sites: list) -> dict:
     return {"position": position, "window": estimates.turn_window(found, position, sites=sites)}
 
 
+def interpreter_facts(
+    found: AppointmentRequest, offer: Offer | None, appointment: Appointment | None
+) -> dict:
+    """Whether the person's interpreter is booked for them (no counter speaks the language) or a counter
+    speaking it receives them: the status page says which, so nobody brings one or waits for nothing."""
+    language = found.interpreter_language
+    if not language:
+        return {}
+    given = offer or appointment
+    if given is not None:
+        booked = bool(given.interpreter_language)
+    else:
+        booked = not counter_speaks_for(found)
+    return {
+        "interpreter": {
+            "name": dict(INTERPRETER_LANGUAGES).get(language, language),
+            "booked": booked,
+            "given": given is not None,
+        }
+    }
+
+
 def court_file_url(found: AppointmentRequest, token: str) -> str | None:
     """The court-ready file, once the request is late enough for one (evidence.court_file decides)."""
     available, _reason = court_file_available(found, None)
@@ -209,6 +232,7 @@ def can_pick_slot(found: AppointmentRequest) -> bool:
 @applicant_page
 def request_page(request: HttpRequest, found: AppointmentRequest, token: str) -> HttpResponse:
     offer = pending_offer(found) if found.status == RequestStatus.OFFERED else None
+    appointment = active_appointment(found) if found.status == RequestStatus.SCHEDULED else None
     sites = list(found.sites.all())
     context = page_context(
         found,
@@ -216,7 +240,7 @@ def request_page(request: HttpRequest, found: AppointmentRequest, token: str) ->
         explanation=STATUS_EXPLANATIONS.get(found.status, ""),
         offer=offer,
         offer_chosen=offer is not None and offer.source == OfferSource.CHOSEN,
-        appointment=active_appointment(found) if found.status == RequestStatus.SCHEDULED else None,
+        appointment=appointment,
         history=history(found, token),
         interim_documents=interim_documents(found, token),
         proofs=proof_links(found, token),
@@ -227,6 +251,7 @@ def request_page(request: HttpRequest, found: AppointmentRequest, token: str) ->
         language_name=dict(settings.LANGUAGES).get(found.language, found.language),
         signed_access=access.is_signed_key(token),
         **queue_facts(found, sites),
+        **interpreter_facts(found, offer, appointment),
     )
     return render(request, "public/request.html", context)
 

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
+from guichet.allocation.tasks import FREED_SLOTS_QUEUE
 from guichet.operations.startup import refuse_unsafe_production
 
 # The worker model chosen from bench/load.py's measurements (docs/benchmarks.md, "Intake under load").
@@ -23,6 +24,7 @@ THREADS = 4
 # How often an idle task worker looks for tasks: part of the delay between a freed slot and the next offer
 # (bench/freed_slot.py); one indexed query each time.
 WORKER_INTERVAL = 0.2
+ADMISSION_WORKER = "guichet.operations.admission.AdmissionThreadWorker"
 
 
 class Command(BaseCommand):
@@ -56,13 +58,28 @@ class Command(BaseCommand):
             f"{host}:{port}",
             "--workers",
             str(workers),
-            *(["--worker-class", "gthread", "--threads", str(threads)] if threads > 1 else []),
+            # Threads with admission control: under overload a request waits at most its budget, then is
+            # answered 503 with Retry-After (guichet/operations/admission.py).
+            *(["--worker-class", ADMISSION_WORKER, "--threads", str(threads)] if threads > 1 else []),
         ]
         processes = [subprocess.Popen(web, env=environment)]
         if not no_background:
             processes += [
                 subprocess.Popen(
                     [sys.executable, manage, "db_worker", "--interval", str(WORKER_INTERVAL)], env=environment
+                ),
+                # The freed-slot queue's own worker: one slot never waits behind a full allocation run.
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        manage,
+                        "db_worker",
+                        "--queue-name",
+                        FREED_SLOTS_QUEUE,
+                        "--interval",
+                        str(WORKER_INTERVAL),
+                    ],
+                    env=environment,
                 ),
                 subprocess.Popen([sys.executable, manage, "clock"], env=environment),
             ]
