@@ -483,8 +483,9 @@ def prefecture_statistics(request: HttpRequest, prefecture: str | None = None):
         "from request to appointment, share served after the due date, no-show rate, court orders received, "
         "met and missed. The same rows as the CSV at /<lang>/figures/<prefecture>/weekly.csv and the charts "
         "of /<lang>/figures/<prefecture>/ (open data; recomputed at most every hour). With `procedure` "
-        "(a procedure's code), the rows of that procedure only, as on /<lang>/figures/<prefecture>/<procedure>/ "
-        "and its weekly.csv; an unknown procedure answers 404 `unknown_procedure`."
+        "(a procedure's code), the rows of that procedure only, as on "
+        "/<lang>/figures/<prefecture>/<procedure>/ and its weekly.csv; an unknown procedure answers 404 "
+        "`unknown_procedure`."
     ),
 )
 def prefecture_weekly_statistics(
