@@ -12,7 +12,7 @@ import itertools
 
 from django.utils import timezone
 
-from guichet.appointments.models import Offer, OfferSource, OfferStatus
+from guichet.appointments.models import Appointment, AppointmentStatus, Offer, OfferSource, OfferStatus
 from guichet.capacity.models import Hold, Slot
 from guichet.catalog.models import Counter
 from guichet.waitlist.models import AppointmentRequest, Channel, DueReason, RequestStatus
@@ -85,6 +85,25 @@ def slot(counter: Counter, starts_at: datetime.datetime, minutes: int = 30, rule
         rule=rule,
         starts_at=starts_at,
         ends_at=starts_at + datetime.timedelta(minutes=minutes),
+    )
+
+
+def held(
+    request: AppointmentRequest,
+    counter: Counter,
+    starts_at: datetime.datetime,
+    status: str = AppointmentStatus.SERVED,
+    minutes: int = 30,
+) -> Appointment:
+    """An appointment of this request on a new slot of the counter, confirmed the day before it starts."""
+    return Appointment.objects.create(
+        request=request,
+        slot=slot(counter, starts_at, minutes),
+        counter=counter,
+        starts_at=starts_at,
+        ends_at=starts_at + datetime.timedelta(minutes=minutes),
+        status=status,
+        confirmed_at=starts_at - datetime.timedelta(days=1),
     )
 
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
-from guichet.appointments.models import Appointment, AppointmentStatus
+from guichet.appointments.models import AppointmentStatus
 from guichet.evidence.models import CourtOrder
 from guichet.public.percentiles import interpolate
 from guichet.public.series import SERIES_WEEKS, weekly_series
@@ -50,15 +50,7 @@ def history():
         request.status = "served" if status == AppointmentStatus.SERVED else "waiting"
         request.status_changed_at = starts
         request.save()
-        Appointment.objects.create(
-            request=request,
-            slot=builders.slot(counter, starts),
-            counter=counter,
-            starts_at=starts,
-            ends_at=starts + datetime.timedelta(minutes=30),
-            status=status,
-            confirmed_at=starts - datetime.timedelta(days=1),
-        )
+        builders.held(request, counter, starts, status)
     CourtOrder.objects.create(
         request=requests[2],
         tribunal="TA Montreuil",
@@ -144,15 +136,7 @@ def _served(world, waits_by_week_back: dict[int, list[float]]) -> dict[datetime.
             request.received_at = starts - datetime.timedelta(days=wait)
             request.status_changed_at = starts
             request.save()
-            Appointment.objects.create(
-                request=request,
-                slot=builders.slot(counter, starts),
-                counter=counter,
-                starts_at=starts,
-                ends_at=starts + datetime.timedelta(minutes=30),
-                status=AppointmentStatus.SERVED,
-                confirmed_at=starts - datetime.timedelta(days=1),
-            )
+            builders.held(request, counter, starts, AppointmentStatus.SERVED)
     return expected
 
 
@@ -213,15 +197,7 @@ def test_court_orders_met_and_missed_by_their_deadline(db):
                 datetime.time(9),
                 tzinfo=datetime.UTC,
             )
-            Appointment.objects.create(
-                request=request,
-                slot=builders.slot(counter, starts),
-                counter=counter,
-                starts_at=starts,
-                ends_at=starts + datetime.timedelta(minutes=30),
-                status=AppointmentStatus.SERVED,
-                confirmed_at=starts - datetime.timedelta(days=1),
-            )
+            builders.held(request, counter, starts, AppointmentStatus.SERVED)
         outcomes.append(held_days_after_deadline)
     series = weekly_series(world.prefecture)
     assert sum(week.court_orders_received for week in series.weeks) == 3
