@@ -6,7 +6,6 @@ import datetime
 import itertools
 
 import pytest
-from django.core.management import call_command
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -22,15 +21,11 @@ from tests import pdf
 from tests.backoffice.helpers import staff, verified_login
 from tests.backoffice.test_letters import by_post
 from tests.factories import world as make_world
+from tests.worker import run_db_worker
 
 pytestmark = pytest.mark.django_db
 
 MANY = 104
-
-
-def run_worker() -> None:
-    """What `manage.py serve` runs beside the web server, until nothing is left to do."""
-    call_command("db_worker", "--batch", "--interval", "0", "--no-startup-delay", "--no-reload", verbosity=0)
 
 
 def letters_waiting(world, count: int) -> list:
@@ -97,7 +92,7 @@ def test_a_hundred_letters_print_through_the_worker_with_the_progress_on_the_pag
 
     jobs._progress = watching
     try:
-        run_worker()
+        run_db_worker()
     finally:
         jobs._progress = real_update
     # Progress was stored letter by letter while the job ran, where the page reads it.
@@ -146,7 +141,7 @@ def test_one_job_per_batch_a_second_click_joins_the_first(client, post, world):
         StaffJob.objects.create(
             kind=job.kind, prefecture=job.prefecture, batch=job.batch, requested_by=job.requested_by
         )
-    run_worker()
+    run_db_worker()
     # Once it is done, the next run is a new job.
     letters_waiting_again = by_post(world, "Later")
     assert letters_waiting_again
@@ -158,7 +153,7 @@ def test_only_the_prefectures_staff_reach_the_job_and_its_result(client, post, w
     letters_waiting(world, 1)
     verified_login(client, staff(world.prefecture))
     post(reverse("backoffice:letters_print", args=[world.prefecture.code]))
-    run_worker()
+    run_db_worker()
     job = StaffJob.objects.get(state=JobState.DONE)
     other = make_world("75")
     outsider = staff(other.prefecture)
@@ -187,7 +182,7 @@ def test_a_failure_is_shown_changes_nothing_and_is_tried_again(client, post, wor
         return real(message)
 
     monkeypatch.setattr(letter_rendering, "letter_html", broken)
-    run_worker()
+    run_db_worker()
     job = StaffJob.objects.get()
     assert (job.state, job.done, job.total) == (JobState.FAILED, 3, 6)
     assert "unexpected error" in job.error and "font cache" not in job.error
@@ -200,7 +195,7 @@ def test_a_failure_is_shown_changes_nothing_and_is_tried_again(client, post, wor
     again = post(job_url(world, job, "job_retry"))
     retried = StaffJob.objects.exclude(pk=job.pk).get()
     assert again["Location"] == job_url(world, retried) and retried.state == JobState.QUEUED
-    run_worker()
+    run_db_worker()
     retried.refresh_from_db()
     assert retried.state == JobState.DONE and retried.total == 6
     assert OutboxMessage.objects.filter(status=MessageStatus.SENT).count() == 6
@@ -219,11 +214,11 @@ def test_a_job_whose_worker_died_is_failed_and_can_run_again(client, post, world
     page = client.get(job_url(world, job)).content.decode()
     assert "stopped moving" in page
     # The task delivered late finds the job failed and leaves it alone.
-    run_worker()
+    run_db_worker()
     job.refresh_from_db()
     assert job.state == JobState.FAILED
     post(job_url(world, job, "job_retry"))
-    run_worker()
+    run_db_worker()
     assert StaffJob.objects.filter(state=JobState.DONE).count() == 1
 
 
@@ -245,7 +240,7 @@ def test_a_reprint_is_a_job_too_and_marks_nothing(client, post, world):
     asked = post(reverse("backoffice:letters_reprint", args=[world.prefecture.code, day]))
     job = StaffJob.objects.get(kind=JobKind.REPRINT_LETTERS)
     assert asked["Location"] == job_url(world, job) and job.batch == day
-    run_worker()
+    run_db_worker()
     download = client.get(job_url(world, job, "job_result"))
     assert "Jammed" in pdf.text(b"".join(download.streaming_content))
     assert AuditEntry.objects.filter(action="letters.printed").count() == 1

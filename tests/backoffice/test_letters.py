@@ -14,6 +14,7 @@ from guichet.notifications.models import MessageChannel, MessageStatus, OutboxMe
 from tests import pdf
 from tests.backoffice.helpers import file, staff, verified_login
 from tests.factories import world as make_world
+from tests.worker import run_db_worker
 
 pytestmark = pytest.mark.django_db
 
@@ -92,7 +93,7 @@ def test_the_staff_page_prints_only_its_prefectures_letters(
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("backoffice:letters_print", args=[world.prefecture.code]))
     assert response.status_code == 302 and "/jobs/" in response["Location"]
-    call_command("db_worker", "--batch", "--interval", "0", "--no-startup-delay", "--no-reload", verbosity=0)
+    run_db_worker()
     statuses = dict(OutboxMessage.objects.values_list("request__family_names", "status"))
     assert statuses == {"Here": MessageStatus.SENT, "Elsewhere": MessageStatus.PENDING}
     listed = client.get(reverse("backoffice:letters", args=[world.prefecture.code])).content.decode()
