@@ -6,7 +6,19 @@ its reference (/fr/staff/requests/93-K7M4-QX9T/). Access is checked in every vie
 
 from django.urls import path, register_converter
 
-from .views import admin, auth, capacity, catalogue, court_orders, jobs, letters, partners, passwords, staff
+from .views import (
+    admin,
+    affected,
+    auth,
+    capacity,
+    catalogue,
+    court_orders,
+    jobs,
+    letters,
+    partners,
+    passwords,
+    staff,
+)
 
 
 class _AsWritten:
@@ -91,6 +103,7 @@ urlpatterns = [
     path("<dept:code>/jobs/<int:job_id>/retry/", jobs.job_retry, name="job_retry"),
     # Catalogue and capacity
     path("<dept:code>/capacity/", capacity.planning, name="capacity"),
+    path("<dept:code>/affected/", affected.affected_page, name="affected"),
     path("<dept:code>/catalogue/", catalogue.catalogue, name="catalogue"),
     path("<dept:code>/catalogue/<kind:kind>/new/", catalogue.edit, name="catalogue_new"),
     path("<dept:code>/catalogue/<kind:kind>/<int:object_id>/", catalogue.edit, name="catalogue_edit"),
