@@ -11,7 +11,6 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from guichet.backoffice.models import StaffJob
-
 from tests.backoffice.helpers import staff
 from tests.backoffice.test_catalogue_browser import SHOTS, axe, log_in
 from tests.backoffice.test_letters import by_post
