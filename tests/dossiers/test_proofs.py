@@ -14,6 +14,7 @@ from guichet.evidence import audit
 from guichet.evidence import services as evidence
 from guichet.evidence.audit import APPLICANT, Actor
 from guichet.evidence.models import AuditEntry, Proof, ProofEvent
+from tests.backoffice.helpers import file
 
 from . import helpers
 
@@ -107,9 +108,13 @@ def test_a_dossier_proof_verifies_on_the_verify_page_in_the_persons_words(filed)
 
 
 def test_paper_at_the_counter_and_post_complete_a_dossier_with_proofs_at_each_step(catalogue, form):
-    from tests.backoffice.helpers import file
-
-    walk_in = file(catalogue, channel="counter", language="fr", email="", phone="", family="Diallo")
+    walk_in = file(
+        catalogue,
+        channel="counter",
+        email="",
+        family="Diallo",
+        postal_address="Moussa Diallo\n12 rue de la République\n93000 Bobigny",
+    )
     services.save_answers(walk_in, {"entry-date": "2023-05-01", "married": "no"}, AGENT)
     first = upload(walk_in, "doc-1", AGENT, DocumentSource.COUNTER)
     second = upload(walk_in, "doc-2", AGENT, DocumentSource.POST)
