@@ -23,7 +23,7 @@ from guichet.reception.models import Visit
 from guichet.waitlist.references import new_reference
 from tests.api.test_staff_api import Api
 from tests.appointments import builders
-from tests.backoffice.helpers import staff, verified_login
+from tests.backoffice.helpers import staff
 from tests.dossiers import helpers
 
 pytestmark = pytest.mark.django_db
@@ -75,13 +75,6 @@ def complete(request):
     dossiers.save_answers(request, {"entry-date": "2022-09-01"}, APPLICANT)
     documents = [send(request, "doc-1"), send(request, "doc-2")]
     dossiers.review_dossier(request, [dossiers.Decision(d.pk, True) for d in documents], REVIEWER)
-
-
-@pytest.fixture
-def agent(client, world):
-    user = staff(world.prefecture, "agent")
-    verified_login(client, user)
-    return user
 
 
 def test_a_complete_dossier_makes_the_visit_registration_only(client, world, procedure, agent):
