@@ -226,6 +226,10 @@ STORAGES["staff_jobs"] = {
 # A running staff job whose progress has not moved for this long lost its worker: it is shown as failed and
 # can be started again.
 STAFF_JOB_STALE_SECONDS = int(os.environ.get("STAFF_JOB_STALE_SECONDS", str(15 * 60)))
+# A finished job's result (a print run: names and addresses) is deleted this many days after the job ended
+# (manage.py purge_staff_job_files, daily); the job's page then says so. The letters of a day can be printed
+# again from the letters page.
+STAFF_JOB_RESULT_RETENTION_DAYS = int(os.environ.get("STAFF_JOB_RESULT_RETENTION_DAYS", "7"))
 # Limits of one document: bytes, pages of a PDF, pixels of an image (a phone photo is about 12 million).
 DOSSIER_MAX_FILE_BYTES = int(os.environ.get("DOSSIER_MAX_FILE_BYTES", str(10 * 1024 * 1024)))
 DOSSIER_MAX_PDF_PAGES = int(os.environ.get("DOSSIER_MAX_PDF_PAGES", "40"))

@@ -150,6 +150,7 @@ class QuestionIn(Schema):
     required: bool = True
     condition_key: str = ""
     condition_values: list[str] = []
+    limits: dict = {}
 
 
 class DocumentsIn(Schema):
@@ -469,6 +470,7 @@ def _form_out(version: FormVersion) -> dict:
                 "required": question.required,
                 "condition_key": question.condition_key,
                 "condition_values": question.condition_values,
+                "limits": question.limits,
             }
             for question in version.questions.all()
         ],
@@ -496,6 +498,22 @@ def add_question(request: HttpRequest, code: str, payload: QuestionIn):
     actor = permissions.actor_for(request.user)
     draft = publishing.draft_form(_managed_procedure(request, code), actor)
     publishing.save_question(draft, publishing.QuestionData(**payload.dict()), actor)
+    return _form_out(draft)
+
+
+@staff_router.put(
+    "/staff/procedures/{code}/form/draft/questions/{key}",
+    response={200: FormOut, **ERRORS},
+    summary="Change a question of the draft (its texts, kind, limits, condition; its code too)",
+)
+@guarded
+def change_question(request: HttpRequest, code: str, key: str, payload: QuestionIn):
+    actor = permissions.actor_for(request.user)
+    draft = publishing.draft_form(_managed_procedure(request, code), actor)
+    question = draft.questions.filter(key=key[:40]).first()
+    if question is None:
+        raise NotFound("not_found", gettext("This question is not in the draft."))
+    publishing.save_question(draft, publishing.QuestionData(**payload.dict()), actor, question.pk)
     return _form_out(draft)
 
 

@@ -4,7 +4,9 @@ A kind of job is one function `handler(job, progress) -> JobOutput` (the print r
 `execute` runs it in the task worker (guichet.backoffice.tasks) and keeps the job's state: running with its
 progress, then done with the result file, or failed with a message staff can read. The handler's `commit`
 (marking the letters printed) runs in the same transaction that records the job done, so a job that fails
-has changed nothing and can simply be started again.
+has changed nothing and can simply be started again. `purge_results` (the clock's daily
+`purge_staff_job_files`) deletes results older than STAFF_JOB_RESULT_RETENTION_DAYS: a print run holds
+names and addresses, and is needed for a day, not kept for ever.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.core.files.storage import Storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -164,6 +167,64 @@ def fail_stalled(prefecture: Prefecture, *, now: datetime.datetime | None = None
     ).update(state=JobState.FAILED, error=STALLED, finished_at=now, updated_at=now)
 
 
+@dataclass
+class PurgeReport:
+    expired: int = 0  # jobs whose result was deleted
+    orphans: int = 0  # files no job holds (a worker killed between writing the file and recording it)
+    failures: int = 0  # files the storage would not delete (tried again at the next run)
+
+
+def purge_results(*, now: datetime.datetime | None = None) -> PurgeReport:
+    """Delete the results of jobs that ended more than STAFF_JOB_RESULT_RETENTION_DAYS ago, and mark the
+    jobs expired; then the files of the same age that no job holds. Idempotent (a repeat finds nothing)."""
+    now = now or timezone.now()
+    limit = now - datetime.timedelta(days=settings.STAFF_JOB_RESULT_RETENTION_DAYS)
+    report = PurgeReport()
+    storage = job_files()
+    old = StaffJob.objects.filter(state=JobState.DONE, finished_at__lt=limit).values_list("pk", flat=True)
+    for job_id in list(old):
+        try:
+            with transaction.atomic():
+                job = StaffJob.objects.select_for_update().filter(pk=job_id, state=JobState.DONE).first()
+                if job is None:  # purged meanwhile by another run
+                    continue
+                name = job.result.name
+                StaffJob.objects.filter(pk=job_id).update(
+                    state=JobState.EXPIRED, result="", result_deleted_at=now, updated_at=now
+                )
+                # Inside the transaction: a file the storage refuses to delete leaves the job done, for the
+                # next run to try again; a file already gone is no error.
+                storage.delete(name)
+        except OSError:
+            logger.exception("staff job %s: its result could not be deleted", job_id)
+            report.failures += 1
+            continue
+        report.expired += 1
+    held = set(StaffJob.objects.exclude(result="").values_list("result", flat=True))
+    for name in _stored_files(storage, "jobs"):
+        if name in held or storage.get_modified_time(name) >= limit:
+            continue
+        try:
+            storage.delete(name)
+        except OSError:
+            logger.exception("staff job file %s could not be deleted", name)
+            report.failures += 1
+            continue
+        report.orphans += 1
+    return report
+
+
+def _stored_files(storage: Storage, folder: str) -> list[str]:
+    """Every file under `folder` of the storage (jobs/<year>/<month>/…), as the names the storage knows."""
+    if not storage.exists(folder):
+        return []
+    folders, files = storage.listdir(folder)
+    found = [f"{folder}/{name}" for name in files]
+    for inner in folders:
+        found.extend(_stored_files(storage, f"{folder}/{inner}"))
+    return found
+
+
 def job_of(prefecture: Prefecture, job_id: int) -> StaffJob:
     job = StaffJob.objects.filter(pk=job_id, prefecture=prefecture).select_related("requested_by").first()
     if job is None:
@@ -184,7 +245,10 @@ def open_result(job: StaffJob, user, *, channel: str = AccessChannel.PAGE):
     permissions.require_role(user, job.prefecture, Role.AGENT)
     if job.state != JobState.DONE:
         raise Conflict("job_not_done", _("This job has no result to download."))
-    handle = job_files().open(job.result.name, "rb")
+    try:
+        handle = job_files().open(job.result.name, "rb")
+    except FileNotFoundError:  # deleted by the purge, whose transaction then failed: the next run ends it
+        raise Conflict("job_result_deleted", _("This job's result was deleted.")) from None
     accounts.record_access(
         user, ACCESS_KINDS[JobKind(job.kind)], channel=channel, prefecture=job.prefecture, detail=job.summary
     )

@@ -3,7 +3,8 @@
 A job says who asked, for which prefecture, what (kind and batch), how far it got (done of total), and ends
 with a result file in the private storage STORAGES["staff_jobs"] (outside the web root, served only to the
 prefecture's staff by guichet.backoffice.views.jobs) or an error. The database allows one active job per
-batch, so two clicks or two agents never print the same letters twice.
+batch, so two clicks or two agents never print the same letters twice. The result is deleted
+STAFF_JOB_RESULT_RETENTION_DAYS after the job ended (the job stays, "expired", to say so).
 """
 
 from django.conf import settings
@@ -32,6 +33,8 @@ class JobState(models.TextChoices):
     RUNNING = "running", _("In progress")
     DONE = "done", _("Done")
     FAILED = "failed", _("Failed")
+    # Done, and its result deleted after STAFF_JOB_RESULT_RETENTION_DAYS (guichet.backoffice.jobs).
+    EXPIRED = "expired", _("Result deleted")
 
 
 ACTIVE_STATES = (JobState.QUEUED, JobState.RUNNING)
@@ -57,6 +60,8 @@ class StaffJob(models.Model):
     # Touched at every step: a running job that stops moving lost its worker (guichet.backoffice.jobs).
     updated_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # When the result file was deleted (state "expired").
+    result_deleted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -72,6 +77,10 @@ class StaffJob(models.Model):
             ),
             models.CheckConstraint(
                 condition=~Q(state="failed") | ~Q(error=""), name="staff_job_failed_says_why"
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="expired") | (Q(result="") & Q(result_deleted_at__isnull=False)),
+                name="staff_job_expired_has_no_result",
             ),
         ]
         indexes = [models.Index(fields=["prefecture", "kind", "-created_at"], name="staff_job_recent")]

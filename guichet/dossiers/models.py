@@ -77,6 +77,10 @@ class Question(models.Model):
     # For a choice: [{"value": "married", "labels": {"fr": "Marié(e)", …}}, …]
     choices = models.JSONField(default=list, blank=True)
     required = models.BooleanField(default=True)
+    # What a valid answer is within its kind (guichet.dossiers.questions.LIMITS): {"max_length": 200} for a
+    # text, {"min": "0", "max": "20", "integer": true} for a number, {"min": "1900-01-01", "not_after_today":
+    # true} for a date.
+    limits = models.JSONField(default=dict, blank=True)
     # Shown (and asked) only when the question `condition_key` was answered with one of `condition_values`.
     condition_key = models.SlugField(max_length=40, blank=True)
     condition_values = models.JSONField(default=list, blank=True)

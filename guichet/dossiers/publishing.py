@@ -23,6 +23,7 @@ from guichet.evidence.audit import Actor, Change
 from guichet.evidence.services import record_change
 
 from .models import FormVersion, Question, QuestionKind
+from .questions import clean_limits
 from .services import form_in_force
 
 MAX_QUESTIONS = 60
@@ -59,6 +60,7 @@ def draft_form(procedure: Procedure, actor: Actor) -> FormVersion:
                     required=question.required,
                     condition_key=question.condition_key,
                     condition_values=question.condition_values,
+                    limits=question.limits,
                 )
                 for question in source.questions.all()
             )
@@ -76,11 +78,46 @@ class QuestionData:
     required: bool = True
     condition_key: str = ""
     condition_values: list[str] | None = None
+    # The kind's limits (questions.LIMITS): max_length, min, max, integer, not_after_today.
+    limits: dict | None = None
+
+
+def _dependents_errors(question: Question, data: QuestionData) -> dict[str, list[str]]:
+    """A question others depend on keeps its code, stays a yes/no or choice, and keeps the answers their
+    conditions name."""
+    dependents = list(question.version.questions.filter(condition_key=question.key).exclude(pk=question.pk))
+    if not dependents:
+        return {}
+    names = ", ".join(dependent.key for dependent in dependents)
+    if data.key != question.key:
+        return {"key": [_("Questions %(keys)s depend on this code: change them first.") % {"keys": names}]}
+    if data.kind == QuestionKind.YES_NO:
+        allowed = {"yes", "no"}
+    elif data.kind == QuestionKind.CHOICE:
+        allowed = {choice.get("value") for choice in data.choices}
+    else:
+        return {
+            "kind": [
+                _("Questions %(keys)s depend on this one's answer: change them first.") % {"keys": names}
+            ]
+        }
+    needed = {value for dependent in dependents for value in dependent.condition_values or []}
+    if not needed <= allowed:
+        return {
+            "choices": [
+                _("Questions %(keys)s are shown for answers this question would no longer have: %(values)s.")
+                % {"keys": names, "values": ", ".join(sorted(needed - allowed))}
+            ]
+        }
+    return {}
 
 
 def _question_errors(draft: FormVersion, data: QuestionData, question_id: int | None) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     others = draft.questions.exclude(pk=question_id)
+    _limits, limit_errors = clean_limits(data.kind, data.limits or {})
+    for name, message in limit_errors.items():
+        errors[f"limit_{name}"] = [message]
     if not data.key or slugify(data.key) != data.key or len(data.key) > 40:
         errors["key"] = [
             _("Give a short code of lowercase letters, digits and hyphens, e.g. marital-status.")
@@ -99,7 +136,17 @@ def _question_errors(draft: FormVersion, data: QuestionData, question_id: int | 
             errors["choices"] = [_("Give at least two answers, each with its own code.")]
     elif data.choices:
         errors["choices"] = [_("Only a choice question has a list of answers.")]
-    if data.condition_key:
+    if data.condition_key and question_id is not None:
+        # A question shown only after an answer to one shown only after its own answer is never shown.
+        parents = dict(others.values_list("key", "condition_key"))
+        seen, key = set(), data.condition_key
+        while key and key not in seen:
+            if key == data.key:
+                errors["condition_key"] = [_("The conditions would go round in a circle.")]
+                break
+            seen.add(key)
+            key = parents.get(key, "")
+    if data.condition_key and "condition_key" not in errors:
         condition = others.filter(key=data.condition_key).first()
         if condition is None:
             errors["condition_key"] = [_("No other question of this form has this code.")]
@@ -140,14 +187,17 @@ def save_question(
             errors.setdefault("key", []).append(
                 _("A form has at most %(count)s questions.") % {"count": MAX_QUESTIONS}
             )
-        if errors:
-            raise _invalid(errors)
         if question_id is None:
             question = Question(version=draft, position=draft.questions.count() + 1)
         else:
+            # Only a question of this draft: a published version's questions are never changed.
             question = draft.questions.filter(pk=question_id).first()
             if question is None:
                 raise NotFound("not_found", _("This question is not in the draft."))
+            errors.update(_dependents_errors(question, data))
+        if errors:
+            raise _invalid(errors)
+        previous = None if question_id is None else _question_summary(question)
         question.key = data.key
         question.kind = data.kind
         question.labels = {lang: text.strip() for lang, text in data.labels.items() if text.strip()}
@@ -156,9 +206,27 @@ def save_question(
         question.required = data.required
         question.condition_key = data.condition_key
         question.condition_values = list(data.condition_values or [])
+        question.limits = clean_limits(data.kind, data.limits or {})[0]
         question.save()
-        _audit_form(draft, "question_saved", actor, {"key": question.key, "kind": question.kind})
+        audit_data = {"key": question.key, "kind": question.kind}
+        if previous is not None:
+            now = _question_summary(question)
+            audit_data["changed"] = sorted(name for name in now if now[name] != previous[name])
+        _audit_form(draft, "question_saved", actor, audit_data)
         return question
+
+
+def _question_summary(question: Question) -> dict:
+    return {
+        "key": question.key,
+        "kind": question.kind,
+        "labels": dict(question.labels),
+        "help_texts": dict(question.help_texts or {}),
+        "choices": list(question.choices or []),
+        "required": question.required,
+        "condition": [question.condition_key, list(question.condition_values or [])],
+        "limits": dict(question.limits or {}),
+    }
 
 
 def remove_question(draft: FormVersion, question_id: int, actor: Actor) -> None:

@@ -11,6 +11,8 @@ import decimal
 import unicodedata
 
 from django.conf import settings
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -54,6 +56,11 @@ def is_asked(question: Question, answers: dict[str, str]) -> bool:
 
 def normalise(question: Question, raw) -> str:
     """The stored form of an answer, or ValueError with the message for the person. Empty means no answer."""
+    value = _normalise_kind(question, raw)
+    return _within_limits(question, value) if value else value
+
+
+def _normalise_kind(question: Question, raw) -> str:
     if raw is None:
         return ""
     if isinstance(raw, bool):
@@ -96,6 +103,97 @@ def normalise(question: Question, raw) -> str:
             raise ValueError(_("Choose a country of the list."))
         return code
     raise ValueError(_("This question takes a document, not a typed answer."))
+
+
+# The limits a manager may set on each kind of question, within the kind's own bounds above.
+LIMITS = {
+    QuestionKind.TEXT: {"max_length"},
+    QuestionKind.ADDRESS: {"max_length"},
+    QuestionKind.NUMBER: {"min", "max", "integer"},
+    QuestionKind.DATE: {"min", "max", "not_after_today"},
+}
+
+
+def clean_limits(kind: str, limits: dict) -> tuple[dict, dict[str, str]]:
+    """A question's limits in their stored form, and what is wrong with them (by limit name) for the
+    manager. Limits left empty (None, "", False) are dropped."""
+    limits = {
+        name: value for name, value in limits.items() if not (value is None or value == "" or value is False)
+    }
+    errors: dict[str, str] = {}
+    cleaned: dict = {}
+    allowed = LIMITS.get(kind, set())
+    for name in sorted(set(limits) - allowed):
+        errors[name] = _("This kind of question takes no such limit.")
+    if "max_length" in limits and "max_length" in allowed:
+        ceiling = MAX_ADDRESS if kind == QuestionKind.ADDRESS else MAX_TEXT
+        value = limits["max_length"]
+        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= ceiling:
+            errors["max_length"] = _("Give a length between 1 and %(ceiling)s characters.") % {
+                "ceiling": ceiling
+            }
+        else:
+            cleaned["max_length"] = value
+    bounds = {}
+    for name in ("min", "max"):
+        if name in limits and name in allowed:
+            try:
+                bounds[name] = (
+                    _number(str(limits[name]))
+                    if kind == QuestionKind.NUMBER
+                    else datetime.date.fromisoformat(str(limits[name])).isoformat()
+                )
+            except ValueError:
+                errors[name] = (
+                    _("Give a number, for example 3 or 1250.50.")
+                    if kind == QuestionKind.NUMBER
+                    else _("Give a real date, for example 1990-03-31.")
+                )
+    if "min" in bounds and "max" in bounds:
+        low, high = bounds["min"], bounds["max"]
+        if kind == QuestionKind.NUMBER:
+            low, high = decimal.Decimal(low), decimal.Decimal(high)
+        if low > high:
+            errors["max"] = _("The maximum is below the minimum.")
+    for name in ("integer", "not_after_today"):
+        if name in limits and name in allowed:
+            if isinstance(limits[name], bool):
+                cleaned[name] = limits[name]
+            else:
+                errors[name] = _("Yes or no.")
+    return {**cleaned, **bounds}, errors
+
+
+def _within_limits(question: Question, value: str) -> str:
+    """The normalised answer, checked against the limits the manager set on the question."""
+    limits = question.limits or {}
+    if not limits:
+        return value
+    if question.kind in {QuestionKind.TEXT, QuestionKind.ADDRESS} and "max_length" in limits:
+        return _bounded(value, int(limits["max_length"]))
+    if question.kind == QuestionKind.NUMBER:
+        number = decimal.Decimal(value)
+        if limits.get("integer") and number != number.to_integral_value():
+            raise ValueError(_("Give a whole number, without decimals."))
+        if "min" in limits and number < decimal.Decimal(str(limits["min"])):
+            raise ValueError(_("Give a number of at least %(min)s.") % {"min": limits["min"]})
+        if "max" in limits and number > decimal.Decimal(str(limits["max"])):
+            raise ValueError(_("Give a number of at most %(max)s.") % {"max": limits["max"]})
+    if question.kind == QuestionKind.DATE:
+        day = datetime.date.fromisoformat(value)
+        if limits.get("not_after_today") and day > timezone.localdate():
+            raise ValueError(_("This date cannot be after today."))
+        if "min" in limits and day < datetime.date.fromisoformat(limits["min"]):
+            raise ValueError(
+                _("Give a date on or after %(date)s.")
+                % {"date": date_format(datetime.date.fromisoformat(limits["min"]), "DATE_FORMAT")}
+            )
+        if "max" in limits and day > datetime.date.fromisoformat(limits["max"]):
+            raise ValueError(
+                _("Give a date on or before %(date)s.")
+                % {"date": date_format(datetime.date.fromisoformat(limits["max"]), "DATE_FORMAT")}
+            )
+    return value
 
 
 def _bounded(text: str, limit: int) -> str:

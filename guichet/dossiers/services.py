@@ -23,6 +23,7 @@ from guichet.accounts.services import record_access
 from guichet.catalog.models import Procedure
 from guichet.errors import Conflict, InvalidInput, NotFound
 from guichet.evidence.audit import Actor
+from guichet.evidence.models import ProofEvent
 from guichet.evidence.services import record_event
 from guichet.notifications.services import notify
 from guichet.waitlist.models import AppointmentRequest
@@ -132,6 +133,63 @@ def missing(dossier: Dossier) -> dict[str, list[str]]:
     return problems
 
 
+@dataclass(frozen=True)
+class Readiness:
+    """Where a dossier stands, as reception and the counter read it on the day of the visit."""
+
+    state: str
+    state_label: str
+    complete: bool
+    reviewed_at: object  # datetime of the latest review, or None
+    missing_answers: list[str]
+    missing_documents: list[str]
+    to_correct: list[tuple[str, str]]  # (document, what to correct)
+    to_review: list[str]
+    accepted: list[str]
+
+    @property
+    def has_work(self) -> bool:
+        """Something the counter must still see to: a document lacking, to correct or to review."""
+        return bool(self.missing_answers or self.missing_documents or self.to_correct or self.to_review)
+
+
+def readiness(request: AppointmentRequest) -> Readiness:
+    """The dossier's state and what lacks: answers not given, documents not sent, to correct (with the
+    reason the person was given), sent but not reviewed yet, accepted."""
+    dossier = dossier_for(request)
+    answers = current_answers(dossier)
+    found = items(dossier)
+    missing_answers = [
+        q.label(question)
+        for question in asked_questions(dossier, answers)
+        if question.required and question.kind != QuestionKind.FILE and not answers.get(question.key)
+    ]
+    by_status: dict[str, list[Item]] = {status: [] for status in DocumentStatus.values}
+    for item in found:
+        if item.document is not None:
+            by_status[item.document.status].append(item)
+    reviewed = [item.document.reviewed_at for item in found if item.document and item.document.reviewed_at]
+    return Readiness(
+        state=dossier.state,
+        state_label=str(dossier.get_state_display()),
+        complete=dossier.state == DossierState.COMPLETE,
+        reviewed_at=max(reviewed) if reviewed else None,
+        missing_answers=missing_answers,
+        missing_documents=[item.label for item in found if item.document is None],
+        to_correct=[(item.label, item.document.reason) for item in by_status[DocumentStatus.TO_CORRECT]],
+        to_review=[item.label for item in by_status[DocumentStatus.PENDING]],
+        accepted=[item.label for item in by_status[DocumentStatus.ACCEPTED]],
+    )
+
+
+def states_of(request_ids: Iterable[int]) -> dict[int, str]:
+    """The dossier state of each request (one query, for a day's list); a request whose dossier was never
+    opened is being completed."""
+    request_ids = list(request_ids)
+    found = dict(Dossier.objects.filter(request_id__in=request_ids).values_list("request_id", "state"))
+    return {pk: found.get(pk, DossierState.IN_PROGRESS) for pk in request_ids}
+
+
 def _lock(request: AppointmentRequest, expected_revision: int | None) -> Dossier:
     locking.request(request.pk)
     dossier = Dossier.objects.select_related("request", "form_version").get(request_id=request.pk)
@@ -168,8 +226,34 @@ def _settle(dossier: Dossier, *, submitted: bool = False) -> str:
     return state
 
 
-def _audit(dossier: Dossier, event: str, actor: Actor, details: dict) -> None:
-    record_event(dossier.request, f"dossier_{event}", actor, details=details, proof=False)
+# Who acted, as a proof says it: never a staff member's name.
+ACTED_BY = {"applicant": "applicant", "partner": "partner"}
+DOCUMENT_EVENTS = {
+    DocumentSource.APPLICANT: ProofEvent.DOCUMENT_SENT,
+    DocumentSource.PARTNER: ProofEvent.DOCUMENT_SENT,
+    DocumentSource.COUNTER: ProofEvent.DOCUMENT_SCANNED,
+    DocumentSource.POST: ProofEvent.DOCUMENT_BY_POST,
+}
+
+
+def _record(
+    dossier: Dossier, event: str, actor: Actor, details: dict, audit_data: dict | None = None
+) -> None:
+    """The audit entry and the signed proof the person keeps of one step of their dossier."""
+    record_event(dossier.request, event, actor, details=details, audit_data=audit_data)
+
+
+def _labels(documents: Iterable[Document]) -> list[str]:
+    return [document.label for document in documents]
+
+
+def _record_complete(dossier: Dossier, actor: Actor, audit_data: dict) -> None:
+    """The dossier was just found complete: the person gets the proof and is told by each channel."""
+    accepted = dossier.documents.filter(replaced_at__isnull=True).order_by("item")
+    _record(
+        dossier, ProofEvent.DOSSIER_COMPLETE, actor, {"accepted_documents": _labels(accepted)}, audit_data
+    )
+    notify(dossier.request, "dossier_complete", {})
 
 
 def save_answers(
@@ -213,11 +297,24 @@ def save_answers(
                 )
             else:
                 Answer.objects.filter(dossier=dossier, question=question).delete()
+        before = dossier.state
         if dossier.state == DossierState.COMPLETE:
             # A changed answer reopens the review.
             dossier.state = DossierState.SUBMITTED
-        _settle(dossier)
-        _audit(dossier, "answers", actor, {"questions": sorted(values)})
+        state = _settle(dossier)
+        _record(
+            dossier,
+            ProofEvent.DOSSIER_ANSWERS,
+            actor,
+            {
+                "questions": [q.label(by_key[key], "fr") for key in sorted(values)],
+                "by": ACTED_BY.get(actor.kind, "prefecture"),
+            },
+            {"keys": sorted(values)},
+        )
+        if state == DossierState.COMPLETE and before != DossierState.COMPLETE:
+            # Every document was already accepted: the last answer missing completes the dossier.
+            _record_complete(dossier, actor, {"state": state})
     return dossier
 
 
@@ -270,11 +367,19 @@ def upload_document(
                 uploaded_at=now,
             )
             _settle(dossier, submitted=source in {DocumentSource.COUNTER, DocumentSource.POST})
-            _audit(
+            details = {
+                "document_name": document.label,
+                "pages": document.pages,
+                "file_sha256": checked.sha256,
+            }
+            if DOCUMENT_EVENTS[source] == ProofEvent.DOCUMENT_SENT:
+                details["by"] = ACTED_BY.get(actor.kind, "prefecture")
+            _record(
                 dossier,
-                "document",
+                DOCUMENT_EVENTS[source],
                 actor,
-                {"item": item, "document": document.pk, "source": source, "sha256": checked.sha256},
+                details,
+                {"item": item, "document": document.pk, "source": source},
             )
     except BaseException:
         # The row was not committed: the file must not outlive it.
@@ -295,7 +400,8 @@ def submit_dossier(request: AppointmentRequest, actor: Actor) -> Dossier:
                 "incomplete", _("Something is still missing in your dossier."), fields=problems
             )
         _settle(dossier, submitted=True)
-        _audit(dossier, "submitted", actor, {})
+        current = dossier.documents.filter(replaced_at__isnull=True).order_by("item")
+        _record(dossier, ProofEvent.DOSSIER_SUBMITTED, actor, {"documents": _labels(current)})
     return dossier
 
 
@@ -342,7 +448,6 @@ def review_dossier(
                 "replaced", _("A document was replaced since you opened the dossier: read it again.")
             )
         now = timezone.now()
-        corrections = []
         for decision in decisions:
             document = current[decision.document_id]
             document.status = DocumentStatus.ACCEPTED if decision.accepted else DocumentStatus.TO_CORRECT
@@ -350,25 +455,50 @@ def review_dossier(
             document.reviewed_by = user
             document.reviewed_at = now
             document.save(update_fields=["status", "reason", "reviewed_by", "reviewed_at"])
-        for document in current.values():
-            if document.status == DocumentStatus.TO_CORRECT:
-                corrections.append({"document": document.label, "reason": document.reason})
+        documents = sorted(current.values(), key=lambda document: document.item)
+        by_status = {
+            status: [document for document in documents if document.status == status]
+            for status in DocumentStatus.values
+        }
+        corrections = [
+            {"document": document.label, "reason": document.reason}
+            for document in by_status[DocumentStatus.TO_CORRECT]
+        ]
         before = dossier.state
         state = _settle(dossier, submitted=True)
-        _audit(
-            dossier,
-            "reviewed",
-            actor,
-            {
-                "accepted": [d.document_id for d in decisions if d.accepted],
-                "to_correct": [d.document_id for d in decisions if not d.accepted],
-                "state": state,
-            },
-        )
+        reviewed = {
+            "accepted": [d.document_id for d in decisions if d.accepted],
+            "to_correct": [d.document_id for d in decisions if not d.accepted],
+            "state": state,
+        }
+        accepted = _labels(by_status[DocumentStatus.ACCEPTED])
         if state == DossierState.TO_CORRECT:
+            _record(
+                dossier,
+                ProofEvent.CORRECTION_ASKED,
+                actor,
+                {
+                    "accepted_documents": accepted,
+                    "corrections": [f"{c['document']}: {c['reason']}" for c in corrections],
+                },
+                reviewed,
+            )
             notify(dossier.request, "dossier_to_correct", {"corrections": corrections})
         elif state == DossierState.COMPLETE and before != DossierState.COMPLETE:
-            notify(dossier.request, "dossier_complete", {})
+            _record_complete(dossier, actor, reviewed)
+        else:
+            _record(
+                dossier,
+                ProofEvent.DOSSIER_COMPLETE
+                if state == DossierState.COMPLETE
+                else ProofEvent.DOSSIER_REVIEWED,
+                actor,
+                {
+                    "accepted_documents": accepted,
+                    "pending_documents": _labels(by_status[DocumentStatus.PENDING]),
+                },
+                reviewed,
+            )
     return dossier
 
 
@@ -383,7 +513,6 @@ def read_document(request: AppointmentRequest, document_id: int, *, user=None, c
     """The document and an open file of its bytes. A staff or partner reading is logged (R27)."""
     document = document_of(request, document_id)
     if user is not None:
-
         record_access(
             user,
             AccessKind.OPENED,

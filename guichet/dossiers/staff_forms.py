@@ -5,7 +5,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from .forms import UploadForm
-from .models import DocumentSource, QuestionKind
+from .models import DocumentSource, Question, QuestionKind
 
 
 class StaffUploadForm(UploadForm):
@@ -40,6 +40,18 @@ class QuestionForm(forms.Form):
     condition_values = forms.CharField(
         label=_("has one of these answers (codes, comma-separated)"), required=False, max_length=400
     )
+    limit_max_length = forms.IntegerField(
+        label=_("Text or address: at most this many characters"), required=False, min_value=1
+    )
+    limit_min = forms.CharField(
+        label=_("Number or date: minimum"),
+        required=False,
+        max_length=40,
+        help_text=_("A number (0), or a date as 1900-01-01."),
+    )
+    limit_max = forms.CharField(label=_("Number or date: maximum"), required=False, max_length=40)
+    limit_integer = forms.BooleanField(label=_("Number: whole numbers only"), required=False)
+    limit_not_after_today = forms.BooleanField(label=_("Date: not after today"), required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -53,6 +65,42 @@ class QuestionForm(forms.Form):
             self.fields[f"help_{code}"] = forms.CharField(
                 label=_("Help in %(language)s") % {"language": name}, required=False, max_length=500
             )
+        texts = [f"{kind}_{code}" for code in LANGUAGE_CODES for kind in ("label", "help")]
+        self.order_fields(["key", "kind", *texts])
+
+    @staticmethod
+    def initial_for(question: Question) -> dict:
+        """The form filled with a question of the draft, to change it."""
+        initial = {
+            "key": question.key,
+            "kind": question.kind,
+            "required": question.required,
+            "choices": "\n".join(
+                " | ".join(
+                    [f"{choice['value']} = {choice.get('labels', {}).get(settings.LANGUAGE_CODE, '')}"]
+                    + [
+                        f"{code}: {text}"
+                        for code, text in choice.get("labels", {}).items()
+                        if code != settings.LANGUAGE_CODE
+                    ]
+                )
+                for choice in question.choices
+            ),
+            "condition_key": question.condition_key,
+            "condition_values": ", ".join(question.condition_values or []),
+            **{f"limit_{name}": value for name, value in (question.limits or {}).items()},
+        }
+        for code in LANGUAGE_CODES:
+            initial[f"label_{code}"] = question.labels.get(code, "")
+            initial[f"help_{code}"] = (question.help_texts or {}).get(code, "")
+        return initial
+
+    def limits(self) -> dict:
+        data = self.cleaned_data
+        return {
+            name: data.get(f"limit_{name}")
+            for name in ("max_length", "min", "max", "integer", "not_after_today")
+        }
 
     def parsed_choices(self) -> list[dict]:
         parsed = []

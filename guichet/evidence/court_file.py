@@ -4,12 +4,14 @@ Available once the request has waited 3 weeks without an appointment, or is past
 permit expires within 30 days without an appointment (CE 10 June 2020 n° 435594 asks for attempts "not all
 in the same week": three weekly statements answer it; CE 9 June 2022 n° 453391 presumes urgency for a
 renewal). The file gathers a summary, the chronology of signed proofs with their QR codes, the legal basis,
-the competent tribunal (R.312-8) and a pre-filled petition. It is not legal advice, and says so.
+the competent tribunal (R.312-8), the prefecture's published figures for the procedure over the last weeks
+(with their address) and a pre-filled petition. It is not legal advice, and says so.
 """
 
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.utils import timezone, translation
@@ -48,6 +50,33 @@ FRENCH_STATUSES = {
     "closed": "close par la préfecture",
 }
 EXPIRY_WINDOW_DAYS = 30
+# How many of the last complete weeks of the prefecture's published figures the file quotes.
+QUOTED_WEEKS = 8
+
+
+@dataclass(frozen=True)
+class QuotedWeek:
+    """One week of the published figures, as the court file quotes it (the values of the figures page)."""
+
+    week: datetime.date  # the Monday
+    received: int
+    served: int
+    waiting: int
+    median_wait_days: float | None
+    p90_wait_days: float | None
+    served_late_share: float | None
+
+
+@dataclass(frozen=True)
+class QuotedFigures:
+    """The prefecture's published weekly figures for the request's procedure (guichet.public.series, read by
+    guichet.evidence.figures), with the addresses where anyone can read the same numbers."""
+
+    page_url: str
+    csv_url: str
+    api_url: str
+    as_of: datetime.datetime
+    weeks: tuple[QuotedWeek, ...]  # the last QUOTED_WEEKS complete weeks, oldest first
 
 
 def _has_appointment(request: AppointmentRequest) -> bool:
@@ -128,7 +157,60 @@ def nationality_text(code: str) -> str:
     return f"{name} ({code})" if name else (code or "non indiquée")
 
 
-def court_file_context(request: AppointmentRequest, *, now: datetime.datetime | None = None) -> dict:
+def _number(value: float | None) -> str:
+    """« 12,5 » (French decimal comma), « — » without a value."""
+    return "—" if value is None else f"{value:g}".replace(".", ",")
+
+
+def _share(value: float | None) -> str:
+    return "—" if value is None else f"{round(100 * value):d} %"
+
+
+def figures_context(figures: QuotedFigures | None, target_wait_days: int, tz) -> dict | None:
+    """What the file says of the published figures: each week as published, the sums over the weeks, and
+    the weeks whose median wait exceeded the procedure's target."""
+    if figures is None or not figures.weeks:
+        return None
+    weeks = figures.weeks
+    served_weeks = [week for week in weeks if week.served]
+    return {
+        "page_url": figures.page_url,
+        "csv_url": figures.csv_url,
+        "api_url": figures.api_url,
+        "as_of": presentation.local_text(figures.as_of, tz),
+        "first": presentation.date_text(weeks[0].week),
+        "last": presentation.date_text(weeks[-1].week + datetime.timedelta(days=6)),
+        "count": len(weeks),
+        "rows": [
+            {
+                "week": date_format(week.week, "SHORT_DATE_FORMAT"),
+                "received": week.received,
+                "served": week.served,
+                "waiting": week.waiting,
+                "median": _number(week.median_wait_days),
+                "p90": _number(week.p90_wait_days),
+                "late": _share(week.served_late_share),
+            }
+            for week in weeks
+        ],
+        "received": sum(week.received for week in weeks),
+        "served": sum(week.served for week in weeks),
+        "waiting_last": weeks[-1].waiting,
+        "target_wait_days": target_wait_days,
+        "served_weeks": len(served_weeks),
+        "over_target_weeks": sum(
+            1 for week in served_weeks if (week.median_wait_days or 0) > target_wait_days
+        ),
+        "late_weeks": sum(1 for week in served_weeks if (week.served_late_share or 0) > 0),
+    }
+
+
+def court_file_context(
+    request: AppointmentRequest,
+    *,
+    now: datetime.datetime | None = None,
+    figures: QuotedFigures | None = None,
+) -> dict:
     now = now or timezone.now()
     tz = request.prefecture.tzinfo
     today = now.astimezone(tz).date()
@@ -162,10 +244,19 @@ def court_file_context(request: AppointmentRequest, *, now: datetime.datetime | 
         "court_orders": orders,
         "channel": FRENCH_CHANNELS.get(request.channel, request.channel),
         "status": FRENCH_STATUSES.get(request.status, request.status),
+        "figures": figures_context(figures, request.procedure.target_wait_days, tz),
     }
 
 
-def render_court_file(request: AppointmentRequest, *, now: datetime.datetime | None = None) -> bytes:
-    """The court file as one PDF, always in French (the language of the court)."""
+def render_court_file(
+    request: AppointmentRequest,
+    *,
+    now: datetime.datetime | None = None,
+    figures: QuotedFigures | None = None,
+) -> bytes:
+    """The court file as one PDF, always in French (the language of the court); with `figures`, it quotes
+    the prefecture's published figures for the procedure."""
     with translation.override("fr"):
-        return pdf.render_pdf("evidence/pdf/court_file.html", court_file_context(request, now=now))
+        return pdf.render_pdf(
+            "evidence/pdf/court_file.html", court_file_context(request, now=now, figures=figures)
+        )

@@ -51,6 +51,14 @@ class ProofEvent(models.TextChoices):
     GRACE_PERIOD = "grace_period", _("Statement of the grace period issued")
     DECISION = "decision", _("Decision on the file")
     IDENTITY_CHANGED = "identity_changed", _("Identity changed")
+    DOSSIER_ANSWERS = "dossier_answers", _("Answers of the dossier saved")
+    DOCUMENT_SENT = "document_sent", _("Document sent for the dossier")
+    DOCUMENT_SCANNED = "document_scanned", _("Document scanned at the counter")
+    DOCUMENT_BY_POST = "document_by_post", _("Document received by post")
+    DOSSIER_SUBMITTED = "dossier_submitted", _("Dossier sent for review")
+    DOSSIER_REVIEWED = "dossier_reviewed", _("Dossier reviewed")
+    CORRECTION_ASKED = "correction_asked", _("Correction asked")
+    DOSSIER_COMPLETE = "dossier_complete", _("Dossier complete")
 
 
 class Proof(models.Model):

@@ -61,6 +61,16 @@ DETAIL_LABELS = {
     "appointment_released": gettext_lazy("Appointment released"),
     "collection_reference": gettext_lazy("Request to collect the card"),
     "walk_in": gettext_lazy("Came without an appointment"),
+    "document_name": gettext_lazy("Document"),
+    "pages": gettext_lazy("Pages"),
+    "file_sha256": gettext_lazy("SHA-256 fingerprint of the file"),
+    "documents": gettext_lazy("Documents"),
+    "accepted_documents": gettext_lazy("Documents accepted"),
+    "pending_documents": gettext_lazy("Documents still to review"),
+    "corrections": gettext_lazy("To correct"),
+    "questions": gettext_lazy("Questions answered"),
+    "by": gettext_lazy("By"),
+    "dossier_complete": gettext_lazy("Dossier found complete before the visit"),
 }
 # Ids of internal rows, and data other pages already show, are not repeated.
 HIDDEN_DETAILS = {
@@ -75,6 +85,7 @@ HIDDEN_DETAILS = {
     "document",  # the kind of interim document: the event already names it
 }
 CANCELLED_BY = {"applicant": gettext_lazy("the applicant"), "prefecture": gettext_lazy("the prefecture")}
+ACTED_BY = {**CANCELLED_BY, "partner": gettext_lazy("a partner organisation under mandate")}
 
 # One sentence per event, for the statement at the top of a proof.
 EVENT_SENTENCES = {
@@ -122,6 +133,22 @@ EVENT_SENTENCES = {
     ),
     ProofEvent.DECISION: gettext_lazy("The prefecture recorded its decision on the file."),
     ProofEvent.IDENTITY_CHANGED: gettext_lazy("The identity given with the request was changed."),
+    ProofEvent.DOSSIER_ANSWERS: gettext_lazy("Answers to the questions of the dossier were saved."),
+    ProofEvent.DOCUMENT_SENT: gettext_lazy("A document was sent online and added to the dossier."),
+    ProofEvent.DOCUMENT_SCANNED: gettext_lazy(
+        "A paper document was scanned at the counter and added to the dossier."
+    ),
+    ProofEvent.DOCUMENT_BY_POST: gettext_lazy("A document received by post was added to the dossier."),
+    ProofEvent.DOSSIER_SUBMITTED: gettext_lazy("The dossier was sent to the prefecture for review."),
+    ProofEvent.DOSSIER_REVIEWED: gettext_lazy(
+        "An agent of the prefecture reviewed documents of the dossier."
+    ),
+    ProofEvent.CORRECTION_ASKED: gettext_lazy(
+        "An agent of the prefecture reviewed the dossier and asked for documents to be corrected."
+    ),
+    ProofEvent.DOSSIER_COMPLETE: gettext_lazy(
+        "An agent of the prefecture reviewed the dossier and found it complete: every document was accepted."
+    ),
 }
 
 
@@ -156,6 +183,14 @@ FRENCH_EVENT_LABELS = {
     ProofEvent.GRACE_PERIOD: "Attestation de maintien de validité du titre (L.433-3)",
     ProofEvent.DECISION: "Décision sur le dossier",
     ProofEvent.IDENTITY_CHANGED: "Identité modifiée",
+    ProofEvent.DOSSIER_ANSWERS: "Réponses au dossier enregistrées",
+    ProofEvent.DOCUMENT_SENT: "Pièce déposée en ligne",
+    ProofEvent.DOCUMENT_SCANNED: "Pièce numérisée au guichet",
+    ProofEvent.DOCUMENT_BY_POST: "Pièce reçue par courrier",
+    ProofEvent.DOSSIER_SUBMITTED: "Dossier transmis pour instruction",
+    ProofEvent.DOSSIER_REVIEWED: "Pièces du dossier examinées",
+    ProofEvent.CORRECTION_ASKED: "Demande de correction",
+    ProofEvent.DOSSIER_COMPLETE: "Dossier complet",
 }
 FRENCH_DETAIL_LABELS = {
     "position": "Rang dans la file",
@@ -199,6 +234,16 @@ FRENCH_DETAIL_LABELS = {
     "appointment_released": "Rendez-vous libéré",
     "collection_reference": "Demande de remise du titre",
     "walk_in": "Venu sans rendez-vous",
+    "document_name": "Pièce",
+    "pages": "Pages",
+    "file_sha256": "Empreinte SHA-256 du fichier",
+    "documents": "Pièces",
+    "accepted_documents": "Pièces acceptées",
+    "pending_documents": "Pièces restant à examiner",
+    "corrections": "À corriger",
+    "questions": "Questions répondues",
+    "by": "Par",
+    "dossier_complete": "Dossier complet avant le rendez-vous",
 }
 
 
@@ -290,10 +335,15 @@ def _detail_value(name: str, value, details: dict, tz) -> str:
         return _("yes")
     if name == "cancelled_by" and value in CANCELLED_BY:
         return str(CANCELLED_BY[value])
+    if name == "by" and value in ACTED_BY:
+        return str(ACTED_BY[value])
     if name == "due_reason":
         return _choice_label(DueReason, value)
     if isinstance(value, bool):
         return _("yes") if value else _("no")
+    if name == "corrections" and isinstance(value, list):
+        # Each "document: what to correct"; the reasons are the agent's own words, kept whole.
+        return "; ".join(str(v) for v in value)[:4000]
     if isinstance(value, dict | list):
         return ", ".join(f"{v}" for v in (value.values() if isinstance(value, dict) else value))[:300]
     return str(value)[:300]

@@ -60,7 +60,7 @@ EVENT_DETAILS: dict[str, tuple[str, ...]] = {
     ProofEvent.OFFER_WITHDRAWN: ("offer", "reason"),
     ProofEvent.APPOINTMENT_CONFIRMED: ("appointment", "site", "counter", "starts_at"),
     ProofEvent.APPOINTMENT_CANCELLED: ("appointment", "site", "starts_at", "cancelled_by", "reason"),
-    ProofEvent.CHECKED_IN: ("appointment", "site", "ticket", "identity_checked"),
+    ProofEvent.CHECKED_IN: ("appointment", "site", "ticket", "identity_checked", "dossier_complete"),
     ProofEvent.SERVED: ("appointment", "site", "outcome"),
     ProofEvent.NO_SHOW: ("appointment", "site", "starts_at"),
     ProofEvent.STILL_WAITING: ("days_waiting", "week", "since"),
@@ -85,11 +85,22 @@ EVENT_DETAILS: dict[str, tuple[str, ...]] = {
     ProofEvent.GRACE_PERIOD: INTERIM_DETAILS,
     ProofEvent.DECISION: ("outcome", "note", "collection_reference"),
     ProofEvent.IDENTITY_CHANGED: ("changed", "appointment_released", "reason"),
+    # The dossier (guichet.dossiers): "by" is who acted (applicant, partner, prefecture), never a name.
+    ProofEvent.DOSSIER_ANSWERS: ("questions", "by"),
+    ProofEvent.DOCUMENT_SENT: ("document_name", "pages", "file_sha256", "by"),
+    ProofEvent.DOCUMENT_SCANNED: ("document_name", "pages", "file_sha256"),
+    ProofEvent.DOCUMENT_BY_POST: ("document_name", "pages", "file_sha256"),
+    ProofEvent.DOSSIER_SUBMITTED: ("documents",),
+    ProofEvent.DOSSIER_REVIEWED: ("accepted_documents", "pending_documents"),
+    ProofEvent.CORRECTION_ASKED: ("accepted_documents", "corrections"),
+    ProofEvent.DOSSIER_COMPLETE: ("accepted_documents",),
 }
 
 # Details and audit data that are free text about the person: the audit entry keeps only a commitment to
 # them (audit.Change.personal), so that erasure removes them without breaking the chain (docs/privacy.md).
-PERSONAL_DETAILS = frozenset({"reason", "note", "outcome", "circumstances", "case_number", "resolution"})
+PERSONAL_DETAILS = frozenset(
+    {"reason", "note", "outcome", "circumstances", "case_number", "resolution", "corrections"}
+)
 
 
 def split_personal(data: dict) -> tuple[dict, dict]:

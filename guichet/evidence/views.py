@@ -20,7 +20,7 @@ from guichet.appointments import convocations
 from guichet.waitlist.models import AppointmentRequest
 from guichet.waitlist.references import InvalidReference, parse_reference, token_matches
 
-from . import court_file, pdf, permissions, presentation, services, signing
+from . import court_file, figures, pdf, permissions, presentation, services, signing
 from .forms import VerifyForm
 from .models import Proof, SigningKey
 
@@ -192,7 +192,8 @@ def court_file_pdf(request, reference: str):
             status=403,
         )
         return _private(response)
-    return _pdf_response(court_file.render_court_file(req), f"dossier-refere-{req.reference}.pdf")
+    body = court_file.render_court_file(req, figures=figures.quoted_figures(req))
+    return _pdf_response(body, f"dossier-refere-{req.reference}.pdf")
 
 
 # --- /verify ----------------------------------------------------------------------------------------------

@@ -39,6 +39,9 @@ JOBS: list[Job] = [
     Job("remind_interim_expiry", every_seconds=3600),
     # The log of who read which file is kept ACCESS_LOG_RETENTION_DAYS, then deleted.
     Job("purge_access_log", every_seconds=24 * 3600),
+    # Staff jobs' results (print runs: names and addresses) are deleted STAFF_JOB_RESULT_RETENTION_DAYS
+    # after the job ended; the job's page then says so.
+    Job("purge_staff_job_files", every_seconds=24 * 3600),
     # Requests past their retention periods lose their personal data (idempotent: a repeat finds nothing).
     Job("purge_personal_data", every_seconds=24 * 3600),
 ]

@@ -2,11 +2,15 @@
 by backoffice/job.js while the worker runs) finished, with the PDF to download; axe finds nothing on the
 letters page and on the job's page in each state met."""
 
+import datetime
+import os
 import re
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
+from guichet.backoffice.models import StaffJob
 from tests.backoffice.helpers import staff
 from tests.backoffice.test_catalogue_browser import SHOTS, axe, log_in
 from tests.backoffice.test_letters import by_post
@@ -48,4 +52,13 @@ def test_the_print_run_is_a_job_whose_page_follows_it(live_server, open_page, se
         page.click("text=Télécharger")
     assert download.value.suggested_filename.startswith("letters-93-")
     assert (SHOTS / "job-done.png").exists()
+    # Past its retention the PDF is deleted; the page says so, under /fr/ and (in French, ltr) under /ar/.
+    StaffJob.objects.update(finished_at=timezone.now() - datetime.timedelta(days=8))
+    call_command("purge_staff_job_files", stdout=open(os.devnull, "w"))
+    page.reload()
+    assert "a été supprimé le" in page.inner_text("main") and "Télécharger" not in page.inner_text("main")
+    problems += axe(page, "job expired")
+    page.goto(page.url.replace("/fr/", "/ar/"))
+    assert page.get_attribute("html", "dir") == "ltr" and "a été supprimé le" in page.inner_text("main")
+    problems += axe(page, "job expired under ar")
     assert not problems, "\n".join(problems)

@@ -5,12 +5,15 @@ import datetime
 
 import pytest
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
 
-from guichet.evidence import audit, court_file, services
+from guichet.evidence import audit, court_file, figures, services
 from guichet.evidence.models import ProofEvent
+from guichet.public import series
 from guichet.waitlist.models import RequestStatus
 from tests import pdf
+from tests.appointments import builders
 
 from .helpers import free_slot, give_appointment, make_request
 
@@ -151,3 +154,75 @@ def test_history_links_the_court_file_when_available(long_wait, client):
     history = client.get(f"/en/requests/{request.reference}/proofs/", {"token": token}).content.decode()
     assert f"/en/requests/{request.reference}/court-file.pdf?token=" in history
     assert "not legal advice" in history
+
+
+def test_the_court_file_quotes_the_published_figures_of_the_procedure(long_wait, world, client):
+    """Section 3 quotes the prefecture's own weekly figures for the procedure (those of the figures page,
+    its CSV and the API), over the last complete weeks, with the addresses where anyone reads them again;
+    the petition cites them when the median wait exceeded the target."""
+    request, token = long_wait
+    renewal = world.procedures["renewal"]  # target: 45 days
+    tz = world.prefecture.tzinfo
+    today = timezone.now().astimezone(tz).date()
+    monday = today - datetime.timedelta(days=today.weekday())
+    served = [(3, 50), (3, 90), (2, 20)]  # (weeks ago, days waited): two weeks with people served
+    for n, (weeks_ago, waited) in enumerate(served):
+        starts = builders.at_local(world.counters[0], monday - datetime.timedelta(weeks=weeks_ago), 9 + n)
+        other, _ = make_request(
+            world,
+            procedure="renewal",
+            received_at=starts - datetime.timedelta(days=waited),
+            family_names=f"Served{n}",
+            status=RequestStatus.SERVED,
+            with_proof=False,
+        )
+        builders.held(other, world.counters[0], starts)
+    published = series.cached_series(world.prefecture, renewal)
+    three_weeks_ago = next(row for row in published.weeks if row.week == monday - datetime.timedelta(weeks=3))
+    assert (three_weeks_ago.served, three_weeks_ago.median_wait_days) == (2, 70.0)
+
+    quoted = figures.quoted_figures(request)
+    with translation.override("fr"):  # as the court file renders it
+        context = court_file.figures_context(quoted, renewal.target_wait_days, tz)
+        week = date_format(three_weeks_ago.week, "SHORT_DATE_FORMAT")
+    # The rows as published: the last 8 complete weeks; three weeks ago 2 served, median 70 days, 9th decile
+    # 86 (70 + 0.8 × 20, linear interpolation), both after their due date (45-day target); then 1 at 20 days.
+    assert [week.week for week in quoted.weeks] == [
+        monday - datetime.timedelta(weeks=n) for n in range(8, 0, -1)
+    ]
+    assert {key: context["rows"][5][key] for key in ("week", "served", "median", "p90", "late")} == {
+        "week": week,
+        "served": 2,
+        "median": "70",
+        "p90": "86",
+        "late": "100 %",
+    }
+    assert (context["rows"][6]["median"], context["rows"][6]["late"], context["rows"][0]["median"]) == (
+        "20",
+        "0 %",
+        "—",
+    )
+    assert (context["served"], context["served_weeks"], context["over_target_weeks"]) == (3, 2, 1)
+
+    response = client.get(f"/ar/requests/{request.reference}/court-file.pdf", {"token": token})
+    assert response.status_code == 200
+    flat = " ".join(pdf.text(response.content).split())
+    assert "3. Chiffres publiés par la préfecture pour cette démarche" in flat
+    assert "sur les 8 dernières semaines complètes" in flat
+    assert "Délai médian (jours)" in flat and "Délai du 9ᵉ décile (jours)" in flat
+    for value in (week, "70", "86", "100 %", "0 %"):
+        assert value in flat
+    assert "3 personnes reçues au guichet" in flat
+    assert "le délai médian l'a dépassé 1 semaine sur 2" in flat
+    # Where anyone can check them.
+    assert "https://guichet.example.org/fr/figures/93/renewal/" in flat
+    assert "https://guichet.example.org/fr/figures/93/renewal/weekly.csv" in flat
+    assert (
+        quoted.api_url
+        == "https://guichet.example.org/api/v1/statistics/weekly?prefecture=93&procedure=renewal"
+    )
+    assert "https://guichet.example.org/api/v1/statistics/weekly?" in flat
+    assert "prefecture=93&procedure=renewal" in flat
+    # The petition's facts cite them.
+    assert "Ce retard n'est pas isolé" in flat and "(pièce n° 1, section 3 ;" in flat
+    assert "7. Comment vérifier les preuves" in flat

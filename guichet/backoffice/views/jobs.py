@@ -4,6 +4,7 @@ While the job runs the page reloads itself every few seconds without JavaScript 
 with JavaScript, backoffice/job.js reads the status as JSON and updates the page in place instead, so that
 a screen reader's position is not lost to reloads."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
@@ -62,6 +63,7 @@ def job_page(request, prefecture, job_id: int):
             "error": _(job.error) if job.error else "",
             "refresh": REFRESH_SECONDS if job.active else None,
             "status": _status(job),
+            "retention_days": settings.STAFF_JOB_RESULT_RETENTION_DAYS,
         },
     )
     response["Cache-Control"] = "private, no-store"
@@ -80,7 +82,11 @@ def job_result(request, prefecture, job_id: int):
     job = _job(prefecture, job_id)
     if job.state != JobState.DONE:
         raise Http404
-    response = FileResponse(jobs.open_result(job, request.user), as_attachment=True, filename=job.result_name)
+    try:
+        handle = jobs.open_result(job, request.user)
+    except DomainError:
+        raise Http404 from None
+    response = FileResponse(handle, as_attachment=True, filename=job.result_name)
     response["Cache-Control"] = "private, no-store"
     return response
 

@@ -20,7 +20,7 @@ from guichet.errors import DomainError, NotFound
 
 from .. import publishing, services
 from ..forms import AnswersForm, UploadForm
-from ..models import DocumentSource, DocumentStatus, FormVersion
+from ..models import DocumentSource, DocumentStatus, FormVersion, Question
 from ..staff_forms import DocumentsForm, QuestionForm, StaffUploadForm
 from .common import apply_error, dossier_context, open_document
 
@@ -221,10 +221,20 @@ def _question_data(form: QuestionForm) -> publishing.QuestionData:
         required=data["required"],
         condition_key=data["condition_key"].strip(),
         condition_values=[v.strip() for v in data["condition_values"].split(",") if v.strip()],
+        limits=form.limits(),
     )
 
 
-ACTIONS = {"question", "remove", "documents", "publish"}
+def _draft_question(draft: FormVersion | None, raw: str | None) -> Question | None:
+    """The draft's question named by an id in the address or the form; None when there is none."""
+    if draft is None or not raw:
+        return None
+    try:
+        return draft.questions.filter(pk=int(raw)).first()
+    except ValueError:
+        return None
+
+
 PUBLISH_HELP = gettext_lazy(
     "Publishing puts this version in force for requests filed from now on; requests already filed keep "
     "their version."
@@ -236,8 +246,9 @@ PUBLISH_HELP = gettext_lazy(
 def form_editor(request, prefecture, procedure_code: str):
     procedure = get_object_or_404(Procedure, prefecture=prefecture, code=procedure_code)
     actor = permissions.actor_for(request.user)
-    question_form = QuestionForm(prefix="q")
     draft = FormVersion.objects.filter(procedure=procedure, published_at__isnull=True).first()
+    editing = _draft_question(draft, request.GET.get("edit"))
+    question_form = QuestionForm(prefix="q", initial=QuestionForm.initial_for(editing) if editing else None)
     documents_form = DocumentsForm(
         prefix="d", initial={"documents": "\n".join(draft.documents if draft else procedure.documents or [])}
     )
@@ -248,9 +259,20 @@ def form_editor(request, prefecture, procedure_code: str):
         try:
             if action == "question":
                 question_form = QuestionForm(request.POST, prefix="q")
+                raw_id = request.POST.get("question")
+                editing = _draft_question(draft, raw_id)
+                if raw_id and editing is None:
+                    raise NotFound("not_found", _("This question is not in the draft."))
                 if question_form.is_valid():
-                    publishing.save_question(draft, _question_data(question_form), actor)
-                    messages.success(request, _("The question is added to the draft."))
+                    publishing.save_question(
+                        draft, _question_data(question_form), actor, editing.pk if editing else None
+                    )
+                    messages.success(
+                        request,
+                        _("The question is changed in the draft.")
+                        if editing
+                        else _("The question is added to the draft."),
+                    )
                     return redirect(
                         "dossiers:form_editor", code=prefecture.code, procedure_code=procedure.code
                     )
@@ -270,6 +292,13 @@ def form_editor(request, prefecture, procedure_code: str):
                         "dossiers:form_editor", code=prefecture.code, procedure_code=procedure.code
                     )
                 status = 422
+            elif action == "open":
+                messages.success(
+                    request,
+                    _("Draft version %(number)s is open: change it, then publish it.")
+                    % {"number": draft.number},
+                )
+                return redirect("dossiers:form_editor", code=prefecture.code, procedure_code=procedure.code)
             elif action == "publish":
                 version = publishing.publish_form(draft, actor, user=request.user)
                 messages.success(request, _("Version %(number)s is published.") % {"number": version.number})
@@ -287,6 +316,7 @@ def form_editor(request, prefecture, procedure_code: str):
         "in_force": services.form_in_force(procedure),
         "versions": FormVersion.objects.filter(procedure=procedure, published_at__isnull=False),
         "question_form": question_form,
+        "editing": editing,
         "documents_form": documents_form,
         "publish_help": PUBLISH_HELP,
     }
