@@ -155,11 +155,18 @@ def generated_week_ahead(world: World, now: datetime.datetime) -> datetime.date:
 
 
 def booked(
-    world: World, day: datetime.date, now: datetime.datetime, *, hour: int = 9, counter: int = 0, **fields
+    world: World,
+    day: datetime.date,
+    now: datetime.datetime,
+    *,
+    hour: int = 9,
+    minute: int = 0,
+    counter: int = 0,
+    **fields,
 ) -> Appointment:
     """An appointment its applicant accepted (the real service) on the generated slot of that counter, day
     and hour; the request has an email and a phone."""
     at = world.counters[counter]
-    the_slot = Slot.objects.get(counter=at, starts_at=at_local(at, day, hour))
+    the_slot = Slot.objects.get(counter=at, starts_at=at_local(at, day, hour, minute))
     req = request(world, phone=fields.pop("phone", "+33612345678"), **fields)
     return accept_offer(offer(req, the_slot, now=now), APPLICANT, now=now)
