@@ -95,6 +95,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before the session middleware, which reads the session cookie at once (guichet/edge.py).
     "guichet.edge.HostileInputMiddleware",
+    # One version of the catalogue per request, read at its first catalogue read (guichet/catalog/cached.py).
+    "guichet.catalog.middleware.CatalogueSnapshotMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "guichet.languages.StaffLanguageMiddleware",

@@ -33,28 +33,16 @@ from guichet.waitlist.models import AppointmentRequest
 from tests.appointments import builders
 from tests.backoffice.helpers import PASSWORD, code_for, staff
 from tests.operations.helpers import database_url
+from tests.real_redis import REDIS_URL, require_redis
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 ROOT = Path(__file__).resolve().parents[2]
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/2")
-
-
-def redis_answers() -> bool:
-    parsed = urllib.parse.urlparse(REDIS_URL)
-    try:
-        with socket.create_connection((parsed.hostname, parsed.port or 6379), timeout=2):
-            return True
-    except OSError:
-        return False
 
 
 @pytest.fixture(autouse=True)
 def _redis():
-    if not redis_answers():
-        if os.environ.get("CI"):
-            pytest.fail(f"Redis is required in CI and does not answer at {REDIS_URL}")
-        pytest.skip(f"needs Redis at {REDIS_URL} (TEST_REDIS_URL)")
+    require_redis()
 
 
 @pytest.fixture(autouse=True)

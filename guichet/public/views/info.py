@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
+from guichet.catalog import cached
 from guichet.catalog.models import Prefecture, Procedure
 from guichet.catalog.services import published_checklist
 from guichet.public import charts, estimates, series, statistics
@@ -19,7 +20,7 @@ ACCESSIBILITY_AUDIT = None
 
 
 def _prefectures():
-    return list(Prefecture.objects.order_by("code"))
+    return cached.prefectures()
 
 
 @require_safe
@@ -43,11 +44,7 @@ def procedures(request: HttpRequest) -> HttpResponse:
 
 
 def get_procedure(prefecture: str, code: str) -> Procedure:
-    procedure = (
-        Procedure.objects.select_related("prefecture")
-        .filter(prefecture__code=prefecture.upper(), code=code, is_active=True)
-        .first()
-    )
+    procedure = cached.public_procedure(prefecture.upper(), code)
     if procedure is None:
         raise Http404("no such procedure")
     return procedure
