@@ -114,6 +114,7 @@ class ProcedureForm(forms.ModelForm):
             "kind",
             "description",
             "duration_minutes",
+            "registration_minutes",
             "mode",
             "target_wait_days",
             "vulnerable_target_wait_days",

@@ -190,6 +190,17 @@ class Procedure(models.Model):
     duration_minutes = models.PositiveSmallIntegerField(
         _("duration in minutes"), validators=[MinValueValidator(5), MaxValueValidator(240)]
     )
+    # A dossier found complete before the visit leaves only the registration to do at the counter.
+    registration_minutes = models.PositiveSmallIntegerField(
+        _("duration when the dossier is complete (minutes)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(5), MaxValueValidator(240)],
+        help_text=_(
+            "The visit of a person whose dossier was reviewed and found complete beforehand: registration "
+            "only. Empty: the ordinary duration."
+        ),
+    )
     mode = models.CharField(_("mode"), max_length=8, choices=Mode.choices, default=Mode.QUEUE)
     target_wait_days = models.PositiveSmallIntegerField(
         _("target wait in days"), validators=[MinValueValidator(1), MaxValueValidator(365)]
@@ -256,6 +267,14 @@ class Procedure(models.Model):
         ):
             raise ValidationError(
                 {"vulnerable_target_wait_days": _("It must not be longer than the ordinary target wait.")}
+            )
+        if (
+            self.registration_minutes is not None
+            and self.duration_minutes is not None
+            and self.registration_minutes > self.duration_minutes
+        ):
+            raise ValidationError(
+                {"registration_minutes": _("It must not be longer than the ordinary duration.")}
             )
         if self.is_renewal and self.kind not in {self.Kind.RENEWAL, self.Kind.RECEIPT}:
             raise ValidationError({"is_renewal": _("Only a renewal procedure can be marked as a renewal.")})

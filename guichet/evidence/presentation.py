@@ -70,6 +70,7 @@ DETAIL_LABELS = {
     "corrections": gettext_lazy("To correct"),
     "questions": gettext_lazy("Questions answered"),
     "by": gettext_lazy("By"),
+    "dossier_complete": gettext_lazy("Dossier found complete before the visit"),
 }
 # Ids of internal rows, and data other pages already show, are not repeated.
 HIDDEN_DETAILS = {
@@ -242,6 +243,7 @@ FRENCH_DETAIL_LABELS = {
     "corrections": "À corriger",
     "questions": "Questions répondues",
     "by": "Par",
+    "dossier_complete": "Dossier complet avant le rendez-vous",
 }
 
 

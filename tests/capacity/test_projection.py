@@ -3,20 +3,24 @@ published slots), closures and holidays, demand and the observed no-show and dec
 the preview of a catalogue change, and the alert to managers."""
 
 import datetime
+from dataclasses import replace
 
 import pytest
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from guichet.appointments.models import Appointment, AppointmentStatus
+from guichet.appointments.models import Appointment, AppointmentStatus, Offer, OfferStatus
 from guichet.capacity.alerts import alert_managers
 from guichet.capacity.projection import (
+    HISTORY_WEEKS,
     Inputs,
     NewCounter,
+    Pool,
     closure_days,
     inputs_for,
     project,
+    project_all,
     projections,
     weekly_supply,
 )
@@ -59,22 +63,54 @@ def test_the_queue_drains_at_the_useful_supply_week_after_week():
     assert projection.worst_wait_days == 35 and not projection.over_target
 
 
-def test_no_shows_and_declines_shrink_the_useful_supply():
-    projection = project(inputs(no_show_rate=0.2, decline_rate=0.5), MONDAY)
+def test_no_shows_and_unused_offered_slots_shrink_the_useful_supply():
+    projection = project(inputs(no_show_rate=0.2, unused_rate=0.5), MONDAY)
     assert projection.weeks[0].useful_slots == 8.0  # 20 × 0.8 × 0.5
-    assert projection.weeks[0].wait_days == round(7 * 100 / 8)
-    assert projection.over_target
+    # A newcomer waits for the 100 ahead (5 weeks of slots; those who miss theirs are booked again later);
+    # but the queue drains at 8 a week, so it grows by 2 a week and the wait with it.
+    assert projection.weeks[0].wait_days == 35
+    assert [week.queue for week in projection.weeks[:3]] == [100, 102, 104]
+    assert projection.weeks[11].wait_days == round(7 * 122 / 20)
+    # A declined offer's slot goes to the next person: declines alone take nothing off the supply.
+    assert project(inputs(decline_rate=0.5), MONDAY).weeks[0].useful_slots == 20.0
 
 
-def test_a_week_without_slots_has_no_end_and_what_if_slots_change_it():
+def test_a_week_without_slots_delays_the_weeks_before_and_no_supply_has_no_end():
     closed_week = (20.0,) + (0.0,) + (20.0,) * 10
     projection = project(inputs(slots_per_week=closed_week), MONDAY)
-    assert projection.weeks[1].wait_days is None and projection.worst_wait_days is None
-    assert projection.over_target
+    # Week 2 (90 ahead) gets nothing during its first 7 days, then 20 a week: 7 + 7 × 90 / 20 days.
+    assert projection.weeks[1].wait_days == round(7 + 7 * 90 / 20)
+    # Week 1 (100 ahead): 20 in its week, none the next, 80 more at 20 a week.
+    assert projection.weeks[0].wait_days == round(14 + 7 * 80 / 20)
     more = project(inputs(slots_per_week=closed_week), MONDAY, extra_slots_per_week=30)
-    assert more.weeks[1].wait_days is not None and more.worst_wait_days < 35
+    assert more.worst_wait_days < projection.worst_wait_days
     fewer = project(inputs(), MONDAY, extra_slots_per_week=-25)
-    assert fewer.weeks[0].wait_days is None  # no slot left at all
+    assert fewer.weeks[0].wait_days is None and fewer.over_target  # no slot left at all
+
+
+def test_people_booked_ahead_are_received_before_a_newcomer():
+    """Someone joining the queue waits for the booked people too: they hold the coming slots."""
+    alone = project(inputs(queue=40, arrivals_per_week=20), MONDAY)
+    booked = project(inputs(queue=40, booked=60, arrivals_per_week=20), MONDAY)
+    assert (alone.weeks[0].queue, booked.weeks[0].queue) == (40, 100)
+    assert (alone.weeks[0].wait_days, booked.weeks[0].wait_days) == (14, 35)
+
+
+def test_shared_slots_go_where_they_are_needed():
+    """A pool shared by two procedures is not split in halves: what one does not need goes to the other,
+    as the allocation gives any free slot to the first compatible request."""
+    busy = inputs(procedure_id=1, name="First permit", queue=100, arrivals_per_week=30, slots_per_week=())
+    quiet = inputs(procedure_id=2, name="Renewal", queue=0, arrivals_per_week=5, slots_per_week=())
+    shared = Pool(frozenset({1, 2}), (40.0,) * 12)
+    dedicated = Pool(frozenset({2}), (10.0,) * 12)
+    first, renewal = project_all([busy, quiet], [shared, dedicated], MONDAY)
+    # Renewal needs 5 a week: its own 10 slots cover it, so all 40 shared slots go to the first permits.
+    assert [week.useful_slots for week in first.weeks[:2]] == [40.0, 40.0]
+    assert renewal.weeks[0].useful_slots == 5.0 and renewal.weeks[0].wait_days == 0
+    assert [week.queue for week in first.weeks[:3]] == [100, 90, 80]
+    assert first.weeks[0].wait_days == round(7 * 100 / 40)
+    # Split in halves (1/k), the first permits would get 20 a week and their queue would grow.
+    assert project(replace(busy, slots_per_week=(20.0,) * 12), MONDAY).weeks[2].queue == 120
 
 
 def test_empty_queue_waits_nothing():
@@ -117,12 +153,23 @@ def test_inputs_read_the_queue_demand_and_observed_rates():
             status=status,
             confirmed_at=starts - datetime.timedelta(days=3),
         )
-    _first_week, found = inputs_for(world.prefecture, now)
+    _first_week, found, _pools = inputs_for(world.prefecture, now)
     row = next(item for item in found if item.procedure_id == procedure.pk)
     assert row.queue == 4
-    assert row.arrivals_per_week == 1.0  # 8 requests received over the last 8 weeks
+    # 8 requests, all received now: a history of less than a week counts as one week.
+    assert row.arrivals_per_week == 8.0
     assert row.no_show_rate == 0.25
     assert len(row.slots_per_week) == 12
+    old = appointment_request(procedure, status="served")
+    old.received_at = now - datetime.timedelta(weeks=HISTORY_WEEKS + 2)
+    old.save()
+    _first_week, found, _pools = inputs_for(world.prefecture, now)
+    row = next(item for item in found if item.procedure_id == procedure.pk)
+    assert row.arrivals_per_week == 1.0  # 8 requests received over the last 8 weeks (the old one before)
+    appointment_request(procedure)  # booked ahead
+    _first_week, found, _pools = inputs_for(world.prefecture, now)
+    row = next(item for item in found if item.procedure_id == procedure.pk)
+    assert (row.queue, row.booked) == (4, 1)
 
 
 @pytest.fixture
@@ -244,3 +291,29 @@ def test_managers_are_alerted_once_a_day_when_the_projection_exceeds_the_target(
     assert "First permit" in mail.outbox[0].body
     alert_managers(world.prefecture)
     assert len(mail.outbox) == 1
+
+
+@pytest.mark.django_db
+def test_the_unused_rate_counts_offered_slots_that_stayed_empty_not_declines():
+    """Two past slots offered and declined: one was given to someone else (not lost), one stayed empty."""
+    world = factories.world()
+    first = world.procedures["first"]
+    counter = world.counters[0]
+    now = timezone.now()
+    reused = builders.held(
+        appointment_request(first, status="served"), counter, now - datetime.timedelta(days=9)
+    ).slot
+    lost = builders.slot(counter, now - datetime.timedelta(days=8))
+    for the_slot in (reused, lost):
+        made = Offer.objects.create(
+            request=appointment_request(first, status="waiting"),
+            slot=the_slot,
+            status=OfferStatus.DECLINED,
+            created_at=the_slot.starts_at - datetime.timedelta(days=3),
+            expires_at=the_slot.starts_at - datetime.timedelta(days=1),
+            decided_at=the_slot.starts_at - datetime.timedelta(days=2),
+        )
+        assert made.pk
+    _first_week, found, _pools = inputs_for(world.prefecture, now)
+    row = next(item for item in found if item.procedure_id == first.pk)
+    assert (row.decline_rate, row.unused_rate) == (1.0, 0.5)
