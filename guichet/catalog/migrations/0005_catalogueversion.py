@@ -9,7 +9,7 @@ def first_stamp(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("catalog", "0003_procedure_registration_minutes"),
+        ("catalog", "0004_prefecture_contact_phone"),
     ]
 
     operations = [
