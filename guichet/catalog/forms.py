@@ -84,6 +84,7 @@ class PrefectureForm(forms.ModelForm):
             "holiday_subdivision",
             "late_renewal_attestation",
             "contact_email",
+            "contact_phone",
         ]
 
 

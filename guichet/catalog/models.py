@@ -4,7 +4,7 @@ import datetime
 import zoneinfo
 
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -59,6 +59,19 @@ class Prefecture(models.Model):
         ),
     )
     contact_email = models.EmailField(_("contact email"), blank=True)
+    # Printed on the counter receipt and in letters: many applicants follow their request by phone.
+    contact_phone = models.CharField(
+        _("contact phone"),
+        max_length=30,
+        blank=True,
+        validators=[
+            RegexValidator(
+                r"^\+?[0-9][0-9 .()-]{3,28}[0-9]$",
+                _("Write a phone number with digits, spaces, dots or hyphens, for example 01 23 45 67 89."),
+            )
+        ],
+        help_text=_("The number applicants may call about their request."),
+    )
 
     class Meta:
         ordering = ["code"]
