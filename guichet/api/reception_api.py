@@ -12,6 +12,7 @@ from ninja import Router, Schema, Status
 from guichet.accounts import permissions
 from guichet.accounts.models import Role
 from guichet.api.staff_api import ERRORS, TokenAuth, _request, _staff_prefecture, guarded
+from guichet.dossiers import services as dossiers
 from guichet.errors import Forbidden, InvalidInput, NotFound
 from guichet.reception import access, calls, decisions, figures, interim, outcomes, services
 from guichet.reception.models import Visit
@@ -30,6 +31,8 @@ class VisitOut(Schema):
     counter: str | None
     checked_in_at: datetime.datetime
     called_at: datetime.datetime | None
+    dossier_complete: bool
+    planned_minutes: int | None
 
 
 class TodayOut(Schema):
@@ -41,6 +44,20 @@ class TodayOut(Schema):
     status: str
     late: bool
     ticket: str | None
+    dossier: str
+
+
+class DossierReadinessOut(Schema):
+    """What the counter needs to know of the dossier: its state and what lacks, by label."""
+
+    state: str
+    complete: bool
+    reviewed_at: datetime.datetime | None
+    missing_answers: list[str]
+    missing_documents: list[str]
+    to_correct: list[dict]
+    to_review: list[str]
+    accepted: list[str]
 
 
 class IdentityOut(Schema):
@@ -52,6 +69,7 @@ class IdentityOut(Schema):
     nationality: str
     foreign_national_number: str
     passport_number: str
+    dossier: DossierReadinessOut
 
 
 class CheckInIn(Schema):
@@ -132,6 +150,8 @@ def _visit(visit: Visit) -> dict:
         "counter": visit.counter.name if visit.counter_id else None,
         "checked_in_at": visit.checked_in_at,
         "called_at": visit.called_at,
+        "dossier_complete": visit.dossier_complete,
+        "planned_minutes": visit.planned_minutes,
     }
 
 
@@ -162,6 +182,7 @@ def today(request: HttpRequest, site_id: int):
             "status": row.appointment.status,
             "late": row.late,
             "ticket": row.visit.ticket_label if row.visit else None,
+            "dossier": row.dossier_state,
         }
         for row in services.todays_appointments(site)
     ]
@@ -183,6 +204,21 @@ def find(request: HttpRequest, site_id: int, scan: str):
         "nationality": r.nationality,
         "foreign_national_number": r.foreign_national_number,
         "passport_number": r.passport_number,
+        "dossier": _readiness(r),
+    }
+
+
+def _readiness(found) -> dict:
+    dossier = dossiers.readiness(found)
+    return {
+        "state": dossier.state,
+        "complete": dossier.complete,
+        "reviewed_at": dossier.reviewed_at,
+        "missing_answers": dossier.missing_answers,
+        "missing_documents": dossier.missing_documents,
+        "to_correct": [{"document": label, "reason": reason} for label, reason in dossier.to_correct],
+        "to_review": dossier.to_review,
+        "accepted": dossier.accepted,
     }
 
 

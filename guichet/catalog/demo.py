@@ -72,6 +72,7 @@ PROCEDURES = [
         "kind": Procedure.Kind.FIRST_PERMIT,
         "description": "Pour une personne qui demande son premier titre de séjour en préfecture.",
         "duration_minutes": 30,
+        "registration_minutes": 10,
         "target_wait_days": 90,
         "vulnerable_target_wait_days": 30,
         "minimum_notice_hours": 72,
@@ -91,6 +92,7 @@ PROCEDURES = [
         "kind": Procedure.Kind.RENEWAL,
         "description": "Pour renouveler un titre de séjour qui arrive à expiration, sans changer de motif.",
         "duration_minutes": 20,
+        "registration_minutes": 10,
         "target_wait_days": 45,
         "minimum_notice_hours": 48,
         "offer_validity_hours": 72,
@@ -223,6 +225,8 @@ def build_demo_prefecture() -> Prefecture:
                     "name": PREFECTURE["name"],
                     "late_renewal_attestation": True,
                     "contact_email": "accueil-etrangers@seine-saint-denis.example.org",
+                    # A number ARCEP reserves for fiction: nobody's line.
+                    "contact_phone": "01 99 00 93 93",
                 },
             )
         )

@@ -84,6 +84,7 @@ class PrefectureForm(forms.ModelForm):
             "holiday_subdivision",
             "late_renewal_attestation",
             "contact_email",
+            "contact_phone",
             "proconnect_enabled",
         ]
 
@@ -114,6 +115,7 @@ class ProcedureForm(forms.ModelForm):
             "kind",
             "description",
             "duration_minutes",
+            "registration_minutes",
             "mode",
             "target_wait_days",
             "vulnerable_target_wait_days",

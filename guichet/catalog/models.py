@@ -4,7 +4,7 @@ import datetime
 import zoneinfo
 
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -59,6 +59,19 @@ class Prefecture(models.Model):
         ),
     )
     contact_email = models.EmailField(_("contact email"), blank=True)
+    # Printed on the counter receipt and in letters: many applicants follow their request by phone.
+    contact_phone = models.CharField(
+        _("contact phone"),
+        max_length=30,
+        blank=True,
+        validators=[
+            RegexValidator(
+                r"^\+?[0-9][0-9 .()-]{3,28}[0-9]$",
+                _("Write a phone number with digits, spaces, dots or hyphens, for example 01 23 45 67 89."),
+            )
+        ],
+        help_text=_("The number applicants may call about their request."),
+    )
     # Its staff may log in through ProConnect, the State's OpenID Connect for agents, when the deployment
     # is configured for it (settings.PROCONNECT_ENABLED; docs/backoffice.md).
     proconnect_enabled = models.BooleanField(
@@ -186,6 +199,17 @@ class Procedure(models.Model):
     duration_minutes = models.PositiveSmallIntegerField(
         _("duration in minutes"), validators=[MinValueValidator(5), MaxValueValidator(240)]
     )
+    # A dossier found complete before the visit leaves only the registration to do at the counter.
+    registration_minutes = models.PositiveSmallIntegerField(
+        _("duration when the dossier is complete (minutes)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(5), MaxValueValidator(240)],
+        help_text=_(
+            "The visit of a person whose dossier was reviewed and found complete beforehand: registration "
+            "only. Empty: the ordinary duration."
+        ),
+    )
     mode = models.CharField(_("mode"), max_length=8, choices=Mode.choices, default=Mode.QUEUE)
     target_wait_days = models.PositiveSmallIntegerField(
         _("target wait in days"), validators=[MinValueValidator(1), MaxValueValidator(365)]
@@ -252,6 +276,14 @@ class Procedure(models.Model):
         ):
             raise ValidationError(
                 {"vulnerable_target_wait_days": _("It must not be longer than the ordinary target wait.")}
+            )
+        if (
+            self.registration_minutes is not None
+            and self.duration_minutes is not None
+            and self.registration_minutes > self.duration_minutes
+        ):
+            raise ValidationError(
+                {"registration_minutes": _("It must not be longer than the ordinary duration.")}
             )
         if self.is_renewal and self.kind not in {self.Kind.RENEWAL, self.Kind.RECEIPT}:
             raise ValidationError({"is_renewal": _("Only a renewal procedure can be marked as a renewal.")})

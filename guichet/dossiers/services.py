@@ -133,6 +133,63 @@ def missing(dossier: Dossier) -> dict[str, list[str]]:
     return problems
 
 
+@dataclass(frozen=True)
+class Readiness:
+    """Where a dossier stands, as reception and the counter read it on the day of the visit."""
+
+    state: str
+    state_label: str
+    complete: bool
+    reviewed_at: object  # datetime of the latest review, or None
+    missing_answers: list[str]
+    missing_documents: list[str]
+    to_correct: list[tuple[str, str]]  # (document, what to correct)
+    to_review: list[str]
+    accepted: list[str]
+
+    @property
+    def has_work(self) -> bool:
+        """Something the counter must still see to: a document lacking, to correct or to review."""
+        return bool(self.missing_answers or self.missing_documents or self.to_correct or self.to_review)
+
+
+def readiness(request: AppointmentRequest) -> Readiness:
+    """The dossier's state and what lacks: answers not given, documents not sent, to correct (with the
+    reason the person was given), sent but not reviewed yet, accepted."""
+    dossier = dossier_for(request)
+    answers = current_answers(dossier)
+    found = items(dossier)
+    missing_answers = [
+        q.label(question)
+        for question in asked_questions(dossier, answers)
+        if question.required and question.kind != QuestionKind.FILE and not answers.get(question.key)
+    ]
+    by_status: dict[str, list[Item]] = {status: [] for status in DocumentStatus.values}
+    for item in found:
+        if item.document is not None:
+            by_status[item.document.status].append(item)
+    reviewed = [item.document.reviewed_at for item in found if item.document and item.document.reviewed_at]
+    return Readiness(
+        state=dossier.state,
+        state_label=str(dossier.get_state_display()),
+        complete=dossier.state == DossierState.COMPLETE,
+        reviewed_at=max(reviewed) if reviewed else None,
+        missing_answers=missing_answers,
+        missing_documents=[item.label for item in found if item.document is None],
+        to_correct=[(item.label, item.document.reason) for item in by_status[DocumentStatus.TO_CORRECT]],
+        to_review=[item.label for item in by_status[DocumentStatus.PENDING]],
+        accepted=[item.label for item in by_status[DocumentStatus.ACCEPTED]],
+    )
+
+
+def states_of(request_ids: Iterable[int]) -> dict[int, str]:
+    """The dossier state of each request (one query, for a day's list); a request whose dossier was never
+    opened is being completed."""
+    request_ids = list(request_ids)
+    found = dict(Dossier.objects.filter(request_id__in=request_ids).values_list("request_id", "state"))
+    return {pk: found.get(pk, DossierState.IN_PROGRESS) for pk in request_ids}
+
+
 def _lock(request: AppointmentRequest, expected_revision: int | None) -> Dossier:
     locking.request(request.pk)
     dossier = Dossier.objects.select_related("request", "form_version").get(request_id=request.pk)

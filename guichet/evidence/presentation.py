@@ -70,6 +70,7 @@ DETAIL_LABELS = {
     "corrections": gettext_lazy("To correct"),
     "questions": gettext_lazy("Questions answered"),
     "by": gettext_lazy("By"),
+    "dossier_complete": gettext_lazy("Dossier found complete before the visit"),
 }
 # Ids of internal rows, and data other pages already show, are not repeated.
 HIDDEN_DETAILS = {
@@ -85,6 +86,8 @@ HIDDEN_DETAILS = {
 }
 CANCELLED_BY = {"applicant": gettext_lazy("the applicant"), "prefecture": gettext_lazy("the prefecture")}
 ACTED_BY = {**CANCELLED_BY, "partner": gettext_lazy("a partner organisation under mandate")}
+
+LIST_TEXT = 4000
 
 # One sentence per event, for the statement at the top of a proof.
 EVENT_SENTENCES = {
@@ -242,6 +245,7 @@ FRENCH_DETAIL_LABELS = {
     "corrections": "À corriger",
     "questions": "Questions répondues",
     "by": "Par",
+    "dossier_complete": "Dossier complet avant le rendez-vous",
 }
 
 
@@ -341,9 +345,10 @@ def _detail_value(name: str, value, details: dict, tz) -> str:
         return _("yes") if value else _("no")
     if name == "corrections" and isinstance(value, list):
         # Each "document: what to correct"; the reasons are the agent's own words, kept whole.
-        return "; ".join(str(v) for v in value)[:4000]
+        return "; ".join(str(v) for v in value)[:LIST_TEXT]
     if isinstance(value, dict | list):
-        return ", ".join(f"{v}" for v in (value.values() if isinstance(value, dict) else value))[:300]
+        # A list of documents names each of them whole (a prefecture's list runs to a dozen long labels).
+        return ", ".join(f"{v}" for v in (value.values() if isinstance(value, dict) else value))[:LIST_TEXT]
     return str(value)[:300]
 
 

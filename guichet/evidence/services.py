@@ -60,7 +60,7 @@ EVENT_DETAILS: dict[str, tuple[str, ...]] = {
     ProofEvent.OFFER_WITHDRAWN: ("offer", "reason"),
     ProofEvent.APPOINTMENT_CONFIRMED: ("appointment", "site", "counter", "starts_at"),
     ProofEvent.APPOINTMENT_CANCELLED: ("appointment", "site", "starts_at", "cancelled_by", "reason"),
-    ProofEvent.CHECKED_IN: ("appointment", "site", "ticket", "identity_checked"),
+    ProofEvent.CHECKED_IN: ("appointment", "site", "ticket", "identity_checked", "dossier_complete"),
     ProofEvent.SERVED: ("appointment", "site", "outcome"),
     ProofEvent.NO_SHOW: ("appointment", "site", "starts_at"),
     ProofEvent.STILL_WAITING: ("days_waiting", "week", "since"),

@@ -49,6 +49,7 @@ KINDS = (
 APPOINTMENT_KINDS = {"appointment_confirmed", "appointment_reminder", "appointment_changed"}
 CONVOCATION_KINDS = {"appointment_confirmed", "appointment_changed"}
 
+
 @dataclass
 class Subjects:
     """The objects a message is about, loaded once per message."""

@@ -46,6 +46,12 @@ class Visit(models.Model):
     called_at = models.DateTimeField(null=True, blank=True)
     call_count = models.PositiveSmallIntegerField(default=0)
     turn_notified_at = models.DateTimeField(null=True, blank=True)
+    # Read at check-in: a dossier reviewed and found complete beforehand leaves only the registration to do,
+    # and the visit is planned for the procedure's registration time instead of its whole duration.
+    dossier_complete = models.BooleanField(_("dossier complete at check-in"), default=False)
+    planned_minutes = models.PositiveSmallIntegerField(
+        _("planned minutes at the counter"), null=True, blank=True
+    )
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -19,6 +19,7 @@ from guichet import locking
 from guichet.allocation.tasks import enqueue_allocation
 from guichet.appointments import services as appointments
 from guichet.appointments.models import Appointment, AppointmentStatus
+from guichet.dossiers import services as dossiers
 from guichet.errors import Conflict, InvalidInput
 from guichet.evidence.audit import SYSTEM, Actor
 from guichet.evidence.services import record_event
@@ -56,6 +57,13 @@ def _require_checked_in(appointment: Appointment) -> None:
 def missing_documents_choices(appointment: Appointment) -> list[str]:
     """The documents the person was asked to bring: their request's list, in the version they were given."""
     return appointment.request.documents
+
+
+def not_accepted_in_dossier(appointment: Appointment, dossier: dossiers.Readiness) -> list[str]:
+    """The documents of the person's list that their dossier does not hold accepted: what the counter
+    ticks as missing unless the person brings it now."""
+    accepted = set(dossier.accepted)
+    return [label for label in missing_documents_choices(appointment) if label not in accepted]
 
 
 def register_file(

@@ -24,6 +24,8 @@ from guichet.appointments import services as appointments
 from guichet.appointments.models import ACTIVE_APPOINTMENT_STATUSES, Appointment, AppointmentStatus
 from guichet.capacity.services import free_slots_query
 from guichet.catalog.models import Procedure, Site
+from guichet.dossiers import services as dossiers
+from guichet.dossiers.models import DossierState
 from guichet.errors import Conflict, InvalidInput, NotFound
 from guichet.evidence.audit import Actor
 from guichet.waitlist.countries import COUNTRIES
@@ -72,6 +74,11 @@ class TodayRow:
     appointment: Appointment
     visit: Visit | None
     late: bool
+    dossier_state: str = ""
+
+    @property
+    def dossier_label(self) -> str:
+        return str(DossierState(self.dossier_state).label) if self.dossier_state else ""
 
 
 def todays_appointments(
@@ -90,11 +97,17 @@ def todays_appointments(
     if counter is not None:
         found = found.filter(counter=counter)
     limit = late_limit()
+    found = list(found)
+    states = dossiers.states_of(appointment.request_id for appointment in found)
     rows = []
     for appointment in found:
         visit = getattr(appointment, "visit", None)
         late = appointment.status == AppointmentStatus.CONFIRMED and now > appointment.starts_at + limit
-        rows.append(TodayRow(appointment=appointment, visit=visit, late=late))
+        rows.append(
+            TodayRow(
+                appointment=appointment, visit=visit, late=late, dossier_state=states[appointment.request_id]
+            )
+        )
     return rows
 
 
@@ -230,9 +243,10 @@ def check_in(
             )
         day = local_day(site, now)
         visit = _create_visit(locked, site, day, user, now)
-        appointments.check_in(
-            locked, actor, now=now, details={"ticket": visit.ticket_label, "identity_checked": True}
-        )
+        details = {"ticket": visit.ticket_label, "identity_checked": True}
+        if visit.dossier_complete:
+            details["dossier_complete"] = True
+        appointments.check_in(locked, actor, now=now, details=details)
     return visit
 
 
@@ -241,7 +255,17 @@ def _with_site(appointment: Appointment) -> Appointment:
     return appointment
 
 
+def planned_minutes(procedure: Procedure, dossier_complete: bool) -> int:
+    """The time the visit is planned for at the counter: registration only when the dossier was found
+    complete before the visit (and the procedure says how long that takes), else the whole duration."""
+    if dossier_complete and procedure.registration_minutes:
+        return min(procedure.registration_minutes, procedure.duration_minutes)
+    return procedure.duration_minutes
+
+
 def _create_visit(appointment: Appointment, site: Site, day: datetime.date, user, now) -> Visit:
+    # The request is locked: the dossier cannot change between this reading and the check-in.
+    complete = dossiers.readiness(appointment.request).complete
     return Visit.objects.create(
         appointment=appointment,
         site=site,
@@ -249,6 +273,8 @@ def _create_visit(appointment: Appointment, site: Site, day: datetime.date, user
         ticket=locking.ticket_number(site.pk, day),
         checked_in_at=now,
         checked_in_by=user,
+        dossier_complete=complete,
+        planned_minutes=planned_minutes(appointment.request.procedure, complete),
     )
 
 

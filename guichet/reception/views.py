@@ -17,6 +17,7 @@ from guichet.accounts.models import Role
 from guichet.backoffice.decorators import prefecture_role
 from guichet.backoffice.views.staff import apply_domain_error
 from guichet.catalog.models import Counter, Site
+from guichet.dossiers import services as dossiers
 from guichet.errors import DomainError, NotFound
 
 from . import access, calls, figures, interim, outcomes, services
@@ -131,6 +132,7 @@ def identity(request, prefecture, appointment_id: int):
         "appointment": appointment,
         "req": appointment.request,
         "identity": services.identity_of(appointment.request),
+        "dossier": dossiers.readiness(appointment.request),
         "visit": Visit.objects.filter(appointment=appointment).first(),
         "mismatch_form": mismatch,
         "problem": problem,
@@ -182,7 +184,10 @@ def _counter_context(prefecture, counter: Counter) -> dict:
         )
     )
     others = Counter.objects.filter(site=counter.site, is_active=True).exclude(pk=counter.pk).order_by("name")
+    dossier = dossiers.readiness(current.appointment.request) if current else None
     return {
+        "dossier": dossier,
+        "planned_waiting": sum(visit.planned_minutes or 0 for visit in waiting),
         "prefecture": prefecture,
         "counter": counter,
         "site": counter.site,
@@ -191,7 +196,8 @@ def _counter_context(prefecture, counter: Counter) -> dict:
         "on_hold": on_hold,
         "send_form": CounterChoiceForm(counters=others) if others else None,
         "missing_form": MissingDocumentsForm(
-            documents=outcomes.missing_documents_choices(current.appointment)
+            documents=outcomes.missing_documents_choices(current.appointment),
+            initial={"missing": outcomes.not_accepted_in_dossier(current.appointment, dossier)},
         )
         if current
         else None,

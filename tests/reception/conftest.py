@@ -8,6 +8,7 @@ from django.utils import timezone, translation
 from guichet.appointments import services as appointments
 from guichet.evidence.audit import APPLICANT, Actor
 from tests.appointments import builders
+from tests.backoffice.helpers import staff, verified_login
 
 AGENT = Actor("staff", "agent", None)
 
@@ -35,3 +36,11 @@ def book(world, day, hour=9, minute=0, counter=0, procedure="first", minutes=30,
 @pytest.fixture
 def booked(world, day):
     return book(world, day)
+
+
+@pytest.fixture
+def agent(client, world):
+    """An agent of the prefecture, logged in past the second factor."""
+    user = staff(world.prefecture, "agent")
+    verified_login(client, user)
+    return user

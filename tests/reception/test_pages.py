@@ -12,7 +12,6 @@ from guichet.reception import display
 from guichet.reception.models import InterimDocument, Visit, VisitStatus
 from guichet.waitlist.references import new_reference
 from tests.appointments import builders
-from tests.backoffice.helpers import staff, verified_login
 from tests.reception.conftest import book
 
 pytestmark = pytest.mark.django_db
@@ -34,13 +33,6 @@ def today_booked(world):
     appointment = accept_offer(offer, APPLICANT, now=now - datetime.timedelta(days=1))
     appointment.token = req.token
     return appointment
-
-
-@pytest.fixture
-def agent(client, world):
-    user = staff(world.prefecture, "agent")
-    verified_login(client, user)
-    return user
 
 
 def test_scan_check_in_call_and_register(client, world, agent, today_booked):

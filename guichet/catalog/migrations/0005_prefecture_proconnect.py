@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('catalog', '0002_checklist_versions'),
+        ('catalog', '0004_prefecture_contact_phone'),
     ]
 
     operations = [
