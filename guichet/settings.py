@@ -309,6 +309,33 @@ LOGIN_REDIRECT_URL = "backoffice:home"
 # Staff and partner sessions end after this long without a request (the cookie itself lasts at most
 # SESSION_COOKIE_AGE).
 STAFF_IDLE_TIMEOUT_SECONDS = int(os.environ.get("STAFF_IDLE_TIMEOUT_SECONDS", str(30 * 60)))
+# ProConnect, the State's OpenID Connect for agents (docs/backoffice.md): off unless the deployment gives
+# the provider's endpoints and its client registration; then each prefecture turns it on for its staff
+# (Prefecture.proconnect_enabled). mozilla-django-oidc reads the OIDC_* settings.
+OIDC_OP_AUTHORIZATION_ENDPOINT = os.environ.get("PROCONNECT_AUTHORIZATION_ENDPOINT", "")
+OIDC_OP_TOKEN_ENDPOINT = os.environ.get("PROCONNECT_TOKEN_ENDPOINT", "")
+OIDC_OP_USER_ENDPOINT = os.environ.get("PROCONNECT_USERINFO_ENDPOINT", "")
+OIDC_OP_JWKS_ENDPOINT = os.environ.get("PROCONNECT_JWKS_ENDPOINT", "")
+OIDC_RP_CLIENT_ID = os.environ.get("PROCONNECT_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = os.environ.get("PROCONNECT_CLIENT_SECRET", "")
+OIDC_RP_SIGN_ALGO = os.environ.get("PROCONNECT_SIGN_ALGO", "RS256")
+OIDC_RP_SCOPES = os.environ.get("PROCONNECT_SCOPES", "openid email given_name usual_name")
+OIDC_AUTH_REQUEST_EXTRA_PARAMS = (
+    {"acr_values": os.environ["PROCONNECT_ACR_VALUES"]} if os.environ.get("PROCONNECT_ACR_VALUES") else {}
+)
+OIDC_USE_PKCE = env_bool("PROCONNECT_USE_PKCE", True)
+OIDC_CREATE_USER = False  # never: an agent is matched to an account a prefecture administrator made
+OIDC_AUTHENTICATION_CALLBACK_URL = "proconnect_callback"
+OIDC_TIMEOUT = 10
+PROCONNECT_ENABLED = all(
+    (OIDC_OP_AUTHORIZATION_ENDPOINT, OIDC_OP_TOKEN_ENDPOINT, OIDC_OP_USER_ENDPOINT, OIDC_OP_JWKS_ENDPOINT)
+) and bool(OIDC_RP_CLIENT_ID and OIDC_RP_CLIENT_SECRET)
+# The ID token's claims that say the agent passed a second factor at their provider; otherwise Guichet's own
+# second factor follows.
+PROCONNECT_MFA_AMR = {"mfa"}
+PROCONNECT_MFA_ACR = {"eidas2", "eidas3"}
+if PROCONNECT_ENABLED:
+    AUTHENTICATION_BACKENDS.append("guichet.accounts.proconnect.ProConnectBackend")
 # Login throttling, counted in the cache: an account is locked after this many failed passwords or codes
 # within the window, for the lockout time; an address is locked after the larger count.
 LOGIN_FAILURES_PER_ACCOUNT = int(os.environ.get("LOGIN_FAILURES_PER_ACCOUNT", "5"))

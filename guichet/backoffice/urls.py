@@ -6,7 +6,19 @@ its reference (/fr/staff/requests/93-K7M4-QX9T/). Access is checked in every vie
 
 from django.urls import path, register_converter
 
-from .views import admin, auth, capacity, catalogue, court_orders, jobs, letters, partners, passwords, staff
+from .views import (
+    admin,
+    auth,
+    capacity,
+    catalogue,
+    court_orders,
+    jobs,
+    letters,
+    partners,
+    passwords,
+    proconnect,
+    staff,
+)
 
 
 class _AsWritten:
@@ -50,6 +62,7 @@ urlpatterns = [
     path("login/", auth.login_view, name="login"),
     path("login/verify/", auth.verify_view, name="verify"),
     path("login/setup/", auth.enrol_view, name="enrol"),
+    path("login/proconnect/", proconnect.proconnect_login, name="proconnect_login"),
     path("logout/", auth.logout_view, name="logout"),
     path("account/", auth.account_view, name="account"),
     path("account/tokens/<int:token_id>/revoke/", auth.revoke_token_view, name="revoke_token"),

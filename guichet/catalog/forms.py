@@ -85,6 +85,7 @@ class PrefectureForm(forms.ModelForm):
             "late_renewal_attestation",
             "contact_email",
             "contact_phone",
+            "proconnect_enabled",
         ]
 
 

@@ -72,6 +72,15 @@ class Prefecture(models.Model):
         ],
         help_text=_("The number applicants may call about their request."),
     )
+    # Its staff may log in through ProConnect, the State's OpenID Connect for agents, when the deployment
+    # is configured for it (settings.PROCONNECT_ENABLED; docs/backoffice.md).
+    proconnect_enabled = models.BooleanField(
+        _("staff may log in with ProConnect"),
+        default=False,
+        help_text=_(
+            "Only accounts that already exist, matched by their email address; no account is created."
+        ),
+    )
 
     class Meta:
         ordering = ["code"]

@@ -9,7 +9,7 @@ def first_stamp(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("catalog", "0004_prefecture_contact_phone"),
+        ("catalog", "0005_prefecture_proconnect"),
     ]
 
     operations = [
