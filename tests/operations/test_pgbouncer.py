@@ -19,6 +19,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -43,8 +44,10 @@ POOL = "guichet"
 
 
 @pytest.fixture(autouse=True)
-def _redis():
+def _redis(monkeypatch):
     require_redis()
+    # The server's own keys in the shared Redis: nothing counted by another test or run.
+    monkeypatch.setenv("CACHE_KEY_PREFIX", f"guichet-test-{uuid.uuid4().hex}")
 
 
 @contextmanager
@@ -103,7 +106,8 @@ def verify_audit(url: str, **extra: str) -> subprocess.CompletedProcess:
 
 def test_filings_through_pgbouncer_in_transaction_mode(world, tmp_path):
     names = [f"Pooled {letter}" for letter in "ABCDEFGHIJKL"]
-    pooling = {"DATABASE_POOLING": "transaction", "CONN_MAX_AGE": "60"}
+    # Twelve people from one address: more than the default limit per address.
+    pooling = {"DATABASE_POOLING": "transaction", "CONN_MAX_AGE": "60", "RATE_LIMIT_FILING_ADDRESS": "100/h"}
     with pgbouncer(tmp_path) as pooled:
         with app_servers(1, threads=4, DATABASE_URL=pooled, **pooling) as (base,):
             with ThreadPoolExecutor(max_workers=6) as pool:
