@@ -17,7 +17,6 @@ def refusal_response(
     request: HttpRequest, error: DomainError, *, retry_after: int | None = None
 ) -> HttpResponse:
     if request.path_info.startswith(API_PREFIX):
-
         response: HttpResponse = JsonResponse(error_body(error.code, error.message), status=error.status)
     else:
         response = TemplateResponse(request, "refused.html", {"message": error.message}, status=error.status)

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -95,6 +96,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before the session middleware, which reads the session cookie at once (guichet/edge.py).
     "guichet.edge.HostileInputMiddleware",
+    # One version of the catalogue per request, read at its first catalogue read (guichet/catalog/cached.py).
+    "guichet.catalog.middleware.CatalogueSnapshotMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "guichet.languages.StaffLanguageMiddleware",
@@ -140,6 +143,25 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite serialises writers; wait for the lock instead of failing at once.
     DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+# Behind a pooler in transaction mode (PgBouncer's `pool_mode = transaction`: docs/deployment.md), each
+# transaction may run on another server connection, so nothing may outlive a transaction there.
+DATABASE_POOLING = os.environ.get("DATABASE_POOLING", "")
+if DATABASE_POOLING not in ("", "transaction"):
+    raise ImproperlyConfigured("DATABASE_POOLING is empty (direct connections) or 'transaction'")
+if DATABASE_POOLING == "transaction" and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].update(
+        {
+            # QuerySet.iterator() would DECLARE a cursor WITH HOLD on one server connection and FETCH from
+            # another one, which has no such cursor.
+            "DISABLE_SERVER_SIDE_CURSORS": True,
+            # The client's connection to the pooler may be broken while the pooler stays up: check it
+            # before reusing it (CONN_MAX_AGE keeps it between requests; the pooler keeps the servers').
+            "CONN_HEALTH_CHECKS": True,
+        }
+    )
+    # A statement prepared on one server connection is unknown to the next. Django 5.2 already turns
+    # psycopg's preparation off; said here so that nobody turns it on behind the pooler.
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {
@@ -152,7 +174,13 @@ CACHES = {
         }
         if os.environ.get("REDIS_URL")
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-    )
+    ),
+    # Rendered public pages that say the same to everybody, kept by each process (public/kept_pages.py).
+    "pages": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "guichet-pages",
+        "OPTIONS": {"MAX_ENTRIES": 2000},
+    },
 }
 
 TASKS = {
@@ -281,6 +309,33 @@ LOGIN_REDIRECT_URL = "backoffice:home"
 # Staff and partner sessions end after this long without a request (the cookie itself lasts at most
 # SESSION_COOKIE_AGE).
 STAFF_IDLE_TIMEOUT_SECONDS = int(os.environ.get("STAFF_IDLE_TIMEOUT_SECONDS", str(30 * 60)))
+# ProConnect, the State's OpenID Connect for agents (docs/backoffice.md): off unless the deployment gives
+# the provider's endpoints and its client registration; then each prefecture turns it on for its staff
+# (Prefecture.proconnect_enabled). mozilla-django-oidc reads the OIDC_* settings.
+OIDC_OP_AUTHORIZATION_ENDPOINT = os.environ.get("PROCONNECT_AUTHORIZATION_ENDPOINT", "")
+OIDC_OP_TOKEN_ENDPOINT = os.environ.get("PROCONNECT_TOKEN_ENDPOINT", "")
+OIDC_OP_USER_ENDPOINT = os.environ.get("PROCONNECT_USERINFO_ENDPOINT", "")
+OIDC_OP_JWKS_ENDPOINT = os.environ.get("PROCONNECT_JWKS_ENDPOINT", "")
+OIDC_RP_CLIENT_ID = os.environ.get("PROCONNECT_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = os.environ.get("PROCONNECT_CLIENT_SECRET", "")
+OIDC_RP_SIGN_ALGO = os.environ.get("PROCONNECT_SIGN_ALGO", "RS256")
+OIDC_RP_SCOPES = os.environ.get("PROCONNECT_SCOPES", "openid email given_name usual_name")
+OIDC_AUTH_REQUEST_EXTRA_PARAMS = (
+    {"acr_values": os.environ["PROCONNECT_ACR_VALUES"]} if os.environ.get("PROCONNECT_ACR_VALUES") else {}
+)
+OIDC_USE_PKCE = env_bool("PROCONNECT_USE_PKCE", True)
+OIDC_CREATE_USER = False  # never: an agent is matched to an account a prefecture administrator made
+OIDC_AUTHENTICATION_CALLBACK_URL = "proconnect_callback"
+OIDC_TIMEOUT = 10
+PROCONNECT_ENABLED = all(
+    (OIDC_OP_AUTHORIZATION_ENDPOINT, OIDC_OP_TOKEN_ENDPOINT, OIDC_OP_USER_ENDPOINT, OIDC_OP_JWKS_ENDPOINT)
+) and bool(OIDC_RP_CLIENT_ID and OIDC_RP_CLIENT_SECRET)
+# The ID token's claims that say the agent passed a second factor at their provider; otherwise Guichet's own
+# second factor follows.
+PROCONNECT_MFA_AMR = {"mfa"}
+PROCONNECT_MFA_ACR = {"eidas2", "eidas3"}
+if PROCONNECT_ENABLED:
+    AUTHENTICATION_BACKENDS.append("guichet.accounts.proconnect.ProConnectBackend")
 # Login throttling, counted in the cache: an account is locked after this many failed passwords or codes
 # within the window, for the lockout time; an address is locked after the larger count.
 LOGIN_FAILURES_PER_ACCOUNT = int(os.environ.get("LOGIN_FAILURES_PER_ACCOUNT", "5"))

@@ -7,7 +7,11 @@ from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
 
+from guichet.backoffice.views.proconnect import proconnect_callback
+
 urlpatterns = [
+    # The address registered at ProConnect: one for every language, so it stays outside the prefix.
+    path("staff/proconnect/callback/", proconnect_callback, name="proconnect_callback"),
     path("api/", include("guichet.api.urls")),
     path("", include("guichet.operations.urls")),
     path("", include("guichet.evidence.urls_wellknown")),

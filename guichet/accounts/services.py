@@ -133,6 +133,26 @@ def remove_membership(user, prefecture: Prefecture, *, by) -> None:
             _audit(prefecture.code, "account.role_removed", user, by)
 
 
+def set_proconnect(prefecture: Prefecture, enabled: bool, *, by) -> None:
+    """Let the prefecture's staff log in through ProConnect, or stop it (its administrators decide)."""
+    if not can_manage_accounts(by, prefecture):
+        raise Forbidden("forbidden", _("You cannot manage the accounts of this prefecture."))
+    with transaction.atomic():
+        changed = Prefecture.objects.filter(pk=prefecture.pk).exclude(proconnect_enabled=enabled)
+        if changed.update(proconnect_enabled=enabled):
+            record_change(
+                prefecture.code,
+                Change(
+                    "prefecture.proconnect_set",
+                    "prefecture",
+                    prefecture.code,
+                    _actor(by),
+                    data={"value": enabled},
+                ),
+            )
+    prefecture.proconnect_enabled = enabled
+
+
 def set_platform_admin(user, value: bool, *, by) -> None:
     if by is not None and not permissions.is_platform_admin(by):
         raise Forbidden("forbidden", _("Only a platform administrator can do this."))

@@ -17,6 +17,7 @@ from .views import (
     letters,
     partners,
     passwords,
+    proconnect,
     staff,
 )
 
@@ -62,6 +63,7 @@ urlpatterns = [
     path("login/", auth.login_view, name="login"),
     path("login/verify/", auth.verify_view, name="verify"),
     path("login/setup/", auth.enrol_view, name="enrol"),
+    path("login/proconnect/", proconnect.proconnect_login, name="proconnect_login"),
     path("logout/", auth.logout_view, name="logout"),
     path("account/", auth.account_view, name="account"),
     path("account/tokens/<int:token_id>/revoke/", auth.revoke_token_view, name="revoke_token"),

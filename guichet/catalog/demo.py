@@ -225,6 +225,8 @@ def build_demo_prefecture() -> Prefecture:
                     "name": PREFECTURE["name"],
                     "late_renewal_attestation": True,
                     "contact_email": "accueil-etrangers@seine-saint-denis.example.org",
+                    # A number ARCEP reserves for fiction: nobody's line.
+                    "contact_phone": "01 99 00 93 93",
                 },
             )
         )

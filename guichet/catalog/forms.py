@@ -84,6 +84,8 @@ class PrefectureForm(forms.ModelForm):
             "holiday_subdivision",
             "late_renewal_attestation",
             "contact_email",
+            "contact_phone",
+            "proconnect_enabled",
         ]
 
 

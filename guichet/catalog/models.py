@@ -4,7 +4,7 @@ import datetime
 import zoneinfo
 
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -59,6 +59,28 @@ class Prefecture(models.Model):
         ),
     )
     contact_email = models.EmailField(_("contact email"), blank=True)
+    # Printed on the counter receipt and in letters: many applicants follow their request by phone.
+    contact_phone = models.CharField(
+        _("contact phone"),
+        max_length=30,
+        blank=True,
+        validators=[
+            RegexValidator(
+                r"^\+?[0-9][0-9 .()-]{3,28}[0-9]$",
+                _("Write a phone number with digits, spaces, dots or hyphens, for example 01 23 45 67 89."),
+            )
+        ],
+        help_text=_("The number applicants may call about their request."),
+    )
+    # Its staff may log in through ProConnect, the State's OpenID Connect for agents, when the deployment
+    # is configured for it (settings.PROCONNECT_ENABLED; docs/backoffice.md).
+    proconnect_enabled = models.BooleanField(
+        _("staff may log in with ProConnect"),
+        default=False,
+        help_text=_(
+            "Only accounts that already exist, matched by their email address; no account is created."
+        ),
+    )
 
     class Meta:
         ordering = ["code"]
@@ -477,3 +499,23 @@ class Closure(models.Model):
     def prefecture(self) -> Prefecture:
         site = self.site if self.site_id is not None else self.counter.site
         return site.prefecture
+
+
+class CatalogueVersion(models.Model):
+    """One row whose stamp changes with every write to a catalogue table, in the writing transaction.
+
+    Database triggers change it (guichet/catalog/versioning.py), so no write escapes: the back office's
+    editor, the admin, a bulk update, a migration or a shell. Requests read it once to know whether the copy
+    of the catalogue their process keeps (guichet/catalog/cached.py) still says what the tables say. A
+    random stamp, not a counter: a rolled-back write leaves the stamp it found, and a later write never
+    gives an earlier stamp back.
+    """
+
+    stamp = models.CharField(max_length=32)
+
+    class Meta:
+        verbose_name = _("catalogue version")
+        verbose_name_plural = _("catalogue versions")
+
+    def __str__(self) -> str:
+        return self.stamp

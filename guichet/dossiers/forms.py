@@ -43,11 +43,14 @@ def answer_field(question: Question, initial: str) -> forms.Field:
         )
     if kind == QuestionKind.ADDRESS:
         return AnswerField(
-            widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "street-address"}),
+            widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "street-address", "dir": "auto"}),
             max_length=INPUT_MAX,
             **common,
         )
-    return AnswerField(widget=forms.Textarea(attrs={"rows": 2}), max_length=INPUT_MAX, **common)
+    # dir="auto": an address or a name typed in Latin letters on an Arabic page keeps its own order.
+    return AnswerField(
+        widget=forms.Textarea(attrs={"rows": 2, "dir": "auto"}), max_length=INPUT_MAX, **common
+    )
 
 
 class AnswersForm(forms.Form):

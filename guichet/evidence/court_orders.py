@@ -182,8 +182,6 @@ def slot_deadline(order: CourtOrder) -> datetime.date:
     return order.appointment_by or order.convoke_by
 
 
-
-
 def record_court_order(
     request: AppointmentRequest,
     *,

@@ -87,6 +87,8 @@ HIDDEN_DETAILS = {
 CANCELLED_BY = {"applicant": gettext_lazy("the applicant"), "prefecture": gettext_lazy("the prefecture")}
 ACTED_BY = {**CANCELLED_BY, "partner": gettext_lazy("a partner organisation under mandate")}
 
+LIST_TEXT = 4000
+
 # One sentence per event, for the statement at the top of a proof.
 EVENT_SENTENCES = {
     ProofEvent.RECEIVED: gettext_lazy("The request was received and joined the queue."),
@@ -343,9 +345,10 @@ def _detail_value(name: str, value, details: dict, tz) -> str:
         return _("yes") if value else _("no")
     if name == "corrections" and isinstance(value, list):
         # Each "document: what to correct"; the reasons are the agent's own words, kept whole.
-        return "; ".join(str(v) for v in value)[:4000]
+        return "; ".join(str(v) for v in value)[:LIST_TEXT]
     if isinstance(value, dict | list):
-        return ", ".join(f"{v}" for v in (value.values() if isinstance(value, dict) else value))[:300]
+        # A list of documents names each of them whole (a prefecture's list runs to a dozen long labels).
+        return ", ".join(f"{v}" for v in (value.values() if isinstance(value, dict) else value))[:LIST_TEXT]
     return str(value)[:300]
 
 

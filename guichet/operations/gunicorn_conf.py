@@ -12,7 +12,6 @@ errorlog = "-"
 def child_exit(server, worker):
     # A worker that exits leaves its counters in PROMETHEUS_MULTIPROC_DIR; mark them as a dead process's.
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-
         multiprocess.mark_process_dead(worker.pid)
 
 

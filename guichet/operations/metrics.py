@@ -114,7 +114,6 @@ def exposition() -> bytes:
         MultiProcessCollector(processes)
         requests = generate_latest(processes)
     else:
-
         requests = generate_latest(REGISTRY)
     database = CollectorRegistry()
     database.register(QueueCollector())

@@ -56,7 +56,6 @@ def check_mandate_form(upload: UploadedFile, field: str = "consent_form") -> tup
         if b"%%EOF" not in tail:
             raise _refuse(_("This PDF file is damaged or incomplete."))
     else:
-
         data = upload.read()
         upload.seek(0)
         expected = "PNG" if content_type == "image/png" else "JPEG"

@@ -1,6 +1,5 @@
 """The appointment: place, map, what to bring, the convocation PDF (with a QR code), cancelling."""
 
-
 import pytest
 
 from guichet.appointments.models import Appointment, AppointmentStatus

@@ -1,5 +1,6 @@
 """Administration pages: a prefecture's staff and partner organisations; the platform's administrators."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.http import Http404
@@ -65,6 +66,16 @@ def members(request, prefecture):
                 else:
                     messages.success(request, _("Role changed."))
                     return redirect("backoffice:members", code=prefecture.code)
+        if request.POST.get("action") == "proconnect" and settings.PROCONNECT_ENABLED:
+            enabled = request.POST.get("enabled") == "1"
+            accounts.set_proconnect(prefecture, enabled, by=request.user)
+            messages.success(
+                request,
+                _("The login with ProConnect is open.")
+                if enabled
+                else _("The login with ProConnect is stopped."),
+            )
+            return redirect("backoffice:members", code=prefecture.code)
     memberships = Membership.objects.filter(prefecture=prefecture).select_related("user", "user__guichet")
     return render(
         request,
@@ -74,6 +85,7 @@ def members(request, prefecture):
             "memberships": memberships,
             "role_form": role_form,
             "invite_form": invite_form,
+            "proconnect": settings.PROCONNECT_ENABLED,
         },
     )
 

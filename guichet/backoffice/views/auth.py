@@ -63,7 +63,7 @@ def has_backoffice_access(user) -> bool:
     )
 
 
-def _safe_next(request, candidate: str | None) -> str:
+def safe_next(request, candidate: str | None) -> str:
     if candidate and url_has_allowed_host_and_scheme(
         candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
@@ -98,7 +98,7 @@ def _clear_pending(request) -> None:
         request.session.pop(key, None)
 
 
-def _finish_login(request, user):
+def finish_login(request, user):
     next_url = request.session.get(PENDING_NEXT, "")
     _clear_pending(request)
     request.session.pop(PENDING_NEXT, None)
@@ -138,7 +138,7 @@ def login_view(request):
                     error = _("Wrong username or password.")
             else:
                 return begin_second_factor(
-                    request, user, _safe_next(request, request.POST.get("next") or request.GET.get("next"))
+                    request, user, safe_next(request, request.POST.get("next") or request.GET.get("next"))
                 )
     return render(
         request,
@@ -147,7 +147,8 @@ def login_view(request):
             "form": form,
             "error": error,
             "expired": expired,
-            "next": _safe_next(request, request.GET.get("next")),
+            "next": safe_next(request, request.GET.get("next")),
+            "proconnect": settings.PROCONNECT_ENABLED,
         },
         status=200 if not error else 400,
     )
@@ -176,7 +177,7 @@ def verify_view(request):
             len(code.replace("-", "").replace(" ", "")) >= 16 and twofactor.use_recovery_code(user, code)
         ):
             used_recovery = len(code) > 8
-            target = _finish_login(request, user)
+            target = finish_login(request, user)
             if used_recovery:
                 messages.warning(
                     request,
@@ -229,7 +230,7 @@ def enrol_view(request):
             throttle.register_failure(user.get_username(), address)
             error = str(exc.message)
         else:
-            target = _finish_login(request, user)
+            target = finish_login(request, user)
             return render(request, "backoffice/recovery_codes.html", {"codes": codes, "next_url": target})
     uri = twofactor.provisioning_uri(user.get_username(), secret)
     return render(

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,6 +17,7 @@ from guichet.appointments.models import Appointment, Offer
 from guichet.catalog.models import Procedure, Site
 from guichet.errors import DomainError, NotFound
 from guichet.evidence.models import AuditEntry, Proof
+from guichet.evidence.receipt import receipt_pdf_bytes
 from guichet.forms import apply_domain_error
 from guichet.partners import services as partners
 from guichet.partners.models import ImpossibilityRecord, Mandate
@@ -359,16 +360,17 @@ def impossibility(request, reference: str):
 
 @verified_required
 def receipt(request, reference: str):
-    """The paper receipt: the signed proof that the request was received, as the evidence app's PDF."""
+    """The paper receipt to hand over or post: the signed "received" proof, in French and in the person's
+    language, with how to follow the request (guichet/evidence/receipt.py)."""
 
     found = _opened_or_404(request, reference)
     proof = Proof.objects.filter(request=found, event="received").order_by("issued_at", "id").first()
     if proof is None:
         raise Http404
-    links = proof_links(proof)
-    if "pdf" in links:
-        return redirect(links["pdf"])
-    raise Http404
+    response = HttpResponse(receipt_pdf_bytes(proof), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{found.reference}-receipt.pdf"'
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @prefecture_role(Role.AGENT)

@@ -55,7 +55,6 @@ def _translated_paths(path: str, match=None) -> dict[str, str]:
     resolution), reversed per language (what django.urls.translate_url does, without resolving the path
     again for each language)."""
 
-
     parts = urlsplit(path)
     if match is None:
         try:
