@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -95,6 +96,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before the session middleware, which reads the session cookie at once (guichet/edge.py).
     "guichet.edge.HostileInputMiddleware",
+    # One version of the catalogue per request, read at its first catalogue read (guichet/catalog/cached.py).
+    "guichet.catalog.middleware.CatalogueSnapshotMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "guichet.languages.StaffLanguageMiddleware",
@@ -140,6 +143,25 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite serialises writers; wait for the lock instead of failing at once.
     DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+# Behind a pooler in transaction mode (PgBouncer's `pool_mode = transaction`: docs/deployment.md), each
+# transaction may run on another server connection, so nothing may outlive a transaction there.
+DATABASE_POOLING = os.environ.get("DATABASE_POOLING", "")
+if DATABASE_POOLING not in ("", "transaction"):
+    raise ImproperlyConfigured("DATABASE_POOLING is empty (direct connections) or 'transaction'")
+if DATABASE_POOLING == "transaction" and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].update(
+        {
+            # QuerySet.iterator() would DECLARE a cursor WITH HOLD on one server connection and FETCH from
+            # another one, which has no such cursor.
+            "DISABLE_SERVER_SIDE_CURSORS": True,
+            # The client's connection to the pooler may be broken while the pooler stays up: check it
+            # before reusing it (CONN_MAX_AGE keeps it between requests; the pooler keeps the servers').
+            "CONN_HEALTH_CHECKS": True,
+        }
+    )
+    # A statement prepared on one server connection is unknown to the next. Django 5.2 already turns
+    # psycopg's preparation off; said here so that nobody turns it on behind the pooler.
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {
@@ -152,7 +174,13 @@ CACHES = {
         }
         if os.environ.get("REDIS_URL")
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-    )
+    ),
+    # Rendered public pages that say the same to everybody, kept by each process (public/kept_pages.py).
+    "pages": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "guichet-pages",
+        "OPTIONS": {"MAX_ENTRIES": 2000},
+    },
 }
 
 TASKS = {

@@ -4,7 +4,7 @@ import logging
 
 import pytest
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 
 from tests import factories
 from tests.browser import chromium, open_page, skip_without_chromium  # noqa: F401 (fixtures, once)
@@ -12,10 +12,13 @@ from tests.browser import chromium, open_page, skip_without_chromium  # noqa: F4
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    # Rate-limit counters and cached figures live in the cache: each test starts with none.
-    cache.clear()
+    # Rate-limit counters and cached figures live in the cache, rendered public pages in their own (kept
+    # per process): each test starts with none.
+    for each in (cache, caches["pages"]):
+        each.clear()
     yield
-    cache.clear()
+    for each in (cache, caches["pages"]):
+        each.clear()
 
 
 class _Records(logging.Handler):

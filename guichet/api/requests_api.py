@@ -21,6 +21,7 @@ from django.utils.translation import gettext
 from ninja import Field, Header, Router, Schema, Status
 
 from guichet.appointments.models import ACTIVE_APPOINTMENT_STATUSES, Appointment, Offer
+from guichet.catalog import cached
 from guichet.catalog.models import Prefecture, Procedure, Site
 from guichet.catalog.services import published_checklist
 from guichet.edge import parse_json
@@ -223,7 +224,7 @@ def _prefecture(code: Any, *, field: str = "prefecture") -> Prefecture:
             gettext("Some fields are missing or invalid."),
             fields={field: [gettext("Unknown prefecture.")]},
         )
-    prefecture = Prefecture.objects.filter(code=code.strip().upper()).first()
+    prefecture = cached.prefecture(code.strip().upper())
     if prefecture is None:
         raise NotFound(
             "unknown_prefecture",

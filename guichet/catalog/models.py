@@ -512,3 +512,23 @@ class Closure(models.Model):
     def prefecture(self) -> Prefecture:
         site = self.site if self.site_id is not None else self.counter.site
         return site.prefecture
+
+
+class CatalogueVersion(models.Model):
+    """One row whose stamp changes with every write to a catalogue table, in the writing transaction.
+
+    Database triggers change it (guichet/catalog/versioning.py), so no write escapes: the back office's
+    editor, the admin, a bulk update, a migration or a shell. Requests read it once to know whether the copy
+    of the catalogue their process keeps (guichet/catalog/cached.py) still says what the tables say. A
+    random stamp, not a counter: a rolled-back write leaves the stamp it found, and a later write never
+    gives an earlier stamp back.
+    """
+
+    stamp = models.CharField(max_length=32)
+
+    class Meta:
+        verbose_name = _("catalogue version")
+        verbose_name_plural = _("catalogue versions")
+
+    def __str__(self) -> str:
+        return self.stamp

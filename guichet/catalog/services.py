@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from guichet.evidence.audit import Actor, Change
 from guichet.evidence.services import record_change
 
+from . import cached
 from .models import ChecklistVersion, Closure, Counter, OpeningRule, Prefecture, Procedure, Site
 
 CatalogObject = Prefecture | Site | Counter | Procedure | OpeningRule | Closure
@@ -130,7 +131,7 @@ def audit_catalog_change(
 def published_checklist(procedure: Procedure) -> ChecklistVersion | None:
     """The published version of the list `procedure.documents` holds, without publishing anything (None
     when the list was changed outside the admin and not published yet: intake publishes it)."""
-    latest = procedure.checklist_versions.order_by("-number").first()
+    latest = cached.latest_checklist(procedure.pk)
     return latest if latest is not None and latest.documents == list(procedure.documents or []) else None
 
 
@@ -139,8 +140,13 @@ def current_checklist(procedure: Procedure, *, at: datetime.datetime | None = No
     `procedure.documents` no longer says what the latest says (the list was changed). Safe when two
     transactions publish at once: the database keeps one version per number, and the loser reads it."""
     documents = list(procedure.documents or [])
-    for _attempt in range(3):
-        latest = procedure.checklist_versions.order_by("-number").first()
+    for attempt in range(3):
+        # First from the process's copy (the version of nearly every filing), then from the database.
+        latest = (
+            cached.latest_checklist(procedure.pk)
+            if attempt == 0
+            else procedure.checklist_versions.order_by("-number").first()
+        )
         if latest is not None and latest.documents == documents:
             return latest
         try:

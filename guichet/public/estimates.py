@@ -29,6 +29,7 @@ from guichet.allocation import forecast
 from guichet.allocation.candidates import waiting_request
 from guichet.appointments.models import Appointment, AppointmentStatus
 from guichet.capacity.models import Slot
+from guichet.catalog import cached
 from guichet.catalog.models import OpeningRule, Procedure, Site
 from guichet.waitlist.models import AppointmentRequest, RequestStatus
 
@@ -72,15 +73,7 @@ class TurnWindow:
 
 def sites_serving(procedure: Procedure) -> list[Site]:
     """Active sites with at least one opening rule for the procedure."""
-    return list(
-        Site.objects.filter(
-            is_active=True,
-            counters__is_active=True,
-            counters__opening_rules__procedures=procedure,
-        )
-        .distinct()
-        .order_by("name")
-    )
+    return cached.sites_serving(procedure.pk)
 
 
 def weekly_slots(

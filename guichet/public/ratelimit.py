@@ -5,6 +5,9 @@ No CAPTCHA: it blocks people who use assistive technology and does not stop the 
 filings. Each limit is a fixed window: the first hit of a window creates the counter with the window as its
 lifetime, later hits increment it. The answer says when the window ends, so the page can tell the person
 when to try again.
+
+On Redis, the counters of one attempt (the address's, then the identity's or reference's) are counted in one
+round trip, by a script that Redis runs atomically; other cache backends count them one by one.
 """
 
 import datetime
@@ -15,7 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
@@ -118,13 +122,81 @@ def _key(scope: str, value: str, window_start: int) -> str:
     return f"guichet:rl:{scope}:{digest}:{window_start}"
 
 
+@dataclass(frozen=True)
+class _Counter:
+    """One scope's counter for the current window."""
+
+    scope: str
+    limit: Limit
+    key: str
+    retry_after: int
+
+    @classmethod
+    def of(cls, scope: str, value: str, now: float) -> "_Counter":
+        limit = limit_for(scope)
+        window_start = int(now // limit.period) * limit.period
+        return cls(scope, limit, _key(scope, value, window_start), int(window_start + limit.period - now) + 1)
+
+
+# KEYS: the counters in order; ARGV: each one's limit, then its lifetime in seconds. Counts each in turn and
+# stops after the first that goes over its limit, as hit() one after the other would. Returns the counts.
+_COUNT_SCRIPT = """
+local counts = {}
+for i, key in ipairs(KEYS) do
+  local count = redis.call('INCR', key)
+  if count == 1 or redis.call('TTL', key) == -1 then
+    redis.call('EXPIRE', key, ARGV[2 * i])
+  end
+  counts[i] = count
+  if count > tonumber(ARGV[2 * i - 1]) then
+    break
+  end
+end
+return counts
+"""
+_script = None
+
+
+def _redis_count(counters: list[_Counter]) -> list[int] | None:
+    """The counts after one attempt, in one round trip; None when the cache is not Redis."""
+    backend = caches["default"]
+    if not isinstance(backend, RedisCache):
+        return None
+    global _script  # one per process: it is only the script's text and digest
+    # Django's Redis backend stores integers as Redis integers, so cache.get() reads these counters as ints
+    # and blocked() works on them unchanged. Django has no public way to its Redis client: this is its own.
+    client = backend._cache.get_client(write=True)
+    if _script is None:
+        _script = client.register_script(_COUNT_SCRIPT)
+    script = _script
+    args: list[int] = []
+    for counter in counters:
+        args += [counter.limit.count, counter.limit.period + 1]
+    keys = [backend.make_and_validate_key(counter.key) for counter in counters]
+    return [int(count) for count in script(keys=keys, args=args, client=client)]
+
+
+def _count(counters: list[_Counter]) -> None:
+    """Count one attempt on each counter in order; raise RateLimited at the first over its limit."""
+    counts = _redis_count(counters)
+    if counts is None:
+        counts = []
+        for counter in counters:
+            counts.append(_count_one(counter))
+            if counts[-1] > counter.limit.count:
+                break
+    for counter, count in zip(counters, counts, strict=False):
+        if count > counter.limit.count:
+            raise RateLimited(counter.scope, counter.retry_after)
+
+
 def hit(scope: str, value: str, *, now: float | None = None) -> None:
     """Count one attempt for `value` under `scope`; raise RateLimited when over the limit."""
-    limit = limit_for(scope)
-    now = time.time() if now is None else now
-    window_start = int(now // limit.period) * limit.period
-    key = _key(scope, value, window_start)
-    retry_after = int(window_start + limit.period - now) + 1
+    _count([_Counter.of(scope, value, time.time() if now is None else now)])
+
+
+def _count_one(counter: _Counter) -> int:
+    key, limit = counter.key, counter.limit
     # add() is atomic in every backend: only the first attempt of a window creates the counter.
     if cache.add(key, 1, timeout=limit.period + 1):
         count = 1
@@ -134,8 +206,7 @@ def hit(scope: str, value: str, *, now: float | None = None) -> None:
         except ValueError:  # expired between add() and incr()
             cache.add(key, 1, timeout=limit.period + 1)
             count = 1
-    if count > limit.count:
-        raise RateLimited(scope, retry_after)
+    return count
 
 
 def blocked(scope: str, value: str, *, now: float | None = None) -> int:
@@ -164,6 +235,9 @@ def check(request: HttpRequest, kind: str, identity: str | None = None) -> None:
     The address is counted first, so that an attacker spraying many references from one address is stopped
     by the address limit; a reference under attack from many addresses is stopped by its own limit.
     """
-    hit(f"{kind}_address", client_address(request))
+    now = time.time()
+    counters = [_Counter.of(f"{kind}_address", client_address(request), now)]
     if identity:
-        hit(f"{kind}_identity" if kind == "filing" else f"{kind}_reference", identity)
+        scope = f"{kind}_identity" if kind == "filing" else f"{kind}_reference"
+        counters.append(_Counter.of(scope, identity, now))
+    _count(counters)

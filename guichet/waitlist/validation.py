@@ -25,6 +25,7 @@ from django.core.validators import EmailValidator
 from django.utils import timezone
 from django.utils.translation import get_language, get_supported_language_variant, gettext, ngettext
 
+from guichet.catalog import cached
 from guichet.catalog.models import Prefecture, Procedure, Site
 from guichet.errors import InvalidInput
 
@@ -363,7 +364,7 @@ def _procedure(raw: Mapping[str, Any], prefecture: Prefecture, errors: _Errors) 
     if not isinstance(value, str) or not _PROCEDURE_CODE.match(value.strip()):
         errors.add("procedure", gettext("This procedure does not exist."))
         return None
-    procedure = Procedure.objects.filter(prefecture=prefecture, code=value.strip()).first()
+    procedure = cached.procedure(prefecture.pk, value.strip())
     if procedure is None:
         errors.add("procedure", gettext("This procedure does not exist in this prefecture."))
         return None
@@ -385,7 +386,7 @@ def _sites(raw: Mapping[str, Any], prefecture: Prefecture, errors: _Errors) -> t
             return ()
         if number not in ids:
             ids.append(number)
-    found = {site.pk: site for site in Site.objects.filter(pk__in=ids, prefecture=prefecture)}
+    found = cached.sites(prefecture.pk)
     sites: list[Site] = []
     for number in ids:
         site = found.get(number)

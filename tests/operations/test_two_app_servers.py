@@ -9,11 +9,7 @@ prefecture without running them at the same time (the prefecture row lock) and l
 from __future__ import annotations
 
 import http.cookiejar
-import json
-import os
 import re
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,7 +18,6 @@ import urllib.parse
 import urllib.request
 import uuid
 from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -32,143 +27,21 @@ from guichet.evidence.services import verify_audit
 from guichet.waitlist.models import AppointmentRequest
 from tests.appointments import builders
 from tests.backoffice.helpers import PASSWORD, code_for, staff
-from tests.operations.helpers import database_url
+from tests.operations.servers import ROOT, app_servers, filing, post_json, server_environment, stop
+from tests.real_redis import require_redis
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-ROOT = Path(__file__).resolve().parents[2]
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/2")
-
-
-def redis_answers() -> bool:
-    parsed = urllib.parse.urlparse(REDIS_URL)
-    try:
-        with socket.create_connection((parsed.hostname, parsed.port or 6379), timeout=2):
-            return True
-    except OSError:
-        return False
 
 
 @pytest.fixture(autouse=True)
 def _redis():
-    if not redis_answers():
-        if os.environ.get("CI"):
-            pytest.fail(f"Redis is required in CI and does not answer at {REDIS_URL}")
-        pytest.skip(f"needs Redis at {REDIS_URL} (TEST_REDIS_URL)")
+    require_redis()
 
 
 @pytest.fixture(autouse=True)
 def _own_keys(monkeypatch):
     # Each test's servers count in their own keys of the shared Redis: nothing left by another test or run.
     monkeypatch.setenv("CACHE_KEY_PREFIX", f"guichet-test-{uuid.uuid4().hex}")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def server_environment(**extra: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        "DATABASE_URL": database_url(),
-        "REDIS_URL": REDIS_URL,
-        # Test settings (the suite's password hasher, static files without a manifest), production caching.
-        "TESTING": "1",
-        "DEBUG": "0",
-        "LOG_LEVEL": "WARNING",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "CONN_MAX_AGE": "0",
-        **extra,
-    }
-
-
-@contextmanager
-def app_servers(count: int = 2, **extra: str):
-    """`count` gunicorn instances, each on its own port; yields their base addresses."""
-    env = server_environment(**extra)
-    ports = [free_port() for _ in range(count)]
-    processes = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "guichet.wsgi",
-                "--config",
-                "python:guichet.operations.gunicorn_conf",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                "1",
-                "--access-logfile",
-                "/dev/null",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
-        for port in ports
-    ]
-    bases = [f"http://127.0.0.1:{port}" for port in ports]
-    try:
-        for base, process in zip(bases, processes, strict=True):
-            wait_ready(base, process)
-        yield bases
-    finally:
-        stop(processes)
-
-
-def stop(processes: list[subprocess.Popen]) -> None:
-    """End the processes this test started (each leads its own process group), and wait for them."""
-    for process in processes:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-    for process in processes:
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-
-
-def wait_ready(base: str, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited: {process.stderr.read().decode()[-2000:]}")
-        try:
-            with urllib.request.urlopen(f"{base}/healthz", timeout=2):
-                return
-        except OSError:
-            time.sleep(0.3)
-    raise RuntimeError(f"{base} did not answer within 60 s")
-
-
-def post_json(base: str, path: str, body: dict) -> tuple[int, dict]:
-    request = urllib.request.Request(
-        base + path, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=30) as answer:
-            return answer.status, json.loads(answer.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"{}")
-
-
-def filing(world, family_names: str) -> dict:
-    return {
-        "prefecture": world.prefecture.code,
-        "procedure": world.procedures["first"].code,
-        "family_names": family_names,
-        "given_names": "Amina",
-        "birth_date": "1991-02-03",
-        "nationality": "DZ",
-        "email": "amina@example.org",
-        "language": "fr",
-    }
 
 
 def test_a_person_filed_on_one_server_is_a_duplicate_on_the_other(world):

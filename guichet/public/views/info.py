@@ -8,26 +8,34 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
+from guichet.catalog import cached
 from guichet.catalog.models import Prefecture, Procedure
 from guichet.catalog.services import published_checklist
 from guichet.public import charts, estimates, series, statistics
+from guichet.public.kept_pages import kept
 from guichet.waitlist.models import Channel
 
 # RGAA: without an audit, a service must say it is not compliant. Change this, and the statement's text, once
 # an audit has been made (see templates/public/accessibility.html).
 ACCESSIBILITY_AUDIT = None
 
+HOUR = 3600
+# The waits a procedure page shows are themselves a few minutes old (estimates.FORECAST_SECONDS).
+WAITS_KEPT_SECONDS = 60
+
 
 def _prefectures():
-    return list(Prefecture.objects.order_by("code"))
+    return cached.prefectures()
 
 
 @require_safe
+@kept(HOUR)
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "public/home.html", {"prefectures": _prefectures()})
+    return render(request, "public/home.html")
 
 
 @require_safe
+@kept(HOUR, catalogue=True)
 def procedures(request: HttpRequest) -> HttpResponse:
     by_prefecture = []
     active = (
@@ -43,17 +51,14 @@ def procedures(request: HttpRequest) -> HttpResponse:
 
 
 def get_procedure(prefecture: str, code: str) -> Procedure:
-    procedure = (
-        Procedure.objects.select_related("prefecture")
-        .filter(prefecture__code=prefecture.upper(), code=code, is_active=True)
-        .first()
-    )
+    procedure = cached.public_procedure(prefecture.upper(), code)
     if procedure is None:
         raise Http404("no such procedure")
     return procedure
 
 
 @require_safe
+@kept(WAITS_KEPT_SECONDS, catalogue=True)
 def procedure(request: HttpRequest, prefecture: str, code: str) -> HttpResponse:
     found = get_procedure(prefecture, code)
     sites = estimates.sites_serving(found)
