@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('catalog', '0005_prefecture_proconnect'),
+        ('catalog', '0006_catalogueversion'),
     ]
 
     operations = [
