@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext
 from ninja import Header, Router, Schema, Status
 
+from guichet.appointments import convocations
 from guichet.edge import parse_json
 from guichet.errors import DomainError, NotFound
 from guichet.evidence import permissions, services, signing
@@ -42,12 +43,20 @@ class VerifyIn(Schema):
     token: str
 
 
+class NewerAppointmentOut(Schema):
+    starts_at: datetime.datetime
+    site: str
+
+
 class VerifyOut(Schema):
     valid: bool
     kid: str | None = None
     payload: dict | None = None
     code: str | None = None
     message: str | None = None
+    # For a proof that confirms an appointment: whether its convocation is still valid.
+    convocation: str | None = None
+    newer_appointment: NewerAppointmentOut | None = None
 
 
 class ErrorOut(Schema):
@@ -120,7 +129,9 @@ def _verify_body(request: HttpRequest) -> object:
     summary="Check a proof",
     description="Says whether a token is a genuine, unchanged proof of this service: `valid`, the key id and "
     "the payload; or why not: a stable `code` (malformed, bad_algorithm, unknown_key, bad_signature, "
-    "too_long, unsupported, empty, not_utf8) and a message.",
+    "too_long, unsupported, empty, not_utf8) and a message. A genuine proof that confirms an appointment "
+    "also says what its convocation is worth now, `convocation`: valid, replaced (the appointment was moved: "
+    "`newer_appointment` gives the newer one), cancelled or past.",
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -142,4 +153,11 @@ def verify(request: HttpRequest):
         verified = services.verify_token(token)
     except signing.TokenError as error:
         return Status(200, {"valid": False, "code": error.code, "message": error.message})
-    return Status(200, {"valid": True, "kid": verified.kid, "payload": verified.payload})
+    answer = {"valid": True, "kid": verified.kid, "payload": verified.payload}
+    standing = convocations.for_proof(verified.payload)
+    if standing is not None:
+        answer["convocation"] = standing.state
+        if standing.current is not None:
+            newer = standing.current
+            answer["newer_appointment"] = {"starts_at": newer.starts_at, "site": newer.counter.site.name}
+    return Status(200, answer)

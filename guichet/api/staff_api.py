@@ -274,6 +274,44 @@ class OkOut(Schema):
     reference: str | None = None
 
 
+class AffectedOut(Schema):
+    kind: str
+    appointment_id: int | None
+    offer_id: int | None
+    reference: str
+    procedure: str
+    site: str
+    counter: str
+    starts_at: datetime.datetime
+    cause: str
+    detail: str
+
+
+class SettleIn(Schema):
+    reason: str
+    appointment_id: int | None = None
+    offer_id: int | None = None
+
+
+class MovedOut(Schema):
+    reference: str
+    previous_appointment_id: int
+    appointment: AppointmentOut
+
+
+class RefusedOut(Schema):
+    reference: str
+    code: str
+    message: str
+
+
+class SettlementOut(Schema):
+    moved: list[MovedOut]
+    requeued: list[str]
+    offers_withdrawn: list[str]
+    refused: list[RefusedOut]
+
+
 def _row(r: AppointmentRequest) -> dict:
     return {
         "reference": r.reference,
@@ -621,6 +659,96 @@ def move(request: HttpRequest, appointment_id: int, payload: MoveIn):
         "site": moved.counter.site.name,
         "counter": moved.counter.name,
     }
+
+
+def _affected_row(one) -> dict:
+    return {
+        "kind": one.kind,
+        "appointment_id": one.appointment_id,
+        "offer_id": one.offer_id,
+        "reference": one.reference,
+        "procedure": one.procedure,
+        "site": one.site,
+        "counter": one.counter,
+        "starts_at": one.starts_at,
+        "cause": one.cause,
+        "detail": one.detail,
+    }
+
+
+def _settlement(done) -> dict:
+    return {
+        "moved": [
+            {
+                "reference": one.reference,
+                "previous_appointment_id": one.appointment_id,
+                "appointment": {
+                    "id": moved.pk,
+                    "status": moved.status,
+                    "starts_at": moved.starts_at,
+                    "site": moved.counter.site.name,
+                    "counter": moved.counter.name,
+                },
+            }
+            for one, moved in done.moved
+        ],
+        "requeued": [one.reference for one in done.requeued],
+        "offers_withdrawn": [one.reference for one in done.offers_withdrawn],
+        "refused": [
+            {"reference": one.reference, "code": error.code, "message": str(error.message)}
+            for one, error in done.refused
+        ],
+    }
+
+
+@router.get(
+    "/staff/affected",
+    response={200: list[AffectedOut], **ERRORS},
+    summary="Appointments and offers on slots the catalogue no longer opens",
+    description="A closure, a public holiday, shorter hours or a counter closed leave these in place until "
+    "a manager settles them (manager role).",
+)
+@guarded
+def affected(request: HttpRequest):
+    prefecture = _staff_prefecture(request)
+    return [_affected_row(one) for one in backoffice.affected_appointments(request.user, prefecture)]
+
+
+@router.post(
+    "/staff/affected/settle",
+    response={200: SettlementOut, **ERRORS},
+    summary="Move one affected appointment, or withdraw one affected offer",
+    description="Give `appointment_id` or `offer_id` from GET /staff/affected. The appointment is moved to "
+    "the earliest free slot that suits its request; when none does, it is cancelled and the request waits "
+    "again with its due date. The person is told; their old convocation stops being valid.",
+)
+@guarded
+def settle_affected(request: HttpRequest, payload: SettleIn):
+    prefecture = _staff_prefecture(request)
+    if payload.appointment_id is None and payload.offer_id is None:
+        message = gettext("Give the appointment or the offer to settle.")
+        raise InvalidInput("invalid", message, {"appointment_id": [message]})
+    done = backoffice.settle_affected(
+        request.user,
+        prefecture,
+        reason=payload.reason,
+        appointment_id=payload.appointment_id,
+        offer_id=payload.offer_id,
+    )
+    return _settlement(done)
+
+
+@router.post(
+    "/staff/affected/settle-all",
+    response={200: SettlementOut, **ERRORS},
+    summary="Move all affected appointments and withdraw all affected offers",
+    description="The same as /staff/affected/settle for each of them in turn; one refused leaves the others "
+    "done (listed in `refused`).",
+)
+@guarded
+def settle_all_affected(request: HttpRequest, payload: ReasonIn):
+    prefecture = _staff_prefecture(request)
+    return _settlement(backoffice.settle_all_affected(request.user, prefecture, reason=payload.reason))
 
 
 @router.get(

@@ -107,6 +107,11 @@ class Appointment(models.Model):
     staff_user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # Set when staff move the appointment: this one is cancelled and its convocation replaced by the new
+    # appointment's, which the convocation checks (/convocation/, /verify/) then point to.
+    replaced_by = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="replaces"
+    )
 
     class Meta:
         ordering = ["starts_at", "id"]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -176,18 +177,10 @@ def decline_offer(
     reason = clean_text(reason, max_length=MAX_REASON, required=False)
     now = now or timezone.now()
     with transaction.atomic():
-        request = locking.request(offer.request_id)
-        slot = locking.slot(offer.slot_id)
-        offer = locking.offer(offer.pk)
-        if offer.status == OfferStatus.DECLINED:
+        ended = _end_offer(offer, OfferStatus.DECLINED, reason, now)
+        if ended is None:
             return
-        if offer.status != OfferStatus.PENDING:
-            raise _offer_not_pending(offer)
-        offer.status = OfferStatus.DECLINED
-        offer.decided_at = now
-        offer.decline_reason = reason
-        offer.save(update_fields=["status", "decided_at", "decline_reason"])
-        Hold.objects.filter(slot=slot, request=request).delete()
+        request, slot, offer = ended
         if request.status == RequestStatus.OFFERED:
             # An answer, even a no, breaks a run of lapses.
             _set_status(request, RequestStatus.WAITING, now, consecutive_lapses=0)
@@ -196,6 +189,27 @@ def decline_offer(
         record_event(request, "offer_declined", actor, details=details, at=now, proof=queue_offer)
         enqueue_freed_slots([slot.pk])
         enqueue_allocation(request.prefecture_id)
+
+
+def _end_offer(
+    offer: Offer, status: str, reason: str, now: datetime.datetime
+) -> tuple[AppointmentRequest, Slot, Offer] | None:
+    """Lock the offer (request, slot, offer, in that order), end it with `status` and free its slot, inside
+    the caller's transaction. None when it already has that status (a second click); refused when it is no
+    longer pending for another reason."""
+    request = locking.request(offer.request_id)
+    slot = locking.slot(offer.slot_id)
+    offer = locking.offer(offer.pk)
+    if offer.status == status:
+        return None
+    if offer.status != OfferStatus.PENDING:
+        raise _offer_not_pending(offer)
+    offer.status = status
+    offer.decided_at = now
+    offer.decline_reason = reason
+    offer.save(update_fields=["status", "decided_at", "decline_reason"])
+    Hold.objects.filter(slot=slot, request=request).delete()
+    return request, slot, offer
 
 
 def request_another_offer(offer: Offer, actor: Actor, *, now: datetime.datetime | None = None) -> None:
@@ -295,6 +309,7 @@ def cancel_appointment(
     by: CancelledBy | str,
     reason: str = "",
     rebook: bool = False,
+    cause: str = "",
     now: datetime.datetime | None = None,
 ) -> Appointment:
     """Cancel an appointment and free its slot for the queue.
@@ -302,7 +317,8 @@ def cancel_appointment(
     By the prefecture: a reason is required; the request waits again, with its due date and received time
     unchanged, so it comes before everyone whose due date is later (in practice, at the head of the queue).
     By the applicant: the request waits again with its due date only if they ask for another slot
-    (`rebook`); otherwise it is withdrawn. Cancelling a cancelled appointment again is a no-op.
+    (`rebook`); otherwise it is withdrawn. Cancelling a cancelled appointment again is a no-op. `cause`: as
+    for move_appointment.
     """
     if by not in CancelledBy.values:
         message = _("Say who cancels: the applicant or the prefecture.")
@@ -331,6 +347,7 @@ def cancel_appointment(
                     "appointment": appointment.pk,
                     "cancelled_by": by.value,
                     **({"reason": reason} if reason else {}),
+                    **({"cause": cause} if cause else {}),
                 },
             )
         ]
@@ -342,7 +359,11 @@ def cancel_appointment(
                 events.append((request, "withdrawn", {"appointment": appointment.pk, "reason": reason}))
         for request_, event, details in events:
             record_event(request_, event, actor, details=details, at=now)
-        notify(request, "appointment_cancelled", {"appointment_id": appointment.pk})
+        notify(
+            request,
+            "appointment_cancelled",
+            {"appointment_id": appointment.pk, **({"cause": cause} if cause else {})},
+        )
         enqueue_freed_slots([slot.pk])
         enqueue_allocation(request.prefecture_id)
     return appointment
@@ -363,11 +384,14 @@ def move_appointment(
     actor: Actor,
     *,
     reason: str,
+    cause: str = "",
     now: datetime.datetime | None = None,
 ) -> Appointment:
     """Staff move a confirmed appointment to another free slot (reason required); returns the new one.
 
-    The old appointment is kept, cancelled by the prefecture, and its slot goes back to the queue.
+    The old appointment is kept, cancelled by the prefecture and marked replaced by the new one (its
+    convocation no longer checks as valid), and its slot goes back to the queue. The request keeps its due
+    date. `cause` (one of CAUSES) says in the person's language why, when a catalogue change is the cause.
     """
     reason = clean_text(reason, max_length=MAX_REASON, required=True)
     now = now or timezone.now()
@@ -398,21 +422,97 @@ def move_appointment(
             interpreter_language=candidates.interpreter_for(request, slot),
         )
         Hold.objects.create(slot=slot, request=request, kind=Hold.Kind.APPOINTMENT)
+        appointment.replaced_by = moved
+        appointment.save(update_fields=["replaced_by"])
         details = {
             **slot_details(slot),
             "appointment": moved.pk,
             "moved_from": appointment.pk,
             "reason": reason,
+            **({"cause": cause} if cause else {}),
         }
         record_event(request, "appointment_confirmed", actor, details=details, at=now)
         notify(
             request,
             "appointment_changed",
-            {"appointment_id": moved.pk, "previous_appointment_id": appointment.pk},
+            {
+                "appointment_id": moved.pk,
+                "previous_appointment_id": appointment.pk,
+                **({"cause": cause} if cause else {}),
+            },
         )
         enqueue_freed_slots([appointment.slot_id])
         enqueue_allocation(request.prefecture_id)
     return moved
+
+
+@dataclass(frozen=True)
+class Rebooking:
+    """What became of an appointment the prefecture moved: its new appointment, or back to the queue."""
+
+    previous: Appointment
+    moved_to: Appointment | None  # None: no free slot suits it; the request waits again with its due date
+
+
+def rebook_appointment(
+    appointment: Appointment,
+    actor: Actor,
+    *,
+    reason: str,
+    cause: str = "",
+    now: datetime.datetime | None = None,
+    tries: int = 5,
+) -> Rebooking:
+    """Move a confirmed appointment to the earliest free slot that suits its request (the allocation's own
+    rule), or, when none does, cancel it by the prefecture: the request then waits again with its due date
+    and received time, that is its place, and the engine offers it the next slot that suits it.
+
+    For the appointments a catalogue change leaves on slots it no longer opens (guichet.appointments.
+    affected), one at a time or all of them. A slot someone takes meanwhile is skipped for the next one.
+    An appointment moved or cancelled by someone else meanwhile is refused (appointment_not_active).
+    """
+    reason = clean_text(reason, max_length=MAX_REASON, required=True)
+    now = now or timezone.now()
+    current = Appointment.objects.select_related("request").get(pk=appointment.pk)
+    if current.status != AppointmentStatus.CONFIRMED:
+        raise _appointment_not_active(current)
+    for slot in candidates.candidate_slots(current.request, now, limit=tries):
+        try:
+            moved = move_appointment(current, slot, actor, reason=reason, cause=cause, now=now)
+        except SlotTaken:
+            continue
+        except InvalidInput as refused:
+            if refused.code in ("slot_incompatible", "same_slot"):
+                continue
+            raise
+        return Rebooking(previous=current, moved_to=moved)
+    cancelled = cancel_appointment(
+        current, actor, by=CancelledBy.PREFECTURE, reason=reason, cause=cause, now=now
+    )
+    if cancelled.cancelled_at != now:
+        # Cancelling again is a no-op: someone else cancelled or moved it first.
+        raise _appointment_not_active(cancelled)
+    return Rebooking(previous=cancelled, moved_to=None)
+
+
+def withdraw_offer(
+    offer: Offer, actor: Actor, *, reason: str, cause: str = "", now: datetime.datetime | None = None
+) -> Offer:
+    """The prefecture withdraws a pending offer whose slot it no longer opens: the request waits again with
+    its due date and place, and the engine makes it another offer. Withdrawing again is a no-op."""
+    reason = clean_text(reason, max_length=MAX_REASON, required=True)
+    now = now or timezone.now()
+    with transaction.atomic():
+        ended = _end_offer(offer, OfferStatus.WITHDRAWN, reason, now)
+        if ended is None:
+            return Offer.objects.get(pk=offer.pk)
+        request, _slot, offer = ended
+        if request.status == RequestStatus.OFFERED:
+            _set_status(request, RequestStatus.WAITING, now)
+        details = {"offer": offer.pk, "reason": reason, **({"cause": cause} if cause else {})}
+        record_event(request, "offer_withdrawn", actor, details=details, at=now)
+        enqueue_allocation(request.prefecture_id)
+    return offer
 
 
 def _check_slot_for(request: AppointmentRequest, slot: Slot, now: datetime.datetime) -> None:

@@ -429,3 +429,9 @@ class ReenrolForm(CodeForm):
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
+
+
+class SettleAffectedForm(forms.Form):
+    """The reason the people affected by a catalogue change are told, for one or all of them."""
+
+    reason = reason_field(_("Reason given to the people affected"))

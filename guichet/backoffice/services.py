@@ -19,6 +19,7 @@ from guichet.accounts import permissions
 from guichet.accounts.models import AccessKind, Role
 from guichet.accounts.services import record_access
 from guichet.allocation import candidates
+from guichet.appointments import affected
 from guichet.appointments import services as appointments
 from guichet.appointments.models import Appointment
 from guichet.capacity.models import Slot
@@ -423,3 +424,52 @@ def free_slots_for(appointment, *, limit: int = 40) -> list:
     allocation's own rule (sites, step-free access, notice, days the person cannot come). A slot whose
     counter does not speak the person's language carries ``interpreter_to_book``."""
     return candidates.candidate_slots(appointment.request, timezone.now(), limit=limit)
+
+
+# --- appointments a catalogue change affects ---------------------------------------------------------------
+
+
+def _require_manager(user, prefecture: Prefecture) -> None:
+    if not permissions.has_role(user, prefecture.pk, Role.MANAGER):
+        raise Forbidden(
+            "forbidden", _("Only the prefecture's managers settle what a catalogue change affects.")
+        )
+
+
+def affected_appointments(user, prefecture: Prefecture) -> list[affected.Affected]:
+    """The appointments and offers on slots the prefecture's catalogue no longer opens (managers)."""
+    _require_manager(user, prefecture)
+    return affected.affected(prefecture)
+
+
+def settle_affected(
+    user,
+    prefecture: Prefecture,
+    *,
+    reason: str,
+    appointment_id: int | None = None,
+    offer_id: int | None = None,
+) -> affected.Settlement:
+    """Move one affected appointment (or put it back in the queue), or withdraw one affected offer."""
+    _require_manager(user, prefecture)
+    reason = _reason(reason)
+    found = [
+        one
+        for one in affected.affected(prefecture)
+        if (appointment_id is not None and one.appointment_id == appointment_id)
+        or (offer_id is not None and one.offer_id == offer_id)
+    ]
+    if not found:
+        raise NotFound(
+            "not_affected",
+            _("This appointment or offer is not, or no longer, on a slot the catalogue no longer opens."),
+        )
+    settlement = affected.Settlement()
+    affected.settle(found[0], permissions.actor_for(user), reason=reason, settlement=settlement)
+    return settlement
+
+
+def settle_all_affected(user, prefecture: Prefecture, *, reason: str) -> affected.Settlement:
+    """« Move all affected »: the same service for each affected appointment and offer, in turn."""
+    _require_manager(user, prefecture)
+    return affected.settle_all(prefecture, permissions.actor_for(user), reason=_reason(reason))

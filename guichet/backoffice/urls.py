@@ -8,6 +8,7 @@ from django.urls import path, register_converter
 
 from .views import (
     admin,
+    affected,
     auth,
     capacity,
     catalogue,
@@ -104,6 +105,7 @@ urlpatterns = [
     path("<dept:code>/jobs/<int:job_id>/retry/", jobs.job_retry, name="job_retry"),
     # Catalogue and capacity
     path("<dept:code>/capacity/", capacity.planning, name="capacity"),
+    path("<dept:code>/affected/", affected.affected_page, name="affected"),
     path("<dept:code>/catalogue/", catalogue.catalogue, name="catalogue"),
     path("<dept:code>/catalogue/<kind:kind>/new/", catalogue.edit, name="catalogue_new"),
     path("<dept:code>/catalogue/<kind:kind>/<int:object_id>/", catalogue.edit, name="catalogue_edit"),

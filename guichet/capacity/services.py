@@ -221,6 +221,55 @@ def generate_slots(
     return report
 
 
+@dataclass
+class _Plan:
+    """What the catalogue opens over the window of one prefecture: read once, used to reconcile the slots
+    (generation) or only to check the held ones (held_conflicts)."""
+
+    counters: dict[int, Counter]
+    windows: dict[int, _Window]
+    closed: dict
+    holidays: dict[datetime.date, str]
+    rule_procedures: dict[int, set[int]]
+    wanted: dict[tuple[int, datetime.datetime], _Wanted]
+
+
+def _plan(
+    prefecture: Prefecture,
+    report: GenerationReport,
+    *,
+    start: datetime.date | None,
+    weeks: int,
+    now: datetime.datetime,
+) -> _Plan | None:
+    counters = {
+        counter.pk: counter
+        for counter in Counter.objects.filter(site__prefecture=prefecture).select_related("site")
+    }
+    windows = _windows(prefecture, counters, start=start, weeks=weeks, now=now)
+    if not windows:
+        return None
+    report.first_day = min(window.first_day for window in windows.values())
+    report.last_day = max(window.last_day for window in windows.values())
+
+    closed, holidays = _closed_days(prefecture, report.first_day, report.last_day)
+    rules = list(
+        OpeningRule.objects.filter(
+            counter__in=[pk for pk, c in counters.items() if c.is_active and c.site.is_active],
+            valid_from__lte=report.last_day,
+        )
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=report.first_day))
+        .order_by("pk")
+    )
+    rule_procedures: dict[int, set[int]] = defaultdict(set)
+    for rule_id, procedure_id in RuleProcedure.objects.filter(
+        openingrule__counter__site__prefecture=prefecture
+    ).values_list("openingrule_id", "procedure_id"):
+        rule_procedures[rule_id].add(procedure_id)
+    wanted = _wanted_slots(rules, counters, windows, closed, holidays, now)
+    return _Plan(counters, windows, closed, holidays, rule_procedures, wanted)
+
+
 def _generate_for(
     prefecture: Prefecture, *, start: datetime.date | None, weeks: int, now: datetime.datetime, actor: Actor
 ) -> GenerationReport:
@@ -229,40 +278,34 @@ def _generate_for(
         # Two runs for one prefecture (clock, admin, task) wait for each other here.
         locking.prefecture(prefecture.pk)
         prefecture = Prefecture.objects.get(pk=prefecture.pk)
-        counters = {
-            counter.pk: counter
-            for counter in Counter.objects.filter(site__prefecture=prefecture).select_related("site")
-        }
-        windows = _windows(prefecture, counters, start=start, weeks=weeks, now=now)
-        if not windows:
+        plan = _plan(prefecture, report, start=start, weeks=weeks, now=now)
+        if plan is None:
             _audit(prefecture, report, actor)
             return report
-        report.first_day = min(window.first_day for window in windows.values())
-        report.last_day = max(window.last_day for window in windows.values())
-
-        closed, holidays = _closed_days(prefecture, report.first_day, report.last_day)
-        rules = list(
-            OpeningRule.objects.filter(
-                counter__in=[pk for pk, c in counters.items() if c.is_active and c.site.is_active],
-                valid_from__lte=report.last_day,
-            )
-            .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=report.first_day))
-            .order_by("pk")
-        )
-        rule_procedures: dict[int, set[int]] = defaultdict(set)
-        for rule_id, procedure_id in RuleProcedure.objects.filter(
-            openingrule__counter__site__prefecture=prefecture
-        ).values_list("openingrule_id", "procedure_id"):
-            rule_procedures[rule_id].add(procedure_id)
-
-        wanted = _wanted_slots(rules, counters, windows, closed, holidays, now)
-        existing = _existing_slots(counters, windows)
-        _reconcile(prefecture, report, counters, windows, wanted, existing, rule_procedures, closed, holidays)
+        existing = _existing_slots(plan.counters, plan.windows)
+        _reconcile(prefecture, report, plan, existing)
         _audit(prefecture, report, actor)
         if report.created or report.updated:
             # New capacity goes to the queue at once (after commit), not at the next periodic run.
             enqueue_allocation(prefecture.pk)
     return report
+
+
+def held_conflicts(prefecture: Prefecture, *, now: datetime.datetime | None = None) -> list[SlotConflict]:
+    """The held slots (offers, appointments) that the catalogue no longer opens as they are, as slot
+    generation would report them now: read only, no lock, nothing written.
+
+    A closure or shorter hours saved earlier leaves these for a person to settle; the list shrinks as
+    their appointments are moved or cancelled (guichet.appointments.affected).
+    """
+    now = now or timezone.now()
+    report = GenerationReport(prefectures=[prefecture.code])
+    plan = _plan(prefecture, report, start=None, weeks=settings.SLOT_HORIZON_WEEKS, now=now)
+    if plan is None:
+        return []
+    held = [slot for slot in _existing_slots(plan.counters, plan.windows) if slot["held"]]
+    _check_held(prefecture, report, plan, held)
+    return sorted(report.conflicts, key=lambda conflict: (conflict.starts_at, conflict.counter_id))
 
 
 def _windows(
@@ -402,17 +445,8 @@ class _Taken:
         return i > 0 and intervals[i - 1][1] > starts_at
 
 
-def _reconcile(
-    prefecture: Prefecture,
-    report: GenerationReport,
-    counters: dict[int, Counter],
-    windows: dict[int, _Window],
-    wanted: dict[tuple[int, datetime.datetime], _Wanted],
-    existing: list[dict],
-    rule_procedures: dict[int, set[int]],
-    closed: dict,
-    holidays: dict[datetime.date, str],
-) -> None:
+def _reconcile(prefecture: Prefecture, report: GenerationReport, plan: _Plan, existing: list[dict]) -> None:
+    wanted = plan.wanted
     taken = _Taken()
     to_delete: list[int] = []
     to_retire: list[int] = []
@@ -441,7 +475,7 @@ def _reconcile(
         else:
             to_update.append((slot, want))
 
-    _check_held(prefecture, report, counters, windows, wanted, held, rule_procedures, closed, holidays)
+    _check_held(prefecture, report, plan, held)
 
     # Changed free slots and new slots both take their interval only if nothing kept is there.
     updates = []
@@ -528,20 +562,12 @@ def _delete_free(to_delete: list[int], to_retire: list[int], report: GenerationR
     return len(deletable) + len(to_retire)
 
 
-def _check_held(
-    prefecture: Prefecture,
-    report: GenerationReport,
-    counters: dict[int, Counter],
-    windows: dict[int, _Window],
-    wanted: dict[tuple[int, datetime.datetime], _Wanted],
-    held: list[dict],
-    rule_procedures: dict[int, set[int]],
-    closed: dict,
-    holidays: dict[datetime.date, str],
-) -> None:
+def _check_held(prefecture: Prefecture, report: GenerationReport, plan: _Plan, held: list[dict]) -> None:
     """Count the held slots that still fit the rules as unchanged; report the others as conflicts."""
     if not held:
         return
+    counters, windows, wanted = plan.counters, plan.windows, plan.wanted
+    rule_procedures, closed, holidays = plan.rule_procedures, plan.closed, plan.holidays
     holds = {
         row["slot_id"]: row
         for row in Hold.objects.filter(slot_id__in=[slot["pk"] for slot in held]).values(

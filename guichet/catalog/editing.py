@@ -6,8 +6,9 @@ procedure's list of documents when it changed (R17), the prefecture's slots brou
 catalogue (when the change can affect them), and the audit entry. Either everything or nothing.
 
 `preview_save` makes the same save and rolls it back, and says which slots it would make and remove and
-which held slots (offers, appointments) it would leave in conflict: the manager sees the effect before
-it is saved, computed by the very code that saves it.
+which held slots (offers, appointments) it would leave in conflict, with who holds them
+(guichet.appointments.affected): the manager sees the effect before it is saved, computed by the very code
+that saves it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
+from guichet.appointments.affected import Affected, describe
 from guichet.capacity.models import Slot
 from guichet.capacity.projection import projections
 from guichet.capacity.services import GenerationReport, SlotConflict, generate_slots
@@ -76,6 +78,8 @@ class SlotsEffect:
     made: list[SlotLine] = field(default_factory=list)
     removed: list[SlotLine] = field(default_factory=list)
     conflicts: list[SlotConflict] = field(default_factory=list)
+    # Who holds the conflicting slots: the people the change would leave on a slot it no longer opens.
+    affected: list[Affected] = field(default_factory=list)
     waits: list[WaitChange] = field(default_factory=list)
 
     @property
@@ -179,6 +183,7 @@ def preview_save(
             effect.made = sorted((after[key] for key in after.keys() - before.keys()), key=_order)
             effect.removed = sorted((before[key] for key in before.keys() - after.keys()), key=_order)
             effect.conflicts = [conflict for report in reports for conflict in report.conflicts]
+            effect.affected = describe(effect.conflicts)
             for after_change in projections(prefecture, now=now):
                 previous = waits_before.get(after_change.inputs.procedure_id)
                 effect.waits.append(

@@ -10,7 +10,9 @@ from guichet.capacity.services import GenerationReport
 SHOWN_CONFLICTS = 10
 
 
-def report_to_messages(request, report: GenerationReport) -> None:
+def report_to_messages(request, report: GenerationReport, *, listed: bool = False) -> None:
+    """The report as messages. With `listed`, the page that follows lists the people affected (the back
+    office's affected appointments), so the conflicts are only counted."""
     if report.changed:
         messages.info(
             request,
@@ -20,7 +22,19 @@ def report_to_messages(request, report: GenerationReport) -> None:
             )
             % {"created": report.created, "updated": report.updated, "deleted": report.deleted},
         )
-    if report.conflicts:
+    if report.conflicts and listed:
+        messages.warning(
+            request,
+            ngettext(
+                "%(count)s held slot no longer matches the catalogue: the person holding it is listed below; "
+                "move their appointment or put it back in the queue.",
+                "%(count)s held slots no longer match the catalogue: the people holding them are listed "
+                "below; move their appointments or put them back in the queue.",
+                len(report.conflicts),
+            )
+            % {"count": len(report.conflicts)},
+        )
+    elif report.conflicts:
         lines = "; ".join(str(conflict) for conflict in report.conflicts[:SHOWN_CONFLICTS])
         more = len(report.conflicts) - SHOWN_CONFLICTS
         messages.warning(

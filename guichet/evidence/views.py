@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from guichet.appointments import convocations
 from guichet.waitlist.models import AppointmentRequest
 from guichet.waitlist.references import InvalidReference, parse_reference, token_matches
 
@@ -211,6 +212,8 @@ def verification_result(token) -> dict:
         "key": key,
         "payload": verified.payload,
         "content": presentation.describe(verified.payload),
+        # A genuine confirmation of an appointment since moved or cancelled: its convocation is not valid.
+        "convocation": convocations.for_proof(verified.payload),
     }
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.utils import translation
+from django.utils.translation import gettext_lazy
 
 from guichet.appointments.models import Appointment, AppointmentStatus, Offer, OfferStatus
 from guichet.bidi import isolate
@@ -46,6 +47,16 @@ KINDS = (
     "dossier_complete",
 )
 # Kinds that carry an appointment: their emails have the .ics attached, their letters are convocations.
+# Why the prefecture moved or cancelled an appointment, when a catalogue change left it on a slot it no
+# longer opens (capacity.services.SlotConflict.reason), in the person's language.
+CAUSES = {
+    "closure": gettext_lazy("The site is closed on that day."),
+    "holiday": gettext_lazy("The site is closed on that day."),
+    "counter_inactive": gettext_lazy("The counter no longer receives the public."),
+    "no_rule": gettext_lazy("The opening hours have changed."),
+    "times_changed": gettext_lazy("The opening hours have changed."),
+    "procedure_not_served": gettext_lazy("The opening hours have changed."),
+}
 APPOINTMENT_KINDS = {"appointment_confirmed", "appointment_reminder", "appointment_changed"}
 CONVOCATION_KINDS = {"appointment_confirmed", "appointment_changed"}
 
@@ -181,6 +192,7 @@ def template_context(message: OutboxMessage, subjects: Subjects) -> dict[str, An
         "secret_url": isolate(secret_href),
         "position": extra.get("position"),
         "reason": extra.get("reason", ""),
+        "cause": str(CAUSES.get(extra.get("cause"), "")),
         "documents": request.documents,
         "site_url": settings.SITE_URL,
         # Reception and after (guichet.reception): the ticket called, what was missing, the decision.

@@ -49,11 +49,14 @@ def secret_status_url(request: AppointmentRequest, context: dict, language: str)
 def convocation_verify_url(appointment: Appointment) -> str:
     """What the convocation's QR code carries: the page that says whether a convocation is genuine.
 
-    Always in French: the QR is scanned by staff at the door and by whoever checks a convocation.
+    Always in French: the QR is scanned by staff at the door and by whoever checks a convocation. It names
+    the appointment too, so that the convocation of an appointment since moved says it was replaced.
     """
     reference = appointment.request.reference
-    found = _reverse("public:verify_convocation", "fr", {"reference": reference})
-    return absolute(found or f"/fr/convocation/{reference}/")
+    found = _reverse(
+        "public:verify_convocation_of", "fr", {"reference": reference, "appointment": appointment.pk}
+    )
+    return absolute(found or f"/fr/convocation/{reference}/{appointment.pk}/")
 
 
 def map_url(site) -> str:

@@ -44,6 +44,7 @@ urlpatterns = [
     *request_patterns,
     path("convocation/", verify.form, name="verify_convocation_form"),
     path("convocation/<str:reference>/", verify.from_code, name="verify_convocation"),
+    path("convocation/<str:reference>/<int:appointment>/", verify.from_code, name="verify_convocation_of"),
     path("accessibility/", info.accessibility, name="accessibility"),
     path("legal/", info.legal, name="legal"),
     path("privacy/", info.privacy, name="privacy"),

@@ -1,7 +1,8 @@
 """What a scanner typed into the reception field: the convocation's QR code, or a reference typed by hand.
 
 The convocation's QR code carries the address of the page that says whether a convocation is genuine,
-`{SITE_URL}/fr/convocation/{reference}/` (guichet.notifications.links.convocation_verify_url). A USB
+`{SITE_URL}/fr/convocation/{reference}/{appointment}/` (guichet.notifications.links.convocation_verify_url;
+older convocations carry the reference alone; the request's latest appointment is the one checked in). A USB
 scanner types it like a keyboard, followed by Enter; a phone's camera gives the same text. The reference
 is read from that address only when the address is this service's own: a code that points elsewhere was
 not printed by Guichet (a forged convocation, or another service's) and is refused, whatever reference
@@ -20,7 +21,8 @@ from guichet.errors import InvalidInput
 from guichet.waitlist.references import InvalidReference, parse_reference
 
 MAX_SCAN = 500
-_CONVOCATION_PATH = re.compile(r"^/[A-Za-z-]{2,10}/convocation/(?P<reference>[^/]{1,40})/?$")
+# Convocations printed before they named their appointment carry the reference alone.
+_CONVOCATION_PATH = re.compile(r"^/[A-Za-z-]{2,10}/convocation/(?P<reference>[^/]{1,40})(?:/\d{1,12})?/?$")
 
 
 def _refuse(code: str, message: str) -> InvalidInput:

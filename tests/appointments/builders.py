@@ -13,8 +13,11 @@ import itertools
 from django.utils import timezone
 
 from guichet.appointments.models import Appointment, AppointmentStatus, Offer, OfferSource, OfferStatus
+from guichet.appointments.services import accept_offer
 from guichet.capacity.models import Hold, Slot
+from guichet.capacity.services import generate_slots
 from guichet.catalog.models import Counter
+from guichet.evidence.audit import APPLICANT
 from guichet.waitlist.models import AppointmentRequest, Channel, DueReason, RequestStatus
 from tests.factories import World
 
@@ -143,3 +146,27 @@ def offer(
     AppointmentRequest.objects.filter(pk=req.pk).update(status=RequestStatus.OFFERED)
     req.status = RequestStatus.OFFERED
     return made
+
+
+def generated_week_ahead(world: World, now: datetime.datetime) -> datetime.date:
+    """Slots generated from the world's rules, and a weekday a week ahead (well past any notice)."""
+    generate_slots(world.prefecture, now=now)
+    return weekday_after(now.astimezone(world.prefecture.tzinfo).date(), 7)
+
+
+def booked(
+    world: World,
+    day: datetime.date,
+    now: datetime.datetime,
+    *,
+    hour: int = 9,
+    minute: int = 0,
+    counter: int = 0,
+    **fields,
+) -> Appointment:
+    """An appointment its applicant accepted (the real service) on the generated slot of that counter, day
+    and hour; the request has an email and a phone."""
+    at = world.counters[counter]
+    the_slot = Slot.objects.get(counter=at, starts_at=at_local(at, day, hour, minute))
+    req = request(world, phone=fields.pop("phone", "+33612345678"), **fields)
+    return accept_offer(offer(req, the_slot, now=now), APPLICANT, now=now)

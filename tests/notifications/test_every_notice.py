@@ -106,7 +106,7 @@ def test_convocation_pdf_has_both_languages_and_a_qr_code(stories, language):
         assert SCRIPT[language].search(text)
     # The QR code carries the address of the convocation check, also printed under it for those without
     # a scanner; it has a text alternative (PDF/UA).
-    check = f"/fr/convocation/{story.request.reference}/"
+    check = f"/fr/convocation/{story.request.reference}/{story.appointment.pk}/"
     assert check in re.sub(r"\s+", "", text)
     codes = read_pdf.qr_codes(pdf)  # one per language of the letter
     assert len(codes) == read_pdf.page_count(pdf) and all(code.endswith(check) for code in codes)

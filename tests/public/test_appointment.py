@@ -47,7 +47,7 @@ def test_convocation_pdf_with_a_qr_code_to_the_check_page(client, scenario):
     assert response["Content-Type"] == "application/pdf"
     assert response.content.startswith(b"%PDF")
     check = views.verify_url(scenario.appointment)
-    assert check.endswith(f"/fr/convocation/{scenario.scheduled.reference}/")
+    assert check.endswith(f"/fr/convocation/{scenario.scheduled.reference}/{scenario.appointment.pk}/")
     # Tagged PDF/UA (guichet/documents.py): the headings and the QR code's text alternative are there.
     assert pdf.info(response.content)["Tagged"] == "yes"
     assert {"H1", "Figure"} <= set(pdf.structure(response.content))

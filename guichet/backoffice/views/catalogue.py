@@ -78,6 +78,16 @@ def week_grid(prefecture, today) -> list[dict]:
     ]
 
 
+def _after_change(request, prefecture, reports):
+    """After a save: the slots brought in line; when people hold slots the catalogue no longer opens, their
+    list (with the actions to move them), otherwise the catalogue."""
+    for report in reports:
+        report_to_messages(request, report, listed=True)
+    if any(report.conflicts for report in reports):
+        return redirect("backoffice:affected", code=prefecture.code)
+    return redirect("backoffice:catalogue", code=prefecture.code)
+
+
 @prefecture_role(Role.MANAGER)
 def catalogue(request, prefecture):
     today = timezone.localdate()
@@ -112,9 +122,7 @@ def edit(request, prefecture, kind, object_id=None):
         if "save" in request.POST:
             reports = editing.save(obj, actor=actor, changed_fields=form.changed_data, save_m2m=form.save_m2m)
             messages.success(request, _("Saved: %(object)s.") % {"object": obj})
-            for report in reports:
-                report_to_messages(request, report)
-            return redirect("backoffice:catalogue", code=prefecture.code)
+            return _after_change(request, prefecture, reports)
         effect = editing.preview_save(
             obj, actor=actor, changed_fields=form.changed_data, save_m2m=form.save_m2m
         )
@@ -145,10 +153,9 @@ def delete(request, prefecture, kind, object_id):
     label = str(instance)
     try:
         if "confirm" in request.POST:
-            for report in editing.delete([instance], actor=actor):
-                report_to_messages(request, report)
+            reports = editing.delete([instance], actor=actor)
             messages.success(request, _("Deleted: %(object)s.") % {"object": label})
-            return redirect("backoffice:catalogue", code=prefecture.code)
+            return _after_change(request, prefecture, reports)
         effect = editing.preview_save(instance, actor=actor, changed_fields=[], delete_it=True)
     except (ProtectedError, RestrictedError):
         # Requests, slots or appointments still refer to it: their history must stay whole.

@@ -7,10 +7,10 @@ date and time, the state of the appointment and the initials of the person.
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
-from guichet.appointments.models import Appointment, AppointmentStatus
+from guichet.appointments import convocations
+from guichet.appointments.models import Appointment
 from guichet.public import ratelimit
 from guichet.public.views.common import guarded, normalise_reference
 from guichet.public.views.status import LookupForm, find_by_reference
@@ -22,29 +22,30 @@ def _initials(found: AppointmentRequest) -> str:
     return " ".join(f"{part[0]}." for part in parts[:4] if part)
 
 
-def facts(found: AppointmentRequest) -> dict:
-    appointment = (
-        Appointment.objects.select_related("counter__site")
-        .filter(request=found)
-        .order_by("-confirmed_at", "-id")
-        .first()
-    )
+def facts(found: AppointmentRequest, appointment_id: int | None = None) -> dict:
+    """What the page says. With the appointment the QR code names, about that convocation: a moved one says
+    it was replaced and shows the newer appointment; without (a reference typed, an older QR code), about
+    the request's latest appointment."""
+    appointments = Appointment.objects.select_related("counter__site").filter(request=found)
+    named = appointments.filter(pk=appointment_id).first() if appointment_id is not None else None
+    appointment = named or appointments.order_by("-confirmed_at", "-id").first()
     state = "none"
+    shown = appointment
+    replaced = None
     if appointment is not None:
-        if appointment.status == AppointmentStatus.CANCELLED:
-            state = "cancelled"
-        elif appointment.status in (AppointmentStatus.SERVED, AppointmentStatus.NO_SHOW) or (
-            appointment.ends_at < timezone.now()
-        ):
-            state = "past"
-        else:
-            state = "valid"
+        standing = convocations.standing(appointment)
+        state = standing.state
+        if standing.state == convocations.REPLACED:
+            replaced, shown = appointment, standing.current
     return {
         "checked": found,
         "initials": _initials(found),
-        "appointment": appointment,
+        "appointment": shown,
+        "replaced": replaced,
+        # The latest appointment was moved from another: a convocation for an earlier one is not valid.
+        "was_moved": state == convocations.VALID and Appointment.objects.filter(replaced_by=shown).exists(),
         "state": state,
-        "site_tz": appointment.counter.site.timezone if appointment else found.prefecture.timezone,
+        "site_tz": shown.counter.site.timezone if shown else found.prefecture.timezone,
     }
 
 
@@ -62,7 +63,7 @@ def form(request: HttpRequest) -> HttpResponse:
 
 @guarded
 @never_cache
-def from_code(request: HttpRequest, reference: str) -> HttpResponse:
+def from_code(request: HttpRequest, reference: str, appointment: int | None = None) -> HttpResponse:
     reference = normalise_reference(reference)
     ratelimit.ensure_allowed(request, "lookup", reference)
     found = (
@@ -77,4 +78,6 @@ def from_code(request: HttpRequest, reference: str) -> HttpResponse:
         return render(
             request, "public/verify_convocation.html", {"form": LookupForm(), "unknown": True}, status=404
         )
-    return render(request, "public/verify_convocation.html", {"form": LookupForm(), **facts(found)})
+    return render(
+        request, "public/verify_convocation.html", {"form": LookupForm(), **facts(found, appointment)}
+    )
