@@ -4,8 +4,9 @@
 1. The demo's manager logs in with the password and the second factor (the code computed from the key the
    demo enrolled, as an authenticator app does), reads the capacity projection, changes an opening rule in
    the catalogue's week grid (the preview lists the slots made and the projected waits before and after),
-   saves it, adds a closure of a site for a day (the preview lists the free slots removed and the held
-   ones affected), saves it, and the capacity page's projection is the one the previews announced.
+   saves it, adds a closure of a site for a day (the preview counts the free slots removed and lists the
+   people whose appointment or offer it affects), saves it (the page of the people affected follows), and
+   the capacity page's projection is the one the previews announced.
 2. The demo's prefecture administrator invites a new agent; the agent follows the one-time link of the
    email, chooses a password, enrols the second factor, and logs in again with password and code.
 3. The public figures page, in French and in Arabic, draws its charts from the weekly table and offers
@@ -110,7 +111,7 @@ def capacity_worst(page) -> dict[str, int | None]:
 
 def preview_waits(page) -> dict[str, tuple[int | None, int | None]]:
     """The preview's table: procedure → (longest wait before, after)."""
-    shown = rows(page, ".bo-effect table:last-of-type tbody tr")
+    shown = rows(page, ".bo-effect > table tbody tr")
     return {name: (days(before), days(after)) for name, _target, before, after in shown}
 
 
@@ -186,7 +187,10 @@ def manager_edits_the_catalogue(base: str, page, demo: Prefecture, problems: lis
     # A closure of the prefecture's site in Bobigny, one Tuesday: its free slots go, the held ones are listed.
     bobigny = demo.sites.get(city="Bobigny")
     day = a_tuesday_partly_booked(bobigny)
-    held = Hold.objects.filter(slot__in=day_slots(bobigny, day)).count()
+    holders = set(
+        Hold.objects.filter(slot__in=day_slots(bobigny, day)).values_list("request__reference", flat=True)
+    )
+    held = len(holders)  # one person holds one slot at most
     free = day_slots(bobigny, day).count() - held
     page.goto(f"{base}/fr/staff/93/catalogue/")
     with page.expect_navigation():
@@ -199,6 +203,8 @@ def manager_edits_the_catalogue(base: str, page, demo: Prefecture, problems: lis
     problems += look(page, "closure preview")
     assert heading_count(page, "créneaux libres supprimés") == free > 0
     assert heading_count(page, "créneaux réservés") == held > 0
+    # Who holds them, listed by reference (their appointments and offers are settled on the next page).
+    assert set(page.locator(".bo-effect table.bo-affected tbody th a").all_inner_texts()) == holders
     waits = preview_waits(page)
     assert {name: was for name, (was, _now) in waits.items()} == after_rule
     longer = {name for name, (was, now) in waits.items() if now != was}
@@ -207,7 +213,9 @@ def manager_edits_the_catalogue(base: str, page, demo: Prefecture, problems: lis
     submit(page, "button[name=save]")
     assert Closure.objects.filter(site=bobigny, start_date=day, end_date=day).exists()
     assert not day_slots(bobigny, day).filter(hold__isnull=True).exists()
-    problems += look(page, "closure saved")
+    assert page.url.endswith("/fr/staff/93/affected/")
+    assert set(page.locator("table.bo-affected tbody th a").all_inner_texts()) == holders
+    problems += look(page, "closure saved affected")
 
     page.goto(f"{base}/fr/staff/93/capacity/")
     after = capacity_worst(page)
