@@ -4,6 +4,7 @@ import re
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from . import services
@@ -91,7 +92,7 @@ class PrefectureForm(forms.ModelForm):
 
 class CounterForm(forms.ModelForm):
     languages = LanguageListField(
-        label=_("languages besides French"),
+        label=capfirst(_("languages besides French")),
         required=False,
         help_text=_("Language codes separated by commas, for example: ar, en, zh-hans."),
     )
@@ -103,7 +104,7 @@ class CounterForm(forms.ModelForm):
 
 class ProcedureForm(forms.ModelForm):
     documents = LineListField(
-        label=_("documents to bring"), required=False, help_text=_("One document per line.")
+        label=capfirst(_("documents to bring")), required=False, help_text=_("One document per line.")
     )
 
     class Meta:
@@ -134,6 +135,8 @@ class ProcedureForm(forms.ModelForm):
 class OpeningRuleForm(forms.ModelForm):
     class Meta:
         model = OpeningRule
+        # Hours as people type and read them (09:00, not 09:00:00).
+        widgets = {"start_time": forms.TimeInput(format="%H:%M"), "end_time": forms.TimeInput(format="%H:%M")}
         fields = [
             "counter",
             "weekday",

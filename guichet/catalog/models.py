@@ -122,7 +122,9 @@ class Prefecture(models.Model):
 class Site(models.Model):
     """Site d'accueil: a place that receives the public (the prefecture itself, a sous-préfecture)."""
 
-    prefecture = models.ForeignKey(Prefecture, on_delete=models.PROTECT, related_name="sites")
+    prefecture = models.ForeignKey(
+        Prefecture, on_delete=models.PROTECT, related_name="sites", verbose_name=_("prefecture")
+    )
     name = models.CharField(_("name"), max_length=120)
     address = models.TextField(_("address"))
     postal_code = models.CharField(_("postal code"), max_length=5)
@@ -156,7 +158,7 @@ class Site(models.Model):
 class Counter(models.Model):
     """Guichet: a desk at a site, with the languages its agents speak besides French."""
 
-    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="counters")
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="counters", verbose_name=_("site"))
     name = models.CharField(_("name"), max_length=80)
     languages = models.JSONField(
         _("languages besides French"), default=list, blank=True, validators=[validate_language_codes]
@@ -191,7 +193,9 @@ class Procedure(models.Model):
         QUEUE = "queue", _("Queue: slots are offered in due-date order")
         OPEN = "open", _("Open: people pick a free slot while nobody waits")
 
-    prefecture = models.ForeignKey(Prefecture, on_delete=models.PROTECT, related_name="procedures")
+    prefecture = models.ForeignKey(
+        Prefecture, on_delete=models.PROTECT, related_name="procedures", verbose_name=_("prefecture")
+    )
     code = models.SlugField(_("code"), max_length=40)
     name = models.CharField(_("name"), max_length=160)
     kind = models.CharField(_("kind"), max_length=24, choices=Kind.choices)
@@ -353,7 +357,9 @@ class OpeningRule(models.Model):
         SATURDAY = 5, _("Saturday")
         SUNDAY = 6, _("Sunday")
 
-    counter = models.ForeignKey(Counter, on_delete=models.CASCADE, related_name="opening_rules")
+    counter = models.ForeignKey(
+        Counter, on_delete=models.CASCADE, related_name="opening_rules", verbose_name=_("counter")
+    )
     weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
     start_time = models.TimeField(_("opens at"))
     end_time = models.TimeField(_("closes at"))
@@ -452,9 +458,16 @@ class OpeningRule(models.Model):
 class Closure(models.Model):
     """Fermeture exceptionnelle: a whole site, or one counter, closed on some dates."""
 
-    site = models.ForeignKey(Site, on_delete=models.CASCADE, null=True, blank=True, related_name="closures")
+    site = models.ForeignKey(
+        Site, on_delete=models.CASCADE, null=True, blank=True, related_name="closures", verbose_name=_("site")
+    )
     counter = models.ForeignKey(
-        Counter, on_delete=models.CASCADE, null=True, blank=True, related_name="closures"
+        Counter,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="closures",
+        verbose_name=_("counter"),
     )
     start_date = models.DateField(_("first day closed"))
     end_date = models.DateField(_("last day closed"))

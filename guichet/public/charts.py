@@ -11,8 +11,23 @@ from dataclasses import dataclass
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-WIDTH, HEIGHT = 640, 200
-MARGIN_START, MARGIN_END, MARGIN_TOP, MARGIN_BOTTOM = 44, 8, 12, 24
+WIDTH, HEIGHT = 640, 160
+MARGIN = 2
+
+# The scale and the dates are HTML around the drawing, not SVG text: written in the page's font and size,
+# they stay readable when a phone draws the chart at half its width, and grow with the reader's zoom.
+# They repeat what the table says, so assistive technologies skip them (the image names the table).
+TEMPLATE = (
+    '<div class="chart-frame" dir="ltr">'
+    '<span class="chart-label chart-scale" aria-hidden="true">{}</span>'
+    '<svg class="chart" viewBox="0 0 {} {}" role="img" aria-labelledby="{}-title {}-desc" '
+    'xmlns="http://www.w3.org/2000/svg"><title id="{}-title">{}</title><desc id="{}-desc">{}</desc>'
+    '<line x1="0" y1="{}" x2="{}" y2="{}" class="chart-grid"/>'
+    '<line x1="0" y1="{}" x2="{}" y2="{}" class="chart-axis"/>'
+    "{}</svg>"
+    '<div class="chart-dates" aria-hidden="true">{}</div>'
+    "</div>"
+)
 
 
 @dataclass(frozen=True)
@@ -26,12 +41,12 @@ def _format(value: float) -> str:
 
 
 def bar_chart(bars: list[Bar], *, title: str, description: str, chart_id: str) -> SafeString:
-    """An SVG bar chart of `bars`, left to right in time order, with its maximum marked on the axis."""
+    """An SVG bar chart of `bars`, left to right in time order, its maximum written above a dashed line at
+    the top, the first and last bars' labels under it."""
     values = [bar.value for bar in bars if bar.value is not None]
     top = max(values, default=0) or 1
-    inner_width = WIDTH - MARGIN_START - MARGIN_END
-    inner_height = HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
-    step = inner_width / max(1, len(bars))
+    inner_height = HEIGHT - 2 * MARGIN
+    step = WIDTH / max(1, len(bars))
     rects = []
     for index, bar in enumerate(bars):
         if bar.value is None:
@@ -39,24 +54,18 @@ def bar_chart(bars: list[Bar], *, title: str, description: str, chart_id: str) -
         height = inner_height * bar.value / top
         rects.append(
             (
-                f"{MARGIN_START + index * step + step * 0.1:.1f}",
-                f"{MARGIN_TOP + inner_height - height:.1f}",
+                f"{index * step + step * 0.1:.1f}",
+                f"{MARGIN + inner_height - height:.1f}",
                 f"{step * 0.8:.1f}",
                 f"{height:.1f}",
                 f"{bar.label}: {_format(bar.value)}",
             )
         )
-    baseline = MARGIN_TOP + inner_height
-    labels = []
-    if bars:
-        labels = [(MARGIN_START, "start", bars[0].label), (WIDTH - MARGIN_END, "end", bars[-1].label)]
+    baseline = MARGIN + inner_height
+    dates = [bars[0].label, bars[-1].label] if bars else []
     return format_html(
-        '<svg class="chart" viewBox="0 0 {} {}" role="img" aria-labelledby="{}-title {}-desc" dir="ltr" '
-        'xmlns="http://www.w3.org/2000/svg"><title id="{}-title">{}</title><desc id="{}-desc">{}</desc>'
-        '<line x1="{}" y1="{}" x2="{}" y2="{}" class="chart-axis"/>'
-        '<text x="{}" y="{}" text-anchor="end" class="chart-label">{}</text>'
-        '<text x="{}" y="{}" text-anchor="end" class="chart-label">0</text>'
-        "{}{}</svg>",
+        TEMPLATE,
+        _format(top),
         WIDTH,
         HEIGHT,
         chart_id,
@@ -65,23 +74,16 @@ def bar_chart(bars: list[Bar], *, title: str, description: str, chart_id: str) -
         title,
         chart_id,
         description,
-        MARGIN_START,
+        MARGIN,
+        WIDTH,
+        MARGIN,
         baseline,
-        WIDTH - MARGIN_END,
-        baseline,
-        MARGIN_START - 4,
-        MARGIN_TOP + 10,
-        _format(top),
-        MARGIN_START - 4,
+        WIDTH,
         baseline,
         format_html_join(
             "",
             '<rect x="{}" y="{}" width="{}" height="{}" class="chart-bar"><title>{}</title></rect>',
             rects,
         ),
-        format_html_join(
-            "",
-            '<text x="{}" y="' + str(HEIGHT - 6) + '" text-anchor="{}" class="chart-label">{}</text>',
-            labels,
-        ),
+        format_html_join("", '<span class="chart-label">{}</span>', ((label,) for label in dates)),
     )

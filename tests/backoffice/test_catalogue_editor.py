@@ -8,7 +8,7 @@ import re
 import pytest
 from django.conf import settings
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from guichet.capacity.models import Slot
 from guichet.capacity.services import generate_slots
@@ -135,6 +135,46 @@ def test_a_closure_preview_lists_the_removed_slots_and_the_held_slot_in_conflict
     assert saved.status_code == 302
     assert Closure.objects.filter(counter=counter).exists()
     assert Slot.objects.filter(counter=counter, starts_at__date=monday).count() == 1  # the held one stays
+
+
+# Field labels spelled the same in French and in English.
+SAME_IN_FRENCH = {"Code", "Description", "Mode", "Site"}
+# A field's label or a group's legend (not the choices of a group, whose ids end in a number).
+LABEL = re.compile(r'<(?:label[^>]*for="id_[a-z_]+"|legend[^>]*)>([^<]*)')
+
+
+@pytest.mark.parametrize("kind", ["site", "counter", "procedure", "rule", "closure"])
+def test_every_field_of_the_catalogue_forms_is_labelled_in_the_page_language(client, world, manager, kind):
+    labels = {}
+    for language in ("fr", "en"):
+        with translation.override(language):
+            page = client.get(new_url(world, kind)).content.decode()
+            labels[language] = [label.strip() for label in LABEL.findall(page)]
+    assert len(labels["fr"]) == len(labels["en"]) > 1
+    for french, english in zip(labels["fr"], labels["en"], strict=True):
+        assert french != english or english in SAME_IN_FRENCH, (french, english)
+        assert french[0].isupper() and english[0].isupper(), (french, english)
+
+
+def test_a_previewed_rule_is_named_as_it_stands_and_its_times_read_as_typed(client, world, manager):
+    rule = OpeningRule.objects.filter(counter=world.counters[0], weekday=0).get()
+    page = client.get(edit_url(world, "rule", rule.pk)).content.decode()
+    assert 'value="09:00"' in page and 'value="12:00"' in page
+    data = {
+        "counter": rule.counter_id,
+        "weekday": 0,
+        "start_time": "09:00",
+        "end_time": "13:00",
+        "slot_minutes": 30,
+        "procedures": [p.pk for p in rule.procedures.all()],
+        "valid_from": rule.valid_from.isoformat(),
+        "valid_until": "",
+        "preview": "1",
+    }
+    body = client.post(edit_url(world, "rule", rule.pk), data).content.decode()
+    title = re.search(r"<h1>(.*?)</h1>", body, re.S).group(1)
+    assert "09:00–12:00" in title and "13:00" not in title  # not saved: the rule is still 9:00–12:00
+    assert 'value="13:00"' in body  # the form keeps what was typed
 
 
 def test_the_existing_validation_refuses_with_its_messages_and_writes_nothing(client, world, manager):

@@ -112,6 +112,8 @@ def edit(request, prefecture, kind, object_id=None):
     instance = _object(kind, prefecture, object_id) if object_id is not None else None
     if kind not in _OBJECTS:
         raise Http404
+    # Named as it stands: validating the form writes the typed values into the instance.
+    stored = str(instance) if instance is not None else ""
     form = scoped_form(kind, prefecture, data=request.POST or None, instance=instance)
     effect = None
     if request.method == "POST" and form.is_valid():
@@ -133,6 +135,7 @@ def edit(request, prefecture, kind, object_id=None):
             "kind": kind,
             "form": form,
             "instance": instance,
+            "stored": stored,
             "title": new_title if instance is None else change_title,
             "effect": effect,
             "shown": SHOWN_SLOTS,
