@@ -310,6 +310,7 @@ class SettlementOut(Schema):
     requeued: list[str]
     offers_withdrawn: list[str]
     refused: list[RefusedOut]
+    remaining: int = 0
 
 
 def _row(r: AppointmentRequest) -> dict:
@@ -698,6 +699,7 @@ def _settlement(done) -> dict:
             {"reference": one.reference, "code": error.code, "message": str(error.message)}
             for one, error in done.refused
         ],
+        "remaining": done.remaining,
     }
 
 
@@ -743,7 +745,7 @@ def settle_affected(request: HttpRequest, payload: SettleIn):
     response={200: SettlementOut, **ERRORS},
     summary="Move all affected appointments and withdraw all affected offers",
     description="The same as /staff/affected/settle for each of them in turn; one refused leaves the others "
-    "done (listed in `refused`).",
+    "done (listed in `refused`). At most 150 per call: `remaining` says how many are left; call again.",
 )
 @guarded
 def settle_all_affected(request: HttpRequest, payload: ReasonIn):

@@ -184,6 +184,16 @@ def test_an_appointment_already_moved_is_not_moved_again(world, day, now):
     assert Appointment.objects.filter(request=booked.request, status=AppointmentStatus.CONFIRMED).count() == 1
 
 
+def test_moving_all_goes_by_batches_and_says_how_many_are_left(world, day, now):
+    people = [book(world, day, now, hour=hour) for hour in (9, 10, 11)]
+    close(world, day, site=world.sites[0])
+    first = affected.settle_all(world.prefecture, MANAGER, reason=REASON, now=now, batch=2)
+    assert (first.count, first.remaining) == (2, 1)
+    assert [one.appointment_id for one, _ in first.moved] == [people[0].pk, people[1].pk]
+    rest = affected.settle_all(world.prefecture, MANAGER, reason=REASON, now=now, batch=2)
+    assert (rest.count, rest.remaining) == (1, 0) and rest.moved[0][0].appointment_id == people[2].pk
+
+
 def test_a_reason_is_required_and_nothing_changes_without_one(world, day, now):
     booked = book(world, day, now)
     close(world, day, site=world.sites[0])
