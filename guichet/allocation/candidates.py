@@ -97,10 +97,17 @@ def date_set(value: object) -> frozenset[datetime.date]:
     return frozenset(found)
 
 
-def refused_days(request_ids: Iterable[int] | None, now: datetime.datetime, *, prefecture=None):
+def refused_days(
+    request_ids: Iterable[int] | None,
+    now: datetime.datetime,
+    *,
+    prefecture=None,
+    statuses: tuple[str, ...] = (RequestStatus.WAITING,),
+):
     """For each request, the local days of future slots it declined, let lapse or cancelled itself.
 
-    Either for the given requests, or (``request_ids`` None) for every waiting request of ``prefecture``.
+    Either for the given requests, or (``request_ids`` None) for every request of ``prefecture`` in one of
+    ``statuses`` (waiting: the queue).
     """
     refused: dict[int, set[datetime.date]] = defaultdict(set)
     offers = Offer.objects.filter(
@@ -110,7 +117,7 @@ def refused_days(request_ids: Iterable[int] | None, now: datetime.datetime, *, p
         status=AppointmentStatus.CANCELLED, cancelled_by=CancelledBy.APPLICANT, starts_at__gt=now
     )
     if request_ids is None:
-        scope = Q(request__prefecture=prefecture, request__status=RequestStatus.WAITING)
+        scope = Q(request__prefecture=prefecture, request__status__in=statuses)
     else:
         scope = Q(request_id__in=list(request_ids))
     offer_rows = list(

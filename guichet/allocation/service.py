@@ -211,11 +211,13 @@ def _load_requests(
     now: datetime.datetime,
     procedures: dict[int, Procedure],
     only: list[int] | None = None,
+    statuses: tuple[str, ...] = (RequestStatus.WAITING,),
 ) -> tuple[list[engine.WaitingRequest], set[int]]:
     """The waiting queue as the engine sees it; ``only``: just these requests (the freed-slot path reads its
-    few candidates through the same code, so both see a request the same way)."""
+    few candidates through the same code, so both see a request the same way); ``statuses``: requests in
+    these states too, seen the same way (lateness.py checks offered and booked requests against the rule)."""
     tz = prefecture.tzinfo
-    waiting = AppointmentRequest.objects.filter(prefecture=prefecture, status=RequestStatus.WAITING)
+    waiting = AppointmentRequest.objects.filter(prefecture=prefecture, status__in=statuses)
     # A new request of an open-mode procedure first gets its chance to pick a slot itself.
     choosing_since = now - rules.OPEN_CHOICE_WINDOW
     open_ids = [pk for pk, p in procedures.items() if p.mode == Procedure.Mode.OPEN]
@@ -225,7 +227,7 @@ def _load_requests(
     site_sets: dict[int, set[int]] = defaultdict(set)
     through = AppointmentRequest.sites.through
     site_rows = through.objects.filter(
-        appointmentrequest__prefecture=prefecture, appointmentrequest__status=RequestStatus.WAITING
+        appointmentrequest__prefecture=prefecture, appointmentrequest__status__in=statuses
     )
     if only is not None:
         waiting = waiting.filter(pk__in=only)
@@ -236,7 +238,7 @@ def _load_requests(
 
     # Days a person should not be offered again: those of slots they declined, let lapse or cancelled.
     if only is None:
-        refused = candidates.refused_days(None, now, prefecture=prefecture)
+        refused = candidates.refused_days(None, now, prefecture=prefecture, statuses=statuses)
     else:
         refused = candidates.refused_days(only, now)
 
@@ -368,6 +370,17 @@ def queue_and_slots(
     """The engine's input for one prefecture, as a run would read it (for forecasts: nothing is locked)."""
     world = _World.load(prefecture, now)
     return world.requests, world.slots
+
+
+def requests_and_free_slots(
+    prefecture: Prefecture, now: datetime.datetime, statuses: tuple[str, ...]
+) -> tuple[list[engine.WaitingRequest], list[engine.FreeSlot]]:
+    """The requests in these states as the rule sees them, and the free slots, as a run would read them."""
+    procedures = {p.pk: p for p in Procedure.objects.filter(prefecture=prefecture)}
+    sites = {s.pk: s for s in Site.objects.filter(prefecture=prefecture)}
+    requests, _postal_only = _load_requests(prefecture, now, procedures, statuses=statuses)
+    slots, _facts = _load_slots(prefecture, now, sites)
+    return requests, slots
 
 
 def stranded(prefecture: Prefecture, now: datetime.datetime | None = None) -> list[engine.WaitingRequest]:

@@ -499,7 +499,8 @@ def withdraw_offer(
     offer: Offer, actor: Actor, *, reason: str, cause: str = "", now: datetime.datetime | None = None
 ) -> Offer:
     """The prefecture withdraws a pending offer whose slot it no longer opens: the request waits again with
-    its due date and place, and the engine makes it another offer. Withdrawing again is a no-op."""
+    its due date and place, and the engine makes it another offer; the person is told. Withdrawing again is a
+    no-op."""
     reason = clean_text(reason, max_length=MAX_REASON, required=True)
     now = now or timezone.now()
     with transaction.atomic():
@@ -511,6 +512,7 @@ def withdraw_offer(
             _set_status(request, RequestStatus.WAITING, now)
         details = {"offer": offer.pk, "reason": reason, **({"cause": cause} if cause else {})}
         record_event(request, "offer_withdrawn", actor, details=details, at=now)
+        notify(request, "offer_withdrawn", {"offer_id": offer.pk, **({"cause": cause} if cause else {})})
         enqueue_allocation(request.prefecture_id)
     return offer
 

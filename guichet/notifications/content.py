@@ -26,6 +26,7 @@ KINDS = (
     "received",
     "offer_made",
     "offer_reminder",
+    "offer_withdrawn",
     "appointment_confirmed",
     "appointment_reminder",
     "appointment_changed",
@@ -90,7 +91,7 @@ def load(message: OutboxMessage) -> Subjects:
     offers = Offer.objects.filter(request=request).select_related("slot__counter__site")
     appointments = Appointment.objects.filter(request=request).select_related("counter__site")
     kind = message.kind
-    if kind in {"offer_made", "offer_reminder"}:
+    if kind in {"offer_made", "offer_reminder", "offer_withdrawn"}:
         subjects.offer = _by_id(offers, context.get("offer_id")) or offers.first()
     if kind in APPOINTMENT_KINDS or kind == "appointment_cancelled":
         subjects.appointment = _by_id(appointments, context.get("appointment_id"))

@@ -19,6 +19,7 @@ from guichet.capacity.services import generate_slots
 from guichet.catalog.models import Counter
 from guichet.evidence.audit import APPLICANT
 from guichet.waitlist.models import AppointmentRequest, Channel, DueReason, RequestStatus
+from guichet.waitlist.references import new_reference
 from tests.factories import World
 
 _numbers = itertools.count(1)
@@ -49,7 +50,7 @@ def request(
     made = AppointmentRequest.objects.create(
         prefecture=world.prefecture,
         procedure=world.procedures[procedure],
-        reference=f"T-{number:06d}",
+        reference=fields.pop("reference", f"T-{number:06d}"),
         access_token_hash=hashlib.sha256(token.encode()).hexdigest(),
         family_names=f"Family {number}",
         given_names="Amina",
@@ -165,8 +166,9 @@ def booked(
     **fields,
 ) -> Appointment:
     """An appointment its applicant accepted (the real service) on the generated slot of that counter, day
-    and hour; the request has an email and a phone."""
+    and hour; the request has an email, a phone and a real reference (staff pages parse it)."""
     at = world.counters[counter]
     the_slot = Slot.objects.get(counter=at, starts_at=at_local(at, day, hour, minute))
+    fields.setdefault("reference", new_reference(world.prefecture.code))
     req = request(world, phone=fields.pop("phone", "+33612345678"), **fields)
     return accept_offer(offer(req, the_slot, now=now), APPLICANT, now=now)

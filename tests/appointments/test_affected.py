@@ -153,6 +153,8 @@ def test_an_offer_on_a_closed_slot_is_withdrawn_and_the_request_waits_with_its_p
     req.refresh_from_db()
     assert offer.status == OfferStatus.WITHDRAWN and req.status == RequestStatus.WAITING
     assert Proof.objects.filter(request=req, event="offer_withdrawn").exists()
+    told = OutboxMessage.objects.get(request=req, kind="offer_withdrawn")
+    assert told.context == {"offer_id": offer.pk, "cause": "closure"}
 
 
 def test_a_moved_or_cancelled_appointments_convocation_is_no_longer_valid(world, day, now):

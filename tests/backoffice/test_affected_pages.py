@@ -68,6 +68,7 @@ def test_the_preview_and_the_saved_closure_list_the_people_affected_with_links(
     assert preview.status_code == 200
     assert "1 person affected" in body
     assert request_link(booked) in body and booked.request.reference in body
+    assert client.get(reverse("backoffice:request", args=[booked.request.reference])).status_code == 200
     assert world.procedures["first"].name in body and "Bobigny" in body and "09:00" in body
     assert not Closure.objects.exists()
     saved = client.post(new, {**closure_form(world, day), "save": "1"}, follow=True)
@@ -92,6 +93,8 @@ def test_a_manager_moves_one_then_all_the_affected_appointments(client, world, d
     first.refresh_from_db()
     assert first.status == AppointmentStatus.CANCELLED and first.replaced_by is not None
     assert f"{first.request.reference}: moved to" in one.content.decode()
+    file = client.get(reverse("backoffice:request", args=[first.request.reference])).content.decode()
+    assert "moved: its convocation is replaced" in file
     assert request_link(first) not in one.content.decode().split("</table>")[-1]
     second.refresh_from_db()
     assert second.status == AppointmentStatus.CONFIRMED

@@ -19,8 +19,7 @@ from collections import Counter
 from pathlib import Path
 
 from guichet.operations.admission import Admission, AdmissionApp
-
-from .test_two_app_servers import free_port, stop, wait_ready
+from tests.operations.servers import free_port, stop, wait_ready
 
 ROOT = Path(__file__).resolve().parents[2]
 

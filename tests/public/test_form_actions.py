@@ -33,3 +33,12 @@ def test_staff_shortcuts_have_one_key_each(client, world):
     html = client.get(reverse("backoffice:search")).content.decode()
     keys = Counter(re.findall(r'accesskey="(.)"', html))
     assert keys and all(count == 1 for count in keys.values()), keys
+
+
+def test_staff_navigation_names_each_link_once(client, world):
+    # "Home" and "Reception" were both « Accueil » in French: two links of the same name to two pages.
+    verified_login(client, staff(world.prefecture, "manager", username="manager-nav"))
+    html = client.get(reverse("backoffice:search")).content.decode()
+    nav = html[html.index('<nav class="bo-nav"') : html.index("</nav>", html.index('<nav class="bo-nav"'))]
+    names = Counter(re.sub(r"\s+", " ", name).strip() for name in re.findall(r"<a [^>]*>([^<]+)</a>", nav))
+    assert names and all(count == 1 for count in names.values()), names

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from guichet.accounts.demo import create_demo_staff
+from guichet.allocation.lateness import late_while_free
 from guichet.allocation.service import allocate, stranded
 from guichet.appointments.models import Appointment, Offer, OfferStatus
 from guichet.capacity.models import Slot
@@ -134,6 +135,7 @@ class Command(BaseCommand):
             ("interpreters to book", _interpreters_to_book(prefecture)),
             ("waiting past due", late.count()),
             ("of which a free slot suits", sum(1 for r in stranded(prefecture, now) if r.due_date < today)),
+            ("late while a slot suits them", len(late_while_free(prefecture, now))),
         ]
         self.stdout.write(self.style.MIGRATE_HEADING("summary"))
         for label, value in figures:
