@@ -44,6 +44,8 @@ from .services import _closed_days
 
 PROJECTION_WEEKS = 12
 HISTORY_WEEKS = 8
+# Rounds of balancing the pools' loads on the rates they give over the days their load takes (_waits).
+RATE_ROUNDS = 4
 IN_QUEUE = (RequestStatus.WAITING, RequestStatus.OFFERED, RequestStatus.PAUSED)
 
 
@@ -192,9 +194,19 @@ def _waits(
     can use have received everyone ahead there (booked or queued, of any procedure: one slot each; who
     misses an appointment is booked again later, mostly after the newcomer)."""
     loads = dict(ahead)
-    # The pools' loads are balanced over the next two weeks' slots (a holiday's week alone would mislead).
+    # The pools' loads are first balanced over the next two weeks' slots (a holiday's week alone would
+    # mislead), then over the rate each pool actually gives over the days it takes to cover its load: a
+    # pool closed next week is not loaded as if it had half its slots and then emptied at its full rate
+    # (that made a closure shorten some waits).
     near = [(ids, sum(slots[week : week + 2]) / len(slots[week : week + 2])) for ids, slots in caps]
     carried = _balance(loads, near)
+    for _round in range(RATE_ROUNDS):
+        rates = []
+        for index, (ids, slots) in enumerate(caps):
+            days = _days_to_cover(carried[index], slots, week)
+            spans = carried[index] > 1e-9 and days is not None and days > 0
+            rates.append((ids, 7 * carried[index] / days if spans else near[index][1]))
+        carried = _balance(loads, rates)
     waits: dict[int, int | None] = {}
     for pk in by_id:
         days = [

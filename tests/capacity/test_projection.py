@@ -113,6 +113,24 @@ def test_shared_slots_go_where_they_are_needed():
     assert project(replace(busy, slots_per_week=(20.0,) * 12), MONDAY).weeks[2].queue == 120
 
 
+def test_a_pool_closed_for_a_week_lengthens_every_wait_it_touches():
+    """Closing the renewals' own counter for a week takes slots away: no wait gets shorter. (Balanced on
+    the two-week average, the closed pool was given half the load, then emptied at its full rate: the
+    renewals' wait fell from 84 to 60 days while the first permits' rose to 105.)"""
+    first = inputs(procedure_id=1, queue=300, arrivals_per_week=30, slots_per_week=())
+    renewal = inputs(procedure_id=2, name="Renewal", queue=300, arrivals_per_week=30, slots_per_week=())
+    shared = Pool(frozenset({1, 2}), (30.0,) * 12)
+    opened = project_all([first, renewal], [shared, Pool(frozenset({2}), (20.0,) * 12)], MONDAY)
+    for closed_week in (0, 1, 3):
+        own = tuple(0.0 if week == closed_week else 20.0 for week in range(12))
+        closed = project_all([first, renewal], [shared, Pool(frozenset({2}), own)], MONDAY)
+        for before, after in zip(opened, closed, strict=True):
+            waits = [(b.wait_days, a.wait_days) for b, a in zip(before.weeks, after.weeks, strict=True)]
+            assert all(a >= b for b, a in waits), (closed_week, before.inputs.name, waits)
+        # Both use the shared counter: a newcomer of either waits the same, a few days more.
+        assert 84 < closed[0].weeks[0].wait_days == closed[1].weeks[0].wait_days <= 84 + 7
+
+
 def test_empty_queue_waits_nothing():
     assert project(inputs(queue=0, arrivals_per_week=0), MONDAY).worst_wait_days == 0
 
