@@ -662,21 +662,6 @@ def move(request: HttpRequest, appointment_id: int, payload: MoveIn):
     }
 
 
-def _affected_row(one) -> dict:
-    return {
-        "kind": one.kind,
-        "appointment_id": one.appointment_id,
-        "offer_id": one.offer_id,
-        "reference": one.reference,
-        "procedure": one.procedure,
-        "site": one.site,
-        "counter": one.counter,
-        "starts_at": one.starts_at,
-        "cause": one.cause,
-        "detail": one.detail,
-    }
-
-
 def _settlement(done) -> dict:
     return {
         "moved": [
@@ -713,7 +698,7 @@ def _settlement(done) -> dict:
 @guarded
 def affected(request: HttpRequest):
     prefecture = _staff_prefecture(request)
-    return [_affected_row(one) for one in backoffice.affected_appointments(request.user, prefecture)]
+    return backoffice.affected_appointments(request.user, prefecture)
 
 
 @router.post(
@@ -727,9 +712,6 @@ def affected(request: HttpRequest):
 @guarded
 def settle_affected(request: HttpRequest, payload: SettleIn):
     prefecture = _staff_prefecture(request)
-    if payload.appointment_id is None and payload.offer_id is None:
-        message = gettext("Give the appointment or the offer to settle.")
-        raise InvalidInput("invalid", message, {"appointment_id": [message]})
     done = backoffice.settle_affected(
         request.user,
         prefecture,

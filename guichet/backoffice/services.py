@@ -452,6 +452,9 @@ def settle_affected(
 ) -> affected.Settlement:
     """Move one affected appointment (or put it back in the queue), or withdraw one affected offer."""
     _require_manager(user, prefecture)
+    if appointment_id is None and offer_id is None:
+        message = _("Choose an appointment or offer to move.")
+        raise InvalidInput("invalid", message, {"appointment_id": [message]})
     reason = _reason(reason)
     found = [
         one

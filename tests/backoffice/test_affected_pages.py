@@ -125,6 +125,17 @@ def test_an_appointment_not_affected_is_not_moved_from_this_page(client, world, 
     assert booked.status == AppointmentStatus.CONFIRMED
 
 
+def test_a_button_naming_nothing_moves_nothing_and_says_so(client, world, day, now, manager):
+    booked = book(world, day, now)
+    Closure.objects.create(site=world.sites[0], start_date=day, end_date=day, reason="Formation")
+    for value in ("", "appointment-", "slot-3", "appointment-x"):
+        response = client.post(affected_url(world), {"reason": "Site fermé ce jour", "settle": value})
+        assert response.status_code == 400
+        assert "Choose an appointment or offer to move." in response.content.decode()
+    booked.refresh_from_db()
+    assert booked.status == AppointmentStatus.CONFIRMED
+
+
 def test_agents_and_other_prefectures_cannot_open_it(client, world, day, now):
     verified_login(client, staff(world.prefecture, "agent"))
     assert client.get(affected_url(world)).status_code == 403
@@ -154,6 +165,7 @@ def test_the_staff_api_lists_and_moves_them_with_the_same_services(client, world
         **auth,
     )
     assert missing.status_code == 422
+    assert "appointment_id" in missing.json()["fields"]
     done = client.post(
         "/api/v1/staff/affected/settle-all",
         json.dumps({"reason": "Site fermé ce jour"}),

@@ -7,7 +7,6 @@ settle_all_affected), the same as the staff API's.
 """
 
 from django.shortcuts import render
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from guichet.accounts.models import Role
@@ -45,16 +44,13 @@ def affected_page(request, prefecture):
                     settlement = services.settle_all_affected(request.user, prefecture, reason=reason)
                 else:
                     appointment_id, offer_id = _target(request.POST.get("settle", ""))
-                    if appointment_id is None and offer_id is None:
-                        form.add_error(None, _("Choose an appointment or offer to move."))
-                    else:
-                        settlement = services.settle_affected(
-                            request.user,
-                            prefecture,
-                            reason=reason,
-                            appointment_id=appointment_id,
-                            offer_id=offer_id,
-                        )
+                    settlement = services.settle_affected(
+                        request.user,
+                        prefecture,
+                        reason=reason,
+                        appointment_id=appointment_id,
+                        offer_id=offer_id,
+                    )
             except DomainError as error:
                 apply_domain_error(form, error)
         if form.errors:
