@@ -10,11 +10,13 @@ NUL characters, lone surrogates, 50,000-deep JSON), looks them up, accepts, decl
 and appointments the worker gives them, while staff list the queue and search it through the staff API.
 
 Then it waits (bounded) for the worker to drain the queued tasks and messages, stops the server, and prints:
-operations by kind and answer, the 5xx (must be 0), the deadlocks retried and the transactions given up
-(guichet/retrying.py's log lines) and any deadlock left unretried in the server log. Then it checks: no slot
-with two holders, no request with two live offers, no duplicate active request, `verify_audit` passes,
-every email and SMS of the outbox sent exactly once (delivered files = rows marked sent, none left
-pending). Exit status 1 if any figure or check fails: CI runs it after the tests (.ci/run).
+operations by kind and answer, the 5xx (must be 0; a 503 "overloaded" from the admission control is waited
+out for its Retry-After and sent again, as a client is asked to, and counted as shed), the deadlocks
+retried and the transactions given up (guichet/retrying.py's log lines) and any deadlock left unretried in
+the server log. Then it checks: no slot with two holders, no request with two live offers, no duplicate
+active request, `verify_audit` passes, every email and SMS of the outbox sent exactly once (delivered files
+= rows marked sent, none left pending). Exit status 1 if any figure or check fails: CI runs it after the
+tests (.ci/run).
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ if __package__ in (None, ""):
 DEFAULT_DATABASE = "postgres://postgres@127.0.0.1:5432/guichet_soak"
 HOST = "127.0.0.1"  # never anything else: the soak only ever talks to the server it started
 REQUEST_TIMEOUT = 30
+# A request the admission control sheds is sent again after its Retry-After, up to this many times in all.
+SHED_ATTEMPTS = 4
 DRAIN_SECONDS = 90
 DEADLOCK_IN_LOG = re.compile(r"deadlock detected", re.IGNORECASE)
 ACCESS_5XX = re.compile(r'" 5\d\d ')
@@ -204,6 +208,9 @@ class Tally:
     server_errors: list[str] = field(default_factory=list)
     first_refusals: dict[tuple[str, int], str] = field(default_factory=dict)
     transport_errors: collections.Counter = field(default_factory=collections.Counter)
+    # Answers the admission control shed (503 "overloaded" + Retry-After, nothing done): the client waits and
+    # sends again, as the page and the API ask; counted apart, never as a 5xx, unless shed every time.
+    shed: collections.Counter = field(default_factory=collections.Counter)
 
     def note(self, operation: str, status: int, detail: str = "") -> None:
         with self.lock:
@@ -236,18 +243,28 @@ class Client:
         self.counter = 0
 
     def call(self, operation: str, method: str, path: str, body: bytes | None = None, headers=None) -> dict:
-        request = urllib.request.Request(self.base + path, data=body, method=method, headers=headers or {})
-        if body is not None:
-            request.add_header("Content-Type", "application/json")
-        try:
-            with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT) as response:
-                status, text = response.status, response.read()
-        except urllib.error.HTTPError as error:
-            status, text = error.code, error.read()
-        except OSError as error:
-            with self.tally.lock:
-                self.tally.transport_errors[f"{operation}: {type(error).__name__}"] += 1
-            return {}
+        for attempt in range(SHED_ATTEMPTS):
+            request = urllib.request.Request(
+                self.base + path, data=body, method=method, headers=headers or {}
+            )
+            if body is not None:
+                request.add_header("Content-Type", "application/json")
+            try:
+                with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT) as response:
+                    status, text = response.status, response.read()
+            except urllib.error.HTTPError as error:
+                status, text = error.code, error.read()
+                retry_after = error.headers.get("Retry-After")
+                if status == 503 and b'"overloaded"' in text and retry_after and attempt + 1 < SHED_ATTEMPTS:
+                    with self.tally.lock:
+                        self.tally.shed[operation] += 1
+                    time.sleep(min(float(retry_after), 5.0))
+                    continue
+            except OSError as error:
+                with self.tally.lock:
+                    self.tally.transport_errors[f"{operation}: {type(error).__name__}"] += 1
+                return {}
+            break
         self.tally.note(operation, status, text.decode("utf-8", "replace"))
         try:
             return {**json.loads(text), "http": status} if text[:1] == b"{" else {"http": status}
@@ -523,6 +540,8 @@ def main() -> int:
         print(f"  {operation:<18} {status}  {count:>5}" + (f"  e.g. {refusal}" if refusal else ""))
     for problem, count in sorted(tally.transport_errors.items()):
         print(f"  transport error   {problem}  {count}")
+    for operation, count in sorted(tally.shed.items()):
+        print(f"  {operation:<18} shed  {count:>5}  (503 overloaded: waited Retry-After, sent again)")
     figures = log_figures(log)
     print("server log:")
     for label, value in figures.items():
