@@ -39,6 +39,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--allow-sqlite", action="store_true", help="run on SQLite (figures not comparable)")
     parser.add_argument("--statements", action="store_true", help="print the SQL of one filing")
     parser.add_argument("--profile", action="store_true", help="print the 25 costliest functions")
+    parser.add_argument("--profile-out", default="", help="also write the raw profile here (pstats)")
     return parser.parse_args()
 
 
@@ -131,6 +132,8 @@ def main() -> int:
         out = io.StringIO()
         pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(25)
         print(out.getvalue())
+        if args.profile_out:
+            profiler.dump_stats(args.profile_out)
     return 0 if set(codes) == {201} else 1
 
 

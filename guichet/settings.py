@@ -167,7 +167,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 CACHES = {
     "default": (
         {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "guichet.redis_cache.RedisCache",
             "LOCATION": os.environ["REDIS_URL"],
             # Several installations (or test runs) may share one Redis.
             "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", ""),

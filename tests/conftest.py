@@ -6,6 +6,7 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache, caches
 
+from guichet.evidence.services import forget_published_keys
 from tests import factories
 from tests.browser import chromium, open_page, skip_without_chromium  # noqa: F401 (fixtures, once)
 
@@ -13,12 +14,15 @@ from tests.browser import chromium, open_page, skip_without_chromium  # noqa: F4
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     # Rate-limit counters and cached figures live in the cache, rendered public pages in their own (kept
-    # per process): each test starts with none.
+    # per process), and what the process saw of the published signing keys in memory: each test starts
+    # with none.
     for each in (cache, caches["pages"]):
         each.clear()
+    forget_published_keys()
     yield
     for each in (cache, caches["pages"]):
         each.clear()
+    forget_published_keys()
 
 
 class _Records(logging.Handler):

@@ -12,7 +12,8 @@ and nothing to expire. Outside a request (`per_request` not entered: tasks, comm
 calling a service) every read goes to the database.
 
 Callers get their own copies of the kept objects, never the kept ones: a caller may set attributes on what
-it gets.
+it gets, or change a list or dict it holds. The copies are made field by field (`_copy`): `copy.deepcopy`
+of a model instance goes through its pickling protocol and cost a filing a third of a millisecond.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, TypeVar
+
+from django.db.models import Model
+from django.db.models.base import ModelState
 
 from guichet.catalog import versioning
 from guichet.catalog.models import ChecklistVersion, Prefecture, Procedure, Site
@@ -75,7 +79,35 @@ def _read(key: tuple, load: Callable[[], T]) -> T:
         value = kept.values[key]
     except KeyError:
         value = kept.values[key] = load()
-    return copy.deepcopy(value)
+    return _copy(value)
+
+
+def _copy(value: Any) -> Any:
+    """A copy the caller may change: model instances, and the lists and dicts that hold them."""
+    if isinstance(value, Model):
+        return _copy_instance(value)
+    if isinstance(value, list):
+        return [_copy(each) for each in value]
+    if isinstance(value, dict):
+        return {key: _copy(each) for key, each in value.items()}
+    return value  # None, or what the loaders never return (they give instances, lists and dicts)
+
+
+def _copy_instance(instance: Model) -> Model:
+    clone = instance.__class__.__new__(instance.__class__)
+    attributes = {}
+    for name, attribute in instance.__dict__.items():
+        if name == "_state":
+            continue
+        # A JSON field's value (list, dict) may be changed in place: each caller gets its own.
+        attributes[name] = copy.deepcopy(attribute) if isinstance(attribute, list | dict | set) else attribute
+    state = ModelState()
+    state.db, state.adding = instance._state.db, instance._state.adding
+    # Related objects read with it (select_related), copied the same way.
+    state.fields_cache = {name: _copy(each) for name, each in instance._state.fields_cache.items()}
+    attributes["_state"] = state
+    clone.__dict__.update(attributes)
+    return clone
 
 
 def prefecture(code: str) -> Prefecture | None:

@@ -12,6 +12,7 @@ import datetime
 import decimal
 import hashlib
 import logging
+import time
 import uuid
 from collections.abc import Iterable
 
@@ -137,8 +138,11 @@ def signing_key() -> signing.KeyPair:
     others: they stay published, they just no longer sign.
     """
     key = signing.current_key()
+    if _seen_published.get(key.kid, 0.0) > time.monotonic():
+        return key
     published = PUBLISHED_KEY_CACHE.format(key.kid)
     if cache.get(published):
+        _remember_published(key.kid)
         return key
     _, created = SigningKey.objects.get_or_create(
         kid=key.kid, defaults={"public_key": signing.public_key_b64(key.public_key)}
@@ -152,6 +156,21 @@ def signing_key() -> signing.KeyPair:
         # the row is committed, so that no signer trusts a row another transaction may still roll back.
         transaction.on_commit(lambda: cache.set(published, True, timeout=PUBLISHED_KEY_SECONDS))
     return key
+
+
+# Keys this process saw published, until when it may trust that without asking the shared cache (a cache
+# round trip was a twentieth of a filing). As long as the shared mark lasts; the kid is the key: a new key,
+# from any process, is looked up.
+_seen_published: dict[str, float] = {}
+
+
+def _remember_published(kid: str) -> None:
+    _seen_published[kid] = time.monotonic() + PUBLISHED_KEY_SECONDS
+
+
+def forget_published_keys() -> None:
+    """Forget what this process saw published (a test that empties the database and the cache)."""
+    _seen_published.clear()
 
 
 def rotate_signing_key() -> signing.KeyPair:

@@ -131,3 +131,20 @@ def test_callers_get_copies_and_outside_a_request_every_read_is_fresh(world):
     with CaptureQueriesContext(connection) as queries:
         assert cached.prefecture(code).name == "Préfecture renommée"
     assert versioning.VERSION_TABLE not in " ".join(query["sql"] for query in queries.captured_queries)
+
+
+def test_a_caller_changing_a_list_or_a_related_object_leaves_the_kept_one_as_it_was(world):
+    procedure = world.procedures["first"]
+    procedure.documents = [{"code": "passport", "label": "Passeport"}]
+    procedure.save()
+    code = world.prefecture.code
+    with cached.per_request():
+        first = cached.public_procedure(code, procedure.code)
+        first.documents.append({"code": "added", "label": "Ajouté par un appelant"})
+        first.documents[0]["label"] = "changé"
+        first.prefecture.name = "changed by a caller"
+        again = cached.public_procedure(code, procedure.code)
+        assert again.documents == [{"code": "passport", "label": "Passeport"}]
+        assert again.prefecture.name == world.prefecture.name
+        assert again is not first and again.prefecture is not first.prefecture
+        assert again.pk == procedure.pk and not again._state.adding

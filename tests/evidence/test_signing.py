@@ -243,3 +243,32 @@ def test_proof_issued_at_is_whole_seconds(world):
     with transaction.atomic():
         proof = services.record_event(request, ProofEvent.RECEIVED, audit.SYSTEM, at=timezone.now())
     assert proof.issued_at.microsecond == 0
+
+
+def test_a_key_seen_published_is_trusted_by_the_process_without_a_cache_round_trip(
+    transactional_db, monkeypatch
+):
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with transaction.atomic():
+        key = services.signing_key()  # creates the row
+    with transaction.atomic():
+        services.signing_key()  # finds it: the shared mark is set on commit
+    asked = []
+    original = cache.get
+    monkeypatch.setattr(cache, "get", lambda *args, **kwargs: asked.append(args) or original(*args, **kwargs))
+    with transaction.atomic():
+        services.signing_key()  # the shared mark says so; remembered by the process from now on
+    assert len(asked) == 1
+    with CaptureQueriesContext(connection) as queries, transaction.atomic():
+        for _ in range(3):
+            assert services.signing_key().kid == key.kid
+    assert not [query for query in queries if "signingkey" in query["sql"]]
+    assert len(asked) == 1
+    # Forgotten (as each test's start does), the process asks the shared cache again.
+    services.forget_published_keys()
+    with transaction.atomic():
+        services.signing_key()
+    assert len(asked) == 2

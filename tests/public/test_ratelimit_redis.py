@@ -22,7 +22,7 @@ def on_redis(settings):
     require_redis()
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "guichet.redis_cache.RedisCache",
             "LOCATION": REDIS_URL,
             # This test's own keys in a Redis that other tests and runs share.
             "KEY_PREFIX": f"guichet-test-{uuid.uuid4().hex}",
