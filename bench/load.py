@@ -6,7 +6,9 @@
 Starts what `manage.py serve` starts (gunicorn with its worker model, the task worker and the clock), with
 DEBUG off, on 127.0.0.1:--port, against PostgreSQL with the demo (`--no-demo` keeps the database as it is)
 and Redis; rate limits are raised for this run only, by its settings module (bench/settings.py), which also
-adds the trivial views (bench/trivial_urls.py). Then, for each number of connections, wrk (`/usr/bin/wrk`,
+adds the trivial views (bench/trivial_urls.py). Each scenario first runs --warmup seconds unmeasured (one
+connection per server thread), so that no measure pays for a process's first requests. Then, for each
+number of connections, wrk (`/usr/bin/wrk`,
 --duration seconds each) drives, one after the other:
 
 - the trivial POST (an empty view reading the same JSON body) and the trivial GET, on the same middleware;
@@ -49,6 +51,8 @@ TARGET_FILING_RATIO = 0.40  # of the trivial POST, at 50 connections
 TARGET_P99_MS_AT_200 = 500.0
 TARGET_PAGE_RATIO = 0.50  # of the trivial GET
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
+# Names the warm-up's filings apart from every measure's (those are salted with their connections).
+WARMUP_SALT = 99991
 
 
 def parse_args() -> argparse.Namespace:
@@ -74,6 +78,12 @@ def parse_args() -> argparse.Namespace:
         type=int,
         default=0,
         help="after a 503 with Retry-After, delay one next request by this much (default 0: at once)",
+    )
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=3,
+        help="seconds of each scenario run first and not measured, at one connection per thread (default 3)",
     )
     parser.add_argument("--requests", default="2000", help="synthetic requests for the demo (default 2000)")
     parser.add_argument("--no-demo", action="store_true", help="use the database as it is")
@@ -574,6 +584,13 @@ def main() -> int:
             }
 
         wanted = [name.strip() for name in args.only.split(",") if name.strip()] or list(scenarios(""))
+        if args.warmup:
+            # Each process's first requests of a kind pay for what is done once (imports, the catalogue
+            # kept, templates compiled, the signing key read): not what a loaded server costs.
+            warm = scenarios(letters_for(WARMUP_SALT))
+            for name in wanted:
+                wrk(warm[name], base, args.workers * args.threads, args.warmup, args.wrk_threads, 0)
+            time.sleep(2)
         for connections in [int(c) for c in args.connections.split(",")]:
             lua = scenarios(letters_for(connections))
             for name in wanted:

@@ -382,9 +382,10 @@ GUICHET_RATE_LIMITS = {
 # How many reverse proxies in front of the application append to X-Forwarded-For (0: use REMOTE_ADDR).
 TRUSTED_PROXY_HOPS = int(os.environ.get("TRUSTED_PROXY_HOPS", "0"))
 # Strands of each prefecture's audit chain (docs/concurrency.md): how many transactions of one prefecture
-# may append to its audit log at once without waiting for each other. More than the app server's
-# concurrent database connections gains nothing; changing it later keeps every strand verifiable.
-AUDIT_CHAIN_STRANDS = int(os.environ.get("AUDIT_CHAIN_STRANDS", "8"))
+# may append to its audit log at once without waiting for each other: at least the concurrent database
+# connections of the app servers and workers that write (serve: 3 workers x 4 threads, 2 task workers and
+# the clock), more gains nothing; changing it later keeps every strand verifiable.
+AUDIT_CHAIN_STRANDS = int(os.environ.get("AUDIT_CHAIN_STRANDS", "16"))
 # How far ahead slots are generated from opening rules.
 SLOT_HORIZON_WEEKS = int(os.environ.get("SLOT_HORIZON_WEEKS", "8"))
 # Where the Ed25519 signing key lives; generated there on first run in development.

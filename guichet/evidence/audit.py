@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import secrets
+import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -157,9 +158,22 @@ def _locked_head(chain: str) -> AuditChainHead:
         [AuditChainHead(chain=name) for name in strands(chain)], ignore_conflicts=True
     )
     head = _free_head(chain)
+    # Every strand is held: most holders are filings that commit within milliseconds, but one may be a
+    # long transaction (an allocation run writing thousands of entries). Waiting for one strand chosen in
+    # advance could mean waiting seconds behind that one, so look again for whichever is freed first,
+    # a few times, before waiting.
+    for pause in STRAND_RETRY_PAUSES:
+        if head is not None:
+            return head
+        time.sleep(pause)
+        head = _free_head(chain)
     if head is not None:
         return head
     return AuditChainHead.objects.select_for_update().get(chain=_strand_to_wait_for(chain))
+
+
+# Pauses between looks for a free strand when every strand is held (about a quarter of a second in all).
+STRAND_RETRY_PAUSES = (0.002, 0.005, 0.01, 0.02, 0.04, 0.08, 0.1)
 
 
 def _strand_to_wait_for(chain: str) -> str:

@@ -2,6 +2,7 @@
 and every tamper in any strand is still found, by verify_chain and by `manage.py verify_audit`."""
 
 import threading
+import time
 
 import pytest
 from django.db import connection, connections, transaction
@@ -18,7 +19,7 @@ def test_without_concurrency_every_entry_goes_to_the_first_strand(world):
         make_request(world, family_names=name)
     assert set(AuditEntry.objects.values_list("chain", flat=True)) == {"93"}
     assert audit.strands("93")[:2] == ["93", "93.1"]
-    assert len(audit.strands("93")) == 8
+    assert len(audit.strands("93")) == 16
     assert audit.chain_of("93.5") == "93" and audit.chain_of("93") == "93"
 
 
@@ -176,3 +177,70 @@ def test_many_concurrent_appends_keep_every_strand_whole(world):
     assert errors == []
     assert AuditEntry.objects.filter(action="request.still_waiting").count() == 48
     assert services.verify_audit() == []
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("looks_again", [True, False], ids=["looks-again", "control-waits-for-its-strand"])
+def test_with_every_strand_held_an_append_takes_the_first_one_freed(
+    world, settings, monkeypatch, looks_again
+):
+    """A long transaction (an allocation run) holds the strand this process would wait for, a short one
+    holds the other: the append takes the short one's strand as soon as it is freed. The control, which
+    waits for its strand at once, stays behind the long transaction."""
+    settings.AUDIT_CHAIN_STRANDS = 2
+    if not looks_again:
+        monkeypatch.setattr(audit, "STRAND_RETRY_PAUSES", ())
+    request, _ = make_request(world, family_names="Gamma")
+    waited_for = audit._strand_to_wait_for("93")
+    (other,) = set(audit.strands("93")) - {waited_for}
+    held = {name: threading.Event() for name in (waited_for, other)}
+    release_long, appending, done = threading.Event(), threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def hold(name, until):
+        try:
+            with transaction.atomic():
+                AuditChainHead.objects.select_for_update().get(chain=name)
+                held[name].set()
+                until()
+        except BaseException as error:  # reported below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    def append():
+        try:
+            for event in held.values():
+                event.wait(timeout=30)
+            appending.set()
+            with transaction.atomic():
+                services.record_event(request, ProofEvent.STILL_WAITING, audit.SYSTEM)
+            done.set()
+        except BaseException as error:  # reported below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    with transaction.atomic():
+        AuditChainHead.objects.bulk_create(
+            [AuditChainHead(chain=name) for name in audit.strands("93")], ignore_conflicts=True
+        )
+    threads = [
+        threading.Thread(target=hold, args=(waited_for, lambda: release_long.wait(timeout=30))),
+        # Freed a tenth of a second after the append first finds every strand held.
+        threading.Thread(target=hold, args=(other, lambda: appending.wait(timeout=30) and time.sleep(0.1))),
+        threading.Thread(target=append),
+    ]
+    for thread in threads:
+        thread.start()
+    finished_while_long_held = done.wait(timeout=3)
+    release_long.set()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert errors == []
+    assert finished_while_long_held is looks_again
+    entry = AuditEntry.objects.get(action="request.still_waiting")
+    assert entry.chain == (other if looks_again else waited_for)
+    assert services.verify_audit() == []
+    connection.close()
