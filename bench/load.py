@@ -439,6 +439,11 @@ def environment(args: argparse.Namespace) -> dict[str, str]:
         "SITE_URL": f"http://127.0.0.1:{args.port}",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "LOG_LEVEL": "WARNING",
+        # Messages are made as in production (the receipt with its PDF proof), then dropped: nobody reads
+        # them, and the console backends (which DEBUG=0 refuses) would print their private links.
+        "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
+        "SMS_BACKEND": "guichet.notifications.sms.FileBackend",
+        "SMS_FILE_PATH": str(secrets_dir / "sms"),
     }
 
 

@@ -6,6 +6,9 @@
   another, and the same person would not be a duplicate there.
 - A SECRET_KEY or FIELD_ENCRYPTION_KEY generated on this host: a session (or a staff second factor) made on
   one app server would not open on another.
+- The console email or SMS backend (the development defaults): it writes every message, the receipt's
+  private link included, to the process's output, which is its log (docs/privacy.md: no private link in a
+  log).
 
 Checked when the WSGI or ASGI application is made (what gunicorn loads) and by `manage.py serve`.
 """
@@ -19,6 +22,10 @@ LOCAL_CACHES = (
     "django.core.cache.backends.locmem.LocMemCache",
     "django.core.cache.backends.dummy.DummyCache",
 )
+CONSOLE_BACKENDS = {
+    "EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend",
+    "SMS_BACKEND": "guichet.notifications.sms.ConsoleBackend",
+}
 
 
 def production_problems() -> list[str]:
@@ -35,6 +42,12 @@ def production_problems() -> list[str]:
     ):
         if not settings.SECRETS_FROM_ENVIRONMENT.get(name):
             problems.append(f"{name} was generated on this host (set it in the environment): {effect}")
+    for name, console in CONSOLE_BACKENDS.items():
+        if getattr(settings, name) == console:
+            problems.append(
+                f"{name} is the console backend (set it to a real one): it would write every message, "
+                "private links included, to the logs"
+            )
     return problems
 
 

@@ -31,6 +31,8 @@ def production(settings):
         "IDENTITY_HMAC_KEY": True,
         "FIELD_ENCRYPTION_KEY": True,
     }
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.SMS_BACKEND = "guichet.notifications.sms.HttpGatewayBackend"
     return settings
 
 
@@ -51,6 +53,19 @@ def test_an_identity_key_generated_on_this_host_is_refused(production):
         startup.refuse_unsafe_production()
 
 
+@pytest.mark.parametrize(
+    "name, console",
+    [
+        ("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"),
+        ("SMS_BACKEND", "guichet.notifications.sms.ConsoleBackend"),
+    ],
+)
+def test_a_console_message_backend_is_refused_it_would_log_private_links(production, name, console):
+    setattr(production, name, console)
+    with pytest.raises(ImproperlyConfigured, match=f"{name} is the console backend"):
+        startup.refuse_unsafe_production()
+
+
 def test_debug_allows_the_development_set_up(production):
     production.DEBUG = True
     production.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -59,6 +74,7 @@ def test_debug_allows_the_development_set_up(production):
 
 def load_wsgi(**environment: str) -> subprocess.CompletedProcess:
     unset = {"TESTING", "REDIS_URL", "DEBUG", "IDENTITY_HMAC_KEY", "SECRET_KEY", "FIELD_ENCRYPTION_KEY"}
+    unset |= {"EMAIL_BACKEND", "SMS_BACKEND"}
     env = {key: value for key, value in os.environ.items() if key not in unset}
     env.update({"DJANGO_SETTINGS_MODULE": "guichet.settings", **environment})
     return subprocess.run(
@@ -76,6 +92,7 @@ def test_the_wsgi_application_does_not_load_with_debug_off_and_local_state():
     assert result.returncode != 0
     assert "Refusing to start with DEBUG off" in result.stderr
     assert "REDIS_URL" in result.stderr and "IDENTITY_HMAC_KEY" in result.stderr
+    assert "EMAIL_BACKEND is the console backend" in result.stderr
 
 
 def test_the_wsgi_application_loads_with_a_shared_cache_and_given_secrets():
@@ -85,5 +102,7 @@ def test_the_wsgi_application_loads_with_a_shared_cache_and_given_secrets():
         IDENTITY_HMAC_KEY=secrets.token_urlsafe(32),
         SECRET_KEY=secrets.token_urlsafe(32),
         FIELD_ENCRYPTION_KEY=secrets.token_urlsafe(32),
+        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+        SMS_BACKEND="guichet.notifications.sms.HttpGatewayBackend",
     )
     assert result.returncode == 0, result.stderr
