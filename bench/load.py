@@ -7,9 +7,10 @@ Starts what `manage.py serve` starts (gunicorn with its worker model, the task w
 DEBUG off, on 127.0.0.1:--port, against PostgreSQL with the demo (`--no-demo` keeps the database as it is)
 and Redis; rate limits are raised for this run only, by its settings module (bench/settings.py), which also
 adds the trivial views (bench/trivial_urls.py). Each scenario first runs --warmup seconds unmeasured (one
-connection per server thread), so that no measure pays for a process's first requests. Then, for each
-number of connections, wrk (`/usr/bin/wrk`,
---duration seconds each) drives, one after the other:
+connection per server thread), so that no measure pays for a process's first requests, and after each
+measure it waits for the background to drain (/readyz: no task queued, an outbox that no longer shrinks),
+so that no measure pays for the previous one's receipts. Then, for each number of connections, wrk
+(`/usr/bin/wrk`, --duration seconds each) drives, one after the other:
 
 - the trivial POST (an empty view reading the same JSON body) and the trivial GET, on the same middleware;
 - filing by the API (`POST /api/v1/requests`, a new person each time);
@@ -602,8 +603,11 @@ def main() -> int:
                 result = measure(name, lua[name], base, connections, args, stack)
                 measures.append(result)
                 print_measure(result, measures)
-                # Let the worker drain what the burst queued (allocation, messages) before the next measure.
-                time.sleep(2)
+                # Each measure starts with the background idle: the receipts and allocation runs a burst of
+                # filings queued would otherwise run during the next scenario's measure.
+                drained = drain(base)
+                if drained > 2:
+                    print(f"  (background drained in {drained:.0f} s)", flush=True)
     finally:
         stack.stop()
     django.db.connections.close_all()
@@ -613,6 +617,26 @@ def main() -> int:
     problems, stored = checks(run, filed)
     print(stored)
     return summary(args, measures, problems)
+
+
+def drain(base: str, *, at_most: float = 90.0) -> float:
+    """Wait until /readyz shows no task queued and an outbox that no longer shrinks (messages due later,
+    and letters to print, stay pending); seconds waited."""
+    started = time.monotonic()
+    time.sleep(2)
+    previous = None
+    while time.monotonic() - started < at_most:
+        try:
+            with urllib.request.urlopen(f"{base}/readyz", timeout=5) as answer:
+                ready = json.loads(answer.read())
+        except (OSError, ValueError):
+            ready = {}
+        outbox = ready.get("outbox_backlog")
+        if ready.get("task_backlog") == 0 and outbox is not None and outbox == previous:
+            break
+        previous = outbox
+        time.sleep(1)
+    return time.monotonic() - started
 
 
 def baseline_for(result: Measure, measures: list[Measure]) -> Measure | None:

@@ -4,6 +4,7 @@ without one, failed in CI, where `.ci/run` starts it."""
 import os
 import socket
 import urllib.parse
+import uuid
 
 import pytest
 
@@ -25,3 +26,16 @@ def require_redis() -> None:
         if os.environ.get("CI"):
             pytest.fail(f"Redis is required in CI and does not answer at {REDIS_URL}")
         pytest.skip(f"needs Redis at {REDIS_URL} (TEST_REDIS_URL)")
+
+
+def use_redis_cache(settings) -> None:
+    """Make the default cache Guichet's Redis backend on REDIS_URL, under keys of this test's own (other tests
+    and runs share the Redis); skip (fail in CI) without Redis."""
+    require_redis()
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "guichet.redis_cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": f"guichet-test-{uuid.uuid4().hex}",
+        }
+    }

@@ -1,25 +1,17 @@
 """The Redis cache backend keeps one client per connection pool (guichet/redis_cache.py), on a real Redis."""
 
 import threading
-import uuid
 
 import pytest
 import redis
 from django.core.cache import caches
 
-from tests.real_redis import REDIS_URL, require_redis
+from tests.real_redis import use_redis_cache
 
 
 @pytest.fixture
 def backend(settings):
-    require_redis()
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "guichet.redis_cache.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": f"guichet-test-{uuid.uuid4().hex}",
-        }
-    }
+    use_redis_cache(settings)
     cache = caches["default"]
     yield cache
     cache.clear()

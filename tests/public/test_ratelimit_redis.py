@@ -3,7 +3,6 @@ in one round trip, with the same answers as counting them one by one (tests/publ
 the same rules on the local-memory cache)."""
 
 import time
-import uuid
 
 import pytest
 import redis
@@ -12,22 +11,14 @@ from django.test import RequestFactory
 
 from guichet.public import ratelimit
 from guichet.waitlist.models import AppointmentRequest
-from tests.real_redis import REDIS_URL, require_redis
+from tests.real_redis import REDIS_URL, use_redis_cache
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
 def on_redis(settings):
-    require_redis()
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "guichet.redis_cache.RedisCache",
-            "LOCATION": REDIS_URL,
-            # This test's own keys in a Redis that other tests and runs share.
-            "KEY_PREFIX": f"guichet-test-{uuid.uuid4().hex}",
-        }
-    }
+    use_redis_cache(settings)
     settings.GUICHET_RATE_LIMITS = {
         "filing_address": "4/h",
         "filing_identity": "2/h",
