@@ -7,8 +7,8 @@
 - A SECRET_KEY or FIELD_ENCRYPTION_KEY generated on this host: a session (or a staff second factor) made on
   one app server would not open on another.
 - The console email or SMS backend (the development defaults): it writes every message, the receipt's
-  private link included, to the process's output, which is its log (docs/privacy.md: no private link in a
-  log).
+  private link included, to the process's output, which is its log (docs/deployment.md, "Logs": no private
+  link in a log).
 
 Checked when the WSGI or ASGI application is made (what gunicorn loads) and by `manage.py serve`.
 """

@@ -25,10 +25,10 @@ THREADS = 4
 # (bench/freed_slot.py); one indexed query each time.
 WORKER_INTERVAL = 0.2
 ADMISSION_WORKER = "guichet.operations.admission.AdmissionThreadWorker"
-# The background runs at a lower CPU priority than the web server (docs/deployment.md, "One machine"): under
-# a burst of filings the intake (the request, its proof, its audit entry, its message queued) keeps the
-# cores, and the receipts' emails and the allocation runs catch up seconds later; idle cores still go to
-# them at once. The freed-slot worker less so: its offer should leave within a second.
+# The background runs at a lower CPU priority than the web server (docs/deployment.md, "Production
+# profile"): under a burst of filings the intake (the request, its proof, its audit entry, its message
+# queued) keeps the cores, and the receipts' emails and the allocation runs catch up seconds later; idle
+# cores still go to them at once. The freed-slot worker less so: its offer should leave within a second.
 BACKGROUND_NICENESS = 10
 FREED_SLOTS_NICENESS = 5
 
