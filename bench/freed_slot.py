@@ -58,7 +58,12 @@ def main() -> int:
     from guichet.appointments.models import ACTIVE_APPOINTMENT_STATUSES, Appointment, CancelledBy, Offer
     from guichet.appointments.services import cancel_appointment
     from guichet.evidence.audit import APPLICANT
-    from guichet.operations.management.commands.serve import WORKER_INTERVAL
+    from guichet.operations.management.commands.serve import (
+        BACKGROUND_NICENESS,
+        FREED_SLOTS_NICENESS,
+        WORKER_INTERVAL,
+        _niced,
+    )
     from guichet.waitlist.models import AppointmentRequest, RequestStatus
 
     interval = args.interval if args.interval is not None else WORKER_INTERVAL
@@ -77,7 +82,8 @@ def main() -> int:
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
-    # The freed-slot queue's own worker, as `manage.py serve` starts it.
+    _niced(worker, BACKGROUND_NICENESS)
+    # The freed-slot queue's own worker, as `manage.py serve` starts it (with its priority).
     fast_worker = subprocess.Popen(
         [
             sys.executable,
@@ -95,6 +101,7 @@ def main() -> int:
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
+    _niced(fast_worker, FREED_SLOTS_NICENESS)
     delays, pickups, runs, baselines = [], [], [], []
     try:
         drain(DBTaskResult, args.timeout)
