@@ -189,8 +189,8 @@ def test_with_every_strand_held_an_append_takes_the_first_one_freed(
     holds the other: the append takes the short one's strand as soon as it is freed. The control, which
     waits for its strand at once, stays behind the long transaction."""
     settings.AUDIT_CHAIN_STRANDS = 2
-    if not looks_again:
-        monkeypatch.setattr(audit, "STRAND_RETRY_PAUSES", ())
+    # Looks spread over 1.5 s, so that a busy machine still frees the short one's strand within them.
+    monkeypatch.setattr(audit, "STRAND_RETRY_PAUSES", (0.05,) * 30 if looks_again else ())
     request, _ = make_request(world, family_names="Gamma")
     waited_for = audit._strand_to_wait_for("93")
     (other,) = set(audit.strands("93")) - {waited_for}
@@ -228,8 +228,8 @@ def test_with_every_strand_held_an_append_takes_the_first_one_freed(
         )
     threads = [
         threading.Thread(target=hold, args=(waited_for, lambda: release_long.wait(timeout=30))),
-        # Freed a tenth of a second after the append first finds every strand held.
-        threading.Thread(target=hold, args=(other, lambda: appending.wait(timeout=30) and time.sleep(0.1))),
+        # Freed 0.3 s after the append starts: after its first look, within its later ones.
+        threading.Thread(target=hold, args=(other, lambda: appending.wait(timeout=30) and time.sleep(0.3))),
         threading.Thread(target=append),
     ]
     for thread in threads:
