@@ -23,7 +23,8 @@ def clients_built(monkeypatch):
     original = redis.Redis.__init__
 
     def counting(self, *args, **kwargs):
-        built.append(threading.get_ident())
+        # A thread's name, not its ident: Python gives an ended thread's ident to the next one.
+        built.append(threading.current_thread().name)
         original(self, *args, **kwargs)
 
     monkeypatch.setattr(redis.Redis, "__init__", counting)
@@ -44,13 +45,17 @@ def test_one_client_serves_every_command_of_a_thread(backend, clients_built):
 def test_threads_share_nothing_they_should_not(backend, clients_built):
     # Django keeps one backend object per thread, so each thread builds its own client once.
     errors = []
+    # All four alive at once, so that no thread can hand its backend on to another.
+    together = threading.Barrier(4, timeout=10)
 
     def work(number):
         try:
+            together.wait()
             own = caches["default"]
             for round_ in range(20):
                 own.set(f"thread-{number}", round_)
                 assert own.get(f"thread-{number}") == round_
+            together.wait()
         except Exception as error:
             errors.append(error)
 
