@@ -386,6 +386,12 @@ TRUSTED_PROXY_HOPS = int(os.environ.get("TRUSTED_PROXY_HOPS", "0"))
 # connections of the app servers and workers that write (serve: 3 workers x 4 threads, 2 task workers and
 # the clock), more gains nothing; changing it later keeps every strand verifiable.
 AUDIT_CHAIN_STRANDS = int(os.environ.get("AUDIT_CHAIN_STRANDS", "16"))
+# The status page's place in the queue counts the requests due before the person's due date from a snapshot
+# of the queue kept this long in the cache, and those due that day live (guichet/waitlist/position.py).
+# The number is at most twice this old, and says so. 0: count every request ahead on each read (exact, slow).
+QUEUE_POSITION_SNAPSHOT_SECONDS = int(os.environ.get("QUEUE_POSITION_SNAPSHOT_SECONDS", "60"))
+if QUEUE_POSITION_SNAPSHOT_SECONDS < 0:
+    raise ValueError("QUEUE_POSITION_SNAPSHOT_SECONDS must be 0 (no snapshot) or a number of seconds")
 # How far ahead slots are generated from opening rules.
 SLOT_HORIZON_WEEKS = int(os.environ.get("SLOT_HORIZON_WEEKS", "8"))
 # Where the Ed25519 signing key lives; generated there on first run in development.

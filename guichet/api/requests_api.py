@@ -28,7 +28,7 @@ from guichet.edge import parse_json
 from guichet.errors import DomainError, InvalidInput, NotFound
 from guichet.evidence.audit import Actor
 from guichet.public import ratelimit, series, statistics
-from guichet.waitlist import services
+from guichet.waitlist import position, services
 from guichet.waitlist.due_dates import FilingWindow, filing_window
 from guichet.waitlist.models import AppointmentRequest, Channel, RequestStatus
 from guichet.waitlist.validation import validate_intake
@@ -141,6 +141,9 @@ class RequestStatusOut(Schema):
     due_reason_label: str
     overdue: bool
     queue_position: int | None
+    # When the place was counted, and what may have moved it since (guichet/waitlist/position.py).
+    queue_position_as_of: datetime.datetime | None
+    queue_position_note: str
     sites: list[SiteRef]
     filing_window: FilingWindowOut | None
     offers: list[OfferOut]
@@ -330,6 +333,7 @@ def get_request(
 
 
 def _status_out(found: AppointmentRequest) -> dict:
+    place = position.queue_position(found)
     today = services.local_date(timezone.now(), found.prefecture)
     offers = (
         Offer.objects.filter(request=found)
@@ -356,7 +360,9 @@ def _status_out(found: AppointmentRequest) -> dict:
         "overdue": found.is_active
         and found.status in (RequestStatus.WAITING, RequestStatus.OFFERED, RequestStatus.PAUSED)
         and found.due_date < today,
-        "queue_position": services.queue_position(found),
+        "queue_position": place.number if place else None,
+        "queue_position_as_of": place.as_of if place else None,
+        "queue_position_note": position.position_note(place, found.prefecture.tzinfo) if place else "",
         "sites": [_site_ref(site) for site in found.sites.order_by("name")],
         "filing_window": _window_out(filing_window(found.procedure, found.permit_expires_on, today)),
         "offers": [

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext
 
@@ -743,35 +743,3 @@ def recompute_due_date(request: AppointmentRequest, actor: Actor, *, note: str =
     if changed:
         request.refresh_from_db()
     return changed
-
-
-# --- the queue ---------------------------------------------------------------------------------------------
-
-
-def queue_position(request: AppointmentRequest) -> int | None:
-    """Place in the queue (1 = served next) among competing requests; None when not waiting.
-
-    Competing: waiting, same procedure, and sites that overlap (no site given means every site). Order is
-    the engine's: due date, received time, id.
-    """
-    if request.status != RequestStatus.WAITING:
-        return None
-    through = AppointmentRequest.sites.through
-    ahead = Q(due_date__lt=request.due_date) | Q(
-        due_date=request.due_date, received_at__lt=request.received_at
-    )
-    ahead |= Q(due_date=request.due_date, received_at=request.received_at, pk__lt=request.pk)
-    queryset = AppointmentRequest.objects.filter(
-        ahead,
-        prefecture_id=request.prefecture_id,
-        procedure_id=request.procedure_id,
-        status=RequestStatus.WAITING,
-    )
-    own_sites = list(
-        through.objects.filter(appointmentrequest_id=request.pk).values_list("site_id", flat=True)
-    )
-    if own_sites:
-        has_sites = Exists(through.objects.filter(appointmentrequest_id=OuterRef("pk")))
-        overlaps = Exists(through.objects.filter(appointmentrequest_id=OuterRef("pk"), site_id__in=own_sites))
-        queryset = queryset.filter(~has_sites | overlaps)
-    return queryset.count() + 1

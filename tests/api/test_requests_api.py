@@ -261,6 +261,7 @@ def test_status_needs_the_token_and_answers_the_same_for_unknown_and_wrong(clien
     payload = response.json()
     assert payload["reference"] == reference and payload["status"] == "waiting"
     assert payload["queue_position"] == 1 and payload["overdue"] is False
+    assert payload["queue_position_as_of"] and payload["queue_position_note"].startswith("Counted at ")
     assert payload["offers"] == [] and payload["appointment"] is None
     assert payload["due_date"] == filed["due_date"] and payload["due_reason_label"]
     assert payload["procedure"]["code"] == "first-permit" and payload["sites"] == []
@@ -321,6 +322,7 @@ def test_status_shows_offers_and_the_appointment(client, world):
     assert response.status_code == 200, response.content
     payload = response.json()
     assert payload["status"] == "scheduled" and payload["queue_position"] is None
+    assert payload["queue_position_as_of"] is None and payload["queue_position_note"] == ""
     assert [item["id"] for item in payload["offers"]] == [offer.pk]
     assert payload["offers"][0]["site"]["name"] == "Bobigny"
     assert payload["appointment"]["id"] and payload["appointment"]["counter"] == counter.name

@@ -11,6 +11,7 @@ from guichet.evidence.audit import APPLICANT
 from guichet.partners import services as partners
 from guichet.waitlist import services as waitlist
 from guichet.waitlist.models import Channel
+from guichet.waitlist.position import exact_queue_position
 from guichet.waitlist.validation import validate_intake
 from tests.backoffice.helpers import file, intake_raw, partner, staff
 
@@ -100,7 +101,7 @@ def test_every_channel_gives_the_same_due_date_and_place(world):
             "received_at": request.received_at,
             "place": rows.index(request.pk),
             "neighbours": (rows[rows.index(request.pk) - 1], rows[rows.index(request.pk) + 1]),
-            "queue_position": waitlist.queue_position(request),
+            "queue_position": exact_queue_position(request),
         }
         # Make room for the same person through the next channel.
         waitlist.close_request(request, APPLICANT, "test: the next channel files the same situation")

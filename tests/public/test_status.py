@@ -99,6 +99,7 @@ def test_waiting_request_shows_position_due_date_window_and_history(client, worl
     behind = scenarios.file(world, "first")
     body = client.get(behind.url(language="en")).content.decode()
     assert "You are number 2 in the queue" in body
+    assert "Counted at " in body and "earlier due date than yours" in body
     assert behind.request.due_date.strftime("%Y") in body
     # A free slot suits it: the page says it is offered at the next allocation run, not a vague window.
     assert "suits you: it will be offered to you at the next allocation run" in body

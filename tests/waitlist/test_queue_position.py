@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from guichet.waitlist.models import AppointmentRequest, RequestStatus
-from guichet.waitlist.services import queue_position
+from guichet.waitlist.position import exact_queue_position as queue_position
 from tests.waitlist.intake_helpers import file
 
 pytestmark = pytest.mark.django_db

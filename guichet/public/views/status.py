@@ -32,12 +32,11 @@ from guichet.public.views.common import (
 )
 from guichet.reception.documents import TITLES
 from guichet.reception.models import InterimDocument
-from guichet.waitlist import access
+from guichet.waitlist import access, position
 from guichet.waitlist.forms import INTERPRETER_LANGUAGES, ContactForm
 from guichet.waitlist.models import AppointmentRequest, RequestStatus
 from guichet.waitlist.services import (
     find_request,
-    queue_position,
     reactivate_request,
     update_contact,
     withdraw_request,
@@ -191,8 +190,14 @@ def queue_facts(found: AppointmentRequest, sites: list) -> dict:
     if found.status != RequestStatus.WAITING:
         return {}
 
-    position = queue_position(found)
-    return {"position": position, "window": estimates.turn_window(found, position, sites=sites)}
+    place = position.queue_position(found, site_ids=[site.pk for site in sites])
+    if place is None:
+        return {}
+    return {
+        "position": place.number,
+        "position_note": position.position_note(place, found.prefecture.tzinfo),
+        "window": estimates.turn_window(found, place.number, sites=sites),
+    }
 
 
 def interpreter_facts(

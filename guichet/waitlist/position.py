@@ -1,0 +1,309 @@
+"""A waiting request's place in the queue, in a time that does not grow with the queue.
+
+The exact place (``exact_queue_position``) counts every competing waiting request ahead: same prefecture and
+procedure, overlapping sites (no site named means every site), in the engine's order (due date, received
+time, id). That count is an index-only scan over everything ahead, so it costs what the queue's length
+costs (17-24 ms with 60,000-90,000 ahead, docs/benchmarks.md), on every status page and API read.
+
+``queue_position`` splits the count in two:
+
+* the requests due before the person's due date, read from a snapshot of the queue (``QueueSnapshot``): the
+  waiting requests counted by due date and by set of sites, one grouped query per queue (prefecture and
+  procedure), kept in the shared cache (Redis in production) for ``QUEUE_POSITION_SNAPSHOT_SECONDS``;
+* the requests ahead on the person's own due date, counted live: at most one day's intake of the procedure.
+
+Right after a snapshot the two give the exact place (tests/waitlist/test_queue_position.py checks it on
+random queues). Later, the first part may be stale: requests served since then still count, and requests
+filed since then with an earlier due date (a court order, a vulnerability, an urgent renewal) do not count
+yet. A snapshot is never used past twice its period (the cache forgets it then), so the number is at most
+that old, and the page and the API say when it was counted.
+
+Rebuilding: the reader that finds the snapshot missing or past its period takes a short mark in the cache
+(``cache.add``) and rebuilds it; the others meanwhile use the one they found, or, when there is none yet,
+wait a moment for the rebuild and count exactly if it does not come. A cache that does not answer means an
+exact count, never an error.
+
+The exact count stays the reference wherever a number must be exact (the tests; anything a court or a proof
+would quote).
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime
+import logging
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Aggregate, CharField, Count, Exists, OuterRef, Q, Subquery
+from django.utils import formats, timezone
+from django.utils.translation import gettext
+
+from .models import AppointmentRequest, RequestStatus
+
+logger = logging.getLogger(__name__)
+
+# Part of the cache keys: a new shape of QueueSnapshot changes it, so that no reader unpickles an old one.
+SNAPSHOT_VERSION = 1
+# How long a rebuild holds its mark at most: past it (a process died rebuilding), another reader rebuilds.
+REBUILD_MARK_SECONDS = 30
+# How long a reader that found no snapshot waits for the one being built before counting exactly.
+COLD_WAIT_SECONDS = 2.0
+COLD_POLL_SECONDS = 0.05
+
+SiteSet = frozenset[int] | None  # None: the request named no site, so it accepts every site
+
+
+@dataclass(frozen=True)
+class QueuePosition:
+    """A place in the queue (1 = served next), and when the part before the person's due date was counted."""
+
+    number: int
+    as_of: datetime.datetime
+    exact: bool  # counted live in full (no snapshot used): exact at as_of
+
+
+@dataclass(frozen=True)
+class SiteGroup:
+    """The waiting requests naming one set of sites: their due dates, sorted, and how many are due before each
+    one.
+
+    ``before[i]`` is the number of requests due before ``due_dates[i]``; ``before[-1]`` is the group's total.
+    """
+
+    sites: SiteSet
+    due_dates: tuple[datetime.date, ...]
+    before: tuple[int, ...]
+
+    def due_before(self, day: datetime.date) -> int:
+        return self.before[bisect.bisect_left(self.due_dates, day)]
+
+
+@dataclass(frozen=True)
+class QueueSnapshot:
+    """One queue's waiting requests counted by due date and set of sites, as of ``taken_at``."""
+
+    prefecture_id: int
+    procedure_id: int
+    taken_at: datetime.datetime
+    groups: tuple[SiteGroup, ...]
+
+    def due_before(self, day: datetime.date, sites: SiteSet) -> int:
+        """Waiting requests due before ``day`` that compete with a request naming ``sites``."""
+        return sum(group.due_before(day) for group in self.groups if _overlap(group.sites, sites))
+
+    @property
+    def waiting(self) -> int:
+        return sum(group.before[-1] for group in self.groups)
+
+
+def _overlap(a: SiteSet, b: SiteSet) -> bool:
+    return a is None or b is None or bool(a & b)
+
+
+class _SiteList(Aggregate):
+    """The site ids of one request as text ("3,7"), to group requests by their set of sites in SQL.
+
+    The order inside the text does not matter: it is read back as a set (``_parse_sites``).
+    """
+
+    function = "GROUP_CONCAT"
+    template = "%(function)s(%(expressions)s)"
+    output_field = CharField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return self.as_sql(
+            compiler,
+            connection,
+            function="STRING_AGG",
+            template="%(function)s((%(expressions)s)::text, ',' ORDER BY %(expressions)s)",
+            **extra_context,
+        )
+
+
+def _parse_sites(text: str | None) -> SiteSet:
+    return frozenset(int(part) for part in text.split(",")) if text else None
+
+
+def build_snapshot(
+    prefecture_id: int, procedure_id: int, now: datetime.datetime | None = None
+) -> QueueSnapshot:
+    """Count the queue's waiting requests by due date and set of sites: one grouped query."""
+    taken_at = now or timezone.now()  # before the query: a request filed during it is at most counted early
+    through = AppointmentRequest.sites.through
+    site_list = (
+        through.objects.filter(appointmentrequest_id=OuterRef("pk"))
+        .order_by()
+        .values("appointmentrequest_id")
+        .annotate(sites=_SiteList("site_id"))
+        .values("sites")
+    )
+    rows = (
+        AppointmentRequest.objects.filter(
+            prefecture_id=prefecture_id, procedure_id=procedure_id, status=RequestStatus.WAITING
+        )
+        .annotate(site_list=Subquery(site_list, output_field=CharField()))
+        .order_by()
+        .values("due_date", "site_list")
+        .annotate(count=Count("id"))
+        .values_list("due_date", "site_list", "count")
+    )
+    counts: dict[SiteSet, dict[datetime.date, int]] = defaultdict(lambda: defaultdict(int))
+    for due_date, site_list_text, count in rows:
+        counts[_parse_sites(site_list_text)][due_date] += count
+    groups = []
+    for sites, by_day in counts.items():
+        days = sorted(by_day)
+        before = [0]
+        for day in days:
+            before.append(before[-1] + by_day[day])
+        groups.append(SiteGroup(sites, tuple(days), tuple(before)))
+    return QueueSnapshot(prefecture_id, procedure_id, taken_at, tuple(groups))
+
+
+def snapshot_key(prefecture_id: int, procedure_id: int) -> str:
+    return f"guichet:queue-snapshot:{SNAPSHOT_VERSION}:{prefecture_id}:{procedure_id}"
+
+
+def _cache_call(method: str, *args, **kwargs):
+    """A cache call; (ok, result), where a cache that does not answer is logged and gives ok False."""
+    try:
+        return True, getattr(cache, method)(*args, **kwargs)
+    except Exception:
+        logger.exception("the cache does not answer (%s): the queue position is counted exactly", method)
+        return False, None
+
+
+def queue_snapshot(
+    prefecture_id: int, procedure_id: int, now: datetime.datetime | None = None
+) -> QueueSnapshot | None:
+    """The queue's snapshot, rebuilt by this reader if it is missing or past its period and no other reader
+    is rebuilding it. None: no snapshot to be had (switched off, cache down, a cold rebuild that took long).
+    """
+    period = settings.QUEUE_POSITION_SNAPSHOT_SECONDS
+    if period <= 0:
+        return None
+    now = now or timezone.now()
+    key = snapshot_key(prefecture_id, procedure_id)
+    ok, found = _cache_call("get", key)
+    if not ok:
+        return None
+    found = _young_enough(found, now, 2 * period)  # never older than that, whatever the cache still keeps
+    if _young_enough(found, now, period) is not None:
+        return found
+    ok, mine = _cache_call("add", f"{key}:rebuilding", 1, timeout=REBUILD_MARK_SECONDS)
+    if not ok:
+        return None
+    if mine:
+        try:
+            fresh = build_snapshot(prefecture_id, procedure_id, now)
+            # Kept twice the period: readers use it while the next one is rebuilt, never longer.
+            _cache_call("set", key, fresh, timeout=2 * period)
+        finally:
+            _cache_call("delete", f"{key}:rebuilding")
+        return fresh
+    if found is not None:
+        return found  # another reader is rebuilding; this one is less than two periods old
+    deadline = time.monotonic() + COLD_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        time.sleep(COLD_POLL_SECONDS)
+        ok, found = _cache_call("get", key)
+        if not ok:
+            return None
+        if _young_enough(found, now, 2 * period) is not None:
+            return found
+    return None
+
+
+def _young_enough(found: QueueSnapshot | None, now: datetime.datetime, seconds: int) -> QueueSnapshot | None:
+    if found is None or now - found.taken_at >= datetime.timedelta(seconds=seconds):
+        return None
+    return found
+
+
+def _site_set(request: AppointmentRequest, site_ids: SiteSet | list[int] | None) -> SiteSet:
+    if site_ids is None:
+        site_ids = AppointmentRequest.sites.through.objects.filter(
+            appointmentrequest_id=request.pk
+        ).values_list("site_id", flat=True)
+    return frozenset(site_ids) or None
+
+
+def _same_day_ahead(request: AppointmentRequest, sites: SiteSet) -> int:
+    """Competing waiting requests on the request's own due date that are served before it."""
+    through = AppointmentRequest.sites.through
+    queryset = AppointmentRequest.objects.filter(
+        Q(received_at__lt=request.received_at) | Q(received_at=request.received_at, pk__lt=request.pk),
+        prefecture_id=request.prefecture_id,
+        procedure_id=request.procedure_id,
+        status=RequestStatus.WAITING,
+        due_date=request.due_date,
+    )
+    if sites:
+        has_sites = Exists(through.objects.filter(appointmentrequest_id=OuterRef("pk")))
+        overlaps = Exists(through.objects.filter(appointmentrequest_id=OuterRef("pk"), site_id__in=sites))
+        queryset = queryset.filter(~has_sites | overlaps)
+    return queryset.count()
+
+
+def queue_position(
+    request: AppointmentRequest, site_ids: list[int] | None = None, now: datetime.datetime | None = None
+) -> QueuePosition | None:
+    """The request's place (1 = served next) from the queue's snapshot plus a live count of its own due date;
+    None when it is not waiting. ``site_ids``: the request's sites when the caller has them already."""
+    if request.status != RequestStatus.WAITING:
+        return None
+    now = now or timezone.now()
+    sites = _site_set(request, site_ids)
+    found = queue_snapshot(request.prefecture_id, request.procedure_id, now)
+    if found is None:
+        return QueuePosition(_exact_ahead(request) + 1, now, exact=True)
+    number = found.due_before(request.due_date, sites) + _same_day_ahead(request, sites) + 1
+    return QueuePosition(number, found.taken_at, exact=False)
+
+
+def position_note(position: QueuePosition, tzinfo: datetime.tzinfo) -> str:
+    """What the person reads next to the number: when it was counted, and why it may move."""
+    at = formats.time_format(timezone.localtime(position.as_of, tzinfo), "H:i")
+    if position.exact:
+        return gettext("Counted at %(time)s.") % {"time": at}
+    return gettext(
+        "Counted at %(time)s. A request filed since then with an earlier due date than yours (a court order, "
+        "an urgent case) may come before you: the number is brought up to date within minutes."
+    ) % {"time": at}
+
+
+def exact_queue_position(request: AppointmentRequest) -> int | None:
+    """Place in the queue (1 = served next) among competing requests; None when not waiting.
+
+    Competing: waiting, same procedure, and sites that overlap (no site given means every site). Order is
+    the engine's: due date, received time, id. Counts everything ahead: O(queue), the reference.
+    """
+    if request.status != RequestStatus.WAITING:
+        return None
+    return _exact_ahead(request) + 1
+
+
+def _exact_ahead(request: AppointmentRequest) -> int:
+    through = AppointmentRequest.sites.through
+    ahead = Q(due_date__lt=request.due_date) | Q(
+        due_date=request.due_date, received_at__lt=request.received_at
+    )
+    ahead |= Q(due_date=request.due_date, received_at=request.received_at, pk__lt=request.pk)
+    queryset = AppointmentRequest.objects.filter(
+        ahead,
+        prefecture_id=request.prefecture_id,
+        procedure_id=request.procedure_id,
+        status=RequestStatus.WAITING,
+    )
+    own_sites = list(
+        through.objects.filter(appointmentrequest_id=request.pk).values_list("site_id", flat=True)
+    )
+    if own_sites:
+        has_sites = Exists(through.objects.filter(appointmentrequest_id=OuterRef("pk")))
+        overlaps = Exists(through.objects.filter(appointmentrequest_id=OuterRef("pk"), site_id__in=own_sites))
+        queryset = queryset.filter(~has_sites | overlaps)
+    return queryset.count()
