@@ -13,7 +13,7 @@ import pytest
 from django.core.cache import cache
 from django.db import transaction
 from django.test import override_settings
-from django.utils import timezone
+from django.utils import timezone, translation
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -237,7 +237,10 @@ def test_the_note_says_when_it_was_counted_and_why_it_may_move(world, now):
     mine = waiting(world, now, due=4)
     place = queue_position(mine, now=now)
     local = timezone.localtime(now, world.prefecture.tzinfo).strftime("%H:%M")
-    note = position.position_note(place, world.prefecture.tzinfo)
-    assert f"Counted at {local}." in note and "earlier due date" in note
     exact = position.QueuePosition(place.number, now, exact=True)
-    assert position.position_note(exact, world.prefecture.tzinfo) == f"Counted at {local}."
+    with translation.override("en"):
+        note = position.position_note(place, world.prefecture.tzinfo)
+        assert f"Counted at {local}." in note and "earlier due date" in note
+        assert position.position_note(exact, world.prefecture.tzinfo) == f"Counted at {local}."
+    with translation.override("fr"):
+        assert position.position_note(place, world.prefecture.tzinfo).startswith(f"Calculé à {local}. ")
