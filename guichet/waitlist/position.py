@@ -31,28 +31,20 @@ from __future__ import annotations
 
 import bisect
 import datetime
-import logging
-import time
 from collections import defaultdict
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext
 
-from .models import AppointmentRequest, RequestStatus
+from guichet import shared_snapshots
 
-logger = logging.getLogger(__name__)
+from .models import AppointmentRequest, RequestStatus
 
 # Part of the cache keys: a new shape of QueueSnapshot changes it, so that no reader unpickles an old one.
 SNAPSHOT_VERSION = 1
-# How long a rebuild holds its mark at most: past it (a process died rebuilding), another reader rebuilds.
-REBUILD_MARK_SECONDS = 30
-# How long a reader that found no snapshot waits for the one being built before counting exactly.
-COLD_WAIT_SECONDS = 2.0
-COLD_POLL_SECONDS = 0.05
 
 SiteSet = frozenset[int] | None  # None: the request named no site, so it accepts every site
 
@@ -152,60 +144,21 @@ def snapshot_key(prefecture_id: int, procedure_id: int) -> str:
     return f"guichet:queue-snapshot:{SNAPSHOT_VERSION}:{prefecture_id}:{procedure_id}"
 
 
-def _cache_call(method: str, *args, **kwargs):
-    """A cache call; (ok, result), where a cache that does not answer is logged and gives ok False."""
-    try:
-        return True, getattr(cache, method)(*args, **kwargs)
-    except Exception:
-        logger.exception("the cache does not answer (%s): the queue position is counted exactly", method)
-        return False, None
-
-
 def queue_snapshot(
     prefecture_id: int, procedure_id: int, now: datetime.datetime | None = None
 ) -> QueueSnapshot | None:
     """The queue's snapshot, rebuilt by this reader if it is missing or past its period and no other reader
-    is rebuilding it. None: no snapshot to be had (switched off, cache down, a cold rebuild that took long).
+    is rebuilding it (guichet/shared_snapshots.py). None: none to be had (switched off, cache down, a cold
+    rebuild that took long): the caller counts exactly.
     """
     period = settings.QUEUE_POSITION_SNAPSHOT_SECONDS
     if period <= 0:
         return None
     now = now or timezone.now()
     key = snapshot_key(prefecture_id, procedure_id)
-    ok, found = _cache_call("get", key)
-    if not ok:
-        return None
-    found = _young_enough(found, now, 2 * period)  # never older than that, whatever the cache still keeps
-    if _young_enough(found, now, period) is not None:
-        return found
-    ok, mine = _cache_call("add", f"{key}:rebuilding", 1, timeout=REBUILD_MARK_SECONDS)
-    if not ok:
-        return None
-    if mine:
-        try:
-            fresh = build_snapshot(prefecture_id, procedure_id, now)
-            # Kept twice the period: readers use it while the next one is rebuilt, never longer.
-            _cache_call("set", key, fresh, timeout=2 * period)
-        finally:
-            _cache_call("delete", f"{key}:rebuilding")
-        return fresh
-    if found is not None:
-        return found  # another reader is rebuilding; this one is less than two periods old
-    deadline = time.monotonic() + COLD_WAIT_SECONDS
-    while time.monotonic() < deadline:
-        time.sleep(COLD_POLL_SECONDS)
-        ok, found = _cache_call("get", key)
-        if not ok:
-            return None
-        if _young_enough(found, now, 2 * period) is not None:
-            return found
-    return None
-
-
-def _young_enough(found: QueueSnapshot | None, now: datetime.datetime, seconds: int) -> QueueSnapshot | None:
-    if found is None or now - found.taken_at >= datetime.timedelta(seconds=seconds):
-        return None
-    return found
+    return shared_snapshots.shared(
+        key, f"{key}:rebuilding", period, lambda: build_snapshot(prefecture_id, procedure_id, now), now
+    )
 
 
 def _site_set(request: AppointmentRequest, site_ids: SiteSet | list[int] | None) -> SiteSet:

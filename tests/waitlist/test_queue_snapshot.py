@@ -17,6 +17,7 @@ from django.utils import timezone, translation
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from guichet import shared_snapshots
 from guichet.waitlist import position
 from guichet.waitlist.models import RequestStatus
 from guichet.waitlist.position import exact_queue_position, queue_position, snapshot_key
@@ -153,7 +154,7 @@ def test_while_another_reader_rebuilds_the_old_snapshot_serves_but_never_past_tw
     cache.add(f"{snapshot_key(world.prefecture.pk, world.procedures['first'].pk)}:rebuilding", 1, timeout=30)
     builds = []
     monkeypatch.setattr(position, "build_snapshot", lambda *args: builds.append(args))
-    monkeypatch.setattr(position, "COLD_WAIT_SECONDS", 0.1)
+    monkeypatch.setattr(shared_snapshots, "COLD_WAIT_SECONDS", 0.1)
     nearly_two = now + datetime.timedelta(seconds=2 * PERIOD - 1)
     meanwhile = queue_position(mine, now=nearly_two)
     assert meanwhile.number == 1 and meanwhile.as_of == now and builds == []
