@@ -39,7 +39,7 @@ class Snapshot(Protocol):
 T = TypeVar("T", bound=Snapshot)
 
 
-def _cache_call(method: str, *args: Any, **kwargs: Any) -> tuple[bool, Any]:
+def cache_call(method: str, *args: Any, **kwargs: Any) -> tuple[bool, Any]:
     """A cache call; (ok, result), where a cache that does not answer is logged and gives ok False."""
     try:
         return True, getattr(cache, method)(*args, **kwargs)
@@ -61,29 +61,29 @@ def shared(key: str, mark: str, period: int, build: Callable[[], T], now: dateti
     ``period`` seconds old and no other reader holds ``mark``. None: none to be had (cache down, or a cold
     rebuild by another reader that took longer than COLD_WAIT_SECONDS). ``build`` may store other keys too.
     """
-    ok, found = _cache_call("get", key)
+    ok, found = cache_call("get", key)
     if not ok:
         return None
     found = _young(found, now, 2 * period)
     if _young(found, now, period) is not None:
         return found
-    ok, mine = _cache_call("add", mark, 1, timeout=REBUILD_MARK_SECONDS)
+    ok, mine = cache_call("add", mark, 1, timeout=REBUILD_MARK_SECONDS)
     if not ok:
         return None
     if mine:
         try:
             fresh = build()
             # Kept twice the period: readers use it while the next one is rebuilt, never longer.
-            _cache_call("set", key, fresh, timeout=2 * period)
+            cache_call("set", key, fresh, timeout=2 * period)
         finally:
-            _cache_call("delete", mark)
+            cache_call("delete", mark)
         return fresh
     if found is not None:
         return found  # another reader is rebuilding; this one is less than two periods old
     deadline = time.monotonic() + COLD_WAIT_SECONDS
     while time.monotonic() < deadline:
         time.sleep(COLD_POLL_SECONDS)
-        ok, found = _cache_call("get", key)
+        ok, found = cache_call("get", key)
         if not ok:
             return None
         if _young(found, now, 2 * period) is not None:

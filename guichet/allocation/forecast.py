@@ -10,20 +10,33 @@ When no published slot is left for it, the request waits for slots not published
 how many requests of the same procedure, served before it at an overlapping set of sites, are in the same
 situation, and until when slots are published, so that the page extrapolates from there
 (``guichet.public.estimates``).
+
+A run loads the whole prefecture's queue and runs the engine on it: 2.2 s with 62,500 waiting
+(docs/benchmarks.md). A page that ran it for each waiting person would cost that per person; but a waiting
+request is run as it already stands in the queue, so one run answers for every one of them.
+``queue_forecast`` keeps that run per procedure in the shared cache, rebuilt by one reader per period for
+the whole prefecture, and ``shared_outlook`` reads a request's answer from it: the slot it would be offered,
+or how many requests ahead of it are left without a published slot (counted like the place in the queue,
+guichet/waitlist/position.py: from the run for earlier due dates, live for its own).
 """
 
 from __future__ import annotations
 
 import datetime
+from collections import defaultdict
 from dataclasses import dataclass
 
 from django.utils import timezone
 
+from guichet import shared_snapshots
 from guichet.appointments import rules
 from guichet.capacity.models import Slot
 from guichet.capacity.services import serves
 from guichet.catalog.models import Prefecture, Procedure
+from guichet.waitlist import position
 from guichet.waitlist.due_dates import compute_due_date, window_opens_on
+from guichet.waitlist.models import AppointmentRequest, RequestStatus
+from guichet.waitlist.position import QueueSnapshot, snapshot_from_counts
 
 from . import engine
 from .candidates import first_day
@@ -131,3 +144,116 @@ def _published_until(prefecture: Prefecture, request: WaitingRequest, now: datet
         slots = slots.filter(counter__site__step_free=True)
     latest = slots.order_by("-starts_at").select_related("counter__site").first()
     return latest.starts_at.astimezone(latest.counter.site.tzinfo).date() if latest else None
+
+
+# --- One run for every waiting request: the status pages ---------------------------------------------------
+
+# Part of the cache keys: a new shape of QueueForecast changes it.
+QUEUE_FORECAST_VERSION = 1
+
+
+@dataclass(frozen=True)
+class QueueForecast:
+    """The engine run once on a prefecture's queue as it is, seen from one procedure.
+
+    ``offered``: what each waiting request given a published slot would be offered (starts_at, local date,
+    interpreter to book); ``left``: the waiting requests left without one, counted by due date and sites.
+    ``loaded_at``: when the queue was read; a request changed since then is not covered.
+    """
+
+    procedure_id: int
+    taken_at: datetime.datetime
+    loaded_at: datetime.datetime
+    offered: dict[int, tuple[datetime.datetime, datetime.date, str]]
+    left: QueueSnapshot
+
+
+def queue_forecasts(prefecture: Prefecture, now: datetime.datetime) -> dict[int, QueueForecast]:
+    """One engine run on the whole queue, as ``outlooks`` runs it for each request, for every procedure.
+
+    A waiting request's ``outlooks`` puts it back in the queue as it is there: the run is the same for every
+    waiting request, so one run answers for all of them.
+    """
+    loaded_at = timezone.now()
+    waiting, free = queue_and_slots(prefecture, now)
+    by_id = {slot.id: slot for slot in free}
+    given = {a.request_id: by_id[a.slot_id] for a in engine.allocate(waiting, free)}
+    offered: dict[int, dict[int, tuple]] = defaultdict(dict)
+    left: dict[int, dict] = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
+    for request in waiting:
+        slot = given.get(request.id)
+        if slot is None:
+            left[request.procedure_id][request.site_ids][request.due_date] += 1
+        else:
+            offered[request.procedure_id][request.id] = (
+                slot.starts_at,
+                slot.local_date,
+                interpreter_to_book(request, slot),
+            )
+    return {
+        procedure_id: QueueForecast(
+            procedure_id,
+            now,
+            loaded_at,
+            offered[procedure_id],
+            snapshot_from_counts(prefecture.pk, procedure_id, now, left[procedure_id]),
+        )
+        for procedure_id in Procedure.objects.filter(prefecture=prefecture).values_list("pk", flat=True)
+    }
+
+
+def _forecast_key(prefecture_id: int, procedure_id: int) -> str:
+    return f"guichet:queue-forecast:{QUEUE_FORECAST_VERSION}:{prefecture_id}:{procedure_id}"
+
+
+def queue_forecast(
+    prefecture: Prefecture, procedure_id: int, now: datetime.datetime, period: int
+) -> QueueForecast | None:
+    """The shared run for this procedure, rebuilt once per period for the whole prefecture by one reader
+    (guichet/shared_snapshots.py); None when none is to be had."""
+
+    def build() -> QueueForecast:
+        forecasts = queue_forecasts(prefecture, now)
+        others = {
+            _forecast_key(prefecture.pk, other): forecast
+            for other, forecast in forecasts.items()
+            if other != procedure_id
+        }
+        shared_snapshots.cache_call("set_many", others, timeout=2 * period)
+        return forecasts[procedure_id]
+
+    mark = f"guichet:queue-forecast:{QUEUE_FORECAST_VERSION}:{prefecture.pk}:rebuilding"
+    return shared_snapshots.shared(_forecast_key(prefecture.pk, procedure_id), mark, period, build, now)
+
+
+def shared_outlook(
+    request: AppointmentRequest, wanted: WaitingRequest, now: datetime.datetime, period: int
+) -> Outlook | None:
+    """The outlook of a waiting request read from the prefecture's shared run: the same as ``outlooks`` for
+    it right after the run, with the requests ahead on its own due date counted live.
+
+    None when the run does not cover it (filed or changed since the run was read, or a new request of an
+    open-mode procedure, which the run leaves out while it may pick a slot itself): the caller runs the
+    engine for it alone.
+    """
+    if request.status != RequestStatus.WAITING:
+        return None
+    procedure = request.procedure
+    if procedure.mode == Procedure.Mode.OPEN and request.received_at > now - rules.OPEN_CHOICE_WINDOW:
+        return None
+    found = queue_forecast(request.prefecture, request.procedure_id, now, period)
+    if found is None or request.updated_at > found.loaded_at:
+        return None
+    sites = wanted.site_ids
+    same_day = position.same_day_ahead(request, sites).values_list("pk", flat=True)
+    ahead = found.left.due_before(request.due_date, sites) + sum(
+        1 for pk in same_day if pk not in found.offered
+    )
+    slot = found.offered.get(request.pk)
+    return Outlook(
+        starts_at=slot[0] if slot else None,
+        local_date=slot[1] if slot else None,
+        interpreter=slot[2] if slot else "",
+        ahead_without_slot=ahead,
+        published_until=_published_until(request.prefecture, wanted, now),
+    )

@@ -187,7 +187,12 @@ def cached_weekly_slots(procedure: Procedure, sites: list[Site] | None) -> float
 
 
 def _cached_outlook(request: AppointmentRequest, wanted, now: datetime.datetime) -> forecast.Outlook:
-    # Keyed by what changes the request's place: a new due date or earliest date is a new forecast.
+    # One engine run for the whole prefecture answers every waiting request it covers (forecast.py).
+    shared = forecast.shared_outlook(request, wanted, now, FORECAST_SECONDS)
+    if shared is not None:
+        return shared
+    # Filed or changed since that run: the engine for this request alone, kept by what changes its place
+    # (a new due date or earliest date is a new forecast).
     key = f"guichet:outlook:{request.pk}:{request.due_date}:{request.earliest_date}:{request.needs_step_free}"
     outlook = cache.get(key)
     if outlook is None:

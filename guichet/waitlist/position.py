@@ -35,7 +35,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import formats, timezone
 from django.utils.translation import gettext
 
@@ -130,6 +130,16 @@ def build_snapshot(
         named.setdefault(request_id, (due_date, set()))[1].add(site_id)
     for due_date, sites in named.values():
         counts[frozenset(sites)][due_date] += 1
+    return snapshot_from_counts(prefecture_id, procedure_id, taken_at, counts)
+
+
+def snapshot_from_counts(
+    prefecture_id: int,
+    procedure_id: int,
+    taken_at: datetime.datetime,
+    counts: dict[SiteSet, dict[datetime.date, int]],
+) -> QueueSnapshot:
+    """A snapshot from the number of requests per set of sites and due date."""
     groups = []
     for sites, by_day in counts.items():
         days = sorted(by_day)
@@ -161,7 +171,8 @@ def queue_snapshot(
     )
 
 
-def _site_set(request: AppointmentRequest, site_ids: SiteSet | list[int] | None) -> SiteSet:
+def site_set(request: AppointmentRequest, site_ids: SiteSet | list[int] | None = None) -> SiteSet:
+    """The request's sites as a set (None: it named none), read unless the caller has them."""
     if site_ids is None:
         site_ids = AppointmentRequest.sites.through.objects.filter(
             appointmentrequest_id=request.pk
@@ -169,7 +180,7 @@ def _site_set(request: AppointmentRequest, site_ids: SiteSet | list[int] | None)
     return frozenset(site_ids) or None
 
 
-def _same_day_ahead(request: AppointmentRequest, sites: SiteSet) -> int:
+def same_day_ahead(request: AppointmentRequest, sites: SiteSet) -> QuerySet[AppointmentRequest]:
     """Competing waiting requests on the request's own due date that are served before it."""
     through = AppointmentRequest.sites.through
     queryset = AppointmentRequest.objects.filter(
@@ -183,7 +194,7 @@ def _same_day_ahead(request: AppointmentRequest, sites: SiteSet) -> int:
         has_sites = Exists(through.objects.filter(appointmentrequest_id=OuterRef("pk")))
         overlaps = Exists(through.objects.filter(appointmentrequest_id=OuterRef("pk"), site_id__in=sites))
         queryset = queryset.filter(~has_sites | overlaps)
-    return queryset.count()
+    return queryset
 
 
 def queue_position(
@@ -194,11 +205,11 @@ def queue_position(
     if request.status != RequestStatus.WAITING:
         return None
     now = now or timezone.now()
-    sites = _site_set(request, site_ids)
+    sites = site_set(request, site_ids)
     found = queue_snapshot(request.prefecture_id, request.procedure_id, now)
     if found is None:
         return QueuePosition(_exact_ahead(request) + 1, now, exact=True)
-    number = found.due_before(request.due_date, sites) + _same_day_ahead(request, sites) + 1
+    number = found.due_before(request.due_date, sites) + same_day_ahead(request, sites).count() + 1
     return QueuePosition(number, found.taken_at, exact=False)
 
 

@@ -1,0 +1,141 @@
+"""The status page's outlook read from one engine run per prefecture: the same as a run for each request."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from guichet.allocation import forecast
+from guichet.allocation.candidates import waiting_request
+from guichet.public import estimates
+from guichet.waitlist.models import RequestStatus
+from tests.appointments import builders
+from tests.factories import world as make_world
+
+pytestmark = pytest.mark.django_db
+
+PERIOD = 300
+DAYS = st.sampled_from([0, 1, 2, 3, 9, 10, 11, 12])
+people = st.lists(
+    st.fixed_dictionaries(
+        {
+            "procedure": st.sampled_from(["first", "first", "renewal", "collection"]),
+            "due": st.integers(0, 4),
+            "received": st.sampled_from([2, 30, 600, 3000, 10000]),
+            "sites": st.sampled_from(["any", "main", "annex", "both"]),
+            "step_free": st.booleans(),
+            "language": st.sampled_from(["", "", "ar", "es", "zh"]),
+            "weekdays": st.lists(st.integers(0, 6), max_size=2, unique=True),
+            "by_post": st.booleans(),
+            "earliest": st.one_of(st.none(), DAYS),
+            "status": st.sampled_from([RequestStatus.WAITING] * 5 + [RequestStatus.PAUSED]),
+        }
+    ),
+    min_size=1,
+    max_size=10,
+)
+slots = st.lists(st.tuples(st.integers(0, 2), DAYS, st.sampled_from([9, 11, 14])), max_size=5, unique=True)
+
+
+@pytest.fixture
+def catalogue(db):
+    return make_world()
+
+
+def fill(world, now, queue, free):
+    today = now.astimezone(world.prefecture.tzinfo).date()
+    sites = {"any": (), "main": (world.sites[0],), "annex": (world.sites[1],), "both": tuple(world.sites)}
+    made = []
+    for person in queue:
+        fields = {
+            "due_in_days": person["due"],
+            "received_at": now - datetime.timedelta(minutes=person["received"]),
+            "sites": sites[person["sites"]],
+            "needs_step_free": person["step_free"],
+            "interpreter_language": person["language"],
+            "unavailable_weekdays": person["weekdays"],
+            "status": person["status"],
+            "earliest_date": (
+                None if person["earliest"] is None else today + datetime.timedelta(days=person["earliest"])
+            ),
+        }
+        make = builders.by_post if person["by_post"] else builders.request
+        made.append(make(world, person["procedure"], **fields))
+    for counter_index, days, hour in free:
+        counter = world.counters[counter_index]
+        builders.slot(counter, builders.at_local(counter, today + datetime.timedelta(days=days), hour))
+    return made
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(queue=people, free=slots)
+def test_right_after_the_shared_run_each_request_reads_what_its_own_run_says(catalogue, queue, free):
+    world = catalogue
+    with transaction.atomic():
+        made = fill(world, timezone.now().replace(microsecond=0), queue, free)
+        now = timezone.now()
+        cache.clear()
+        for request in made:
+            request.refresh_from_db()
+            wanted = waiting_request(request, now, with_refused_days=True)
+            shared = forecast.shared_outlook(request, wanted, now, PERIOD)
+            if request.status != RequestStatus.WAITING:
+                assert shared is None
+                continue
+            alone = forecast.outlooks(world.prefecture, [wanted], now)[0]
+            if request.procedure.mode == request.procedure.Mode.OPEN and request.received_at > now - (
+                datetime.timedelta(minutes=10)
+            ):
+                assert shared is None  # still choosing a slot itself: the shared run leaves it out
+                continue
+            assert shared == alone, request
+        transaction.set_rollback(True)
+
+
+def test_one_run_serves_every_request_and_procedure_of_the_prefecture(catalogue, monkeypatch):
+    world = catalogue
+    now = timezone.now()
+    first = builders.request(world, "first", due_in_days=3)
+    renewal = builders.request(world, "renewal", due_in_days=5)
+    runs = []
+    real = forecast.queue_forecasts
+
+    def counted(*args):
+        runs.append(args)
+        return real(*args)
+
+    monkeypatch.setattr(forecast, "queue_forecasts", counted)
+    for request in (first, renewal, first, renewal):
+        assert forecast.shared_outlook(request, waiting_request(request, now), now, PERIOD) is not None
+    assert len(runs) == 1
+
+
+def test_a_request_changed_after_the_run_gets_its_own_run(catalogue):
+    world = catalogue
+    now = timezone.now()
+    mine = builders.request(world, "first", due_in_days=3)
+    assert forecast.shared_outlook(mine, waiting_request(mine, now), now, PERIOD) is not None
+    later = builders.request(world, "first", due_in_days=1)
+    assert forecast.shared_outlook(later, waiting_request(later, now), now, PERIOD) is None
+    mine.save()  # any change (contact, due date, a reactivation) since the run was read
+    assert forecast.shared_outlook(mine, waiting_request(mine, now), now, PERIOD) is None
+
+
+def test_the_turn_window_uses_the_shared_run(catalogue, monkeypatch):
+    world = catalogue
+    counter = world.counters[0]
+    today = timezone.now().astimezone(world.prefecture.tzinfo).date()
+    day = builders.weekday_after(today, 5)
+    builders.slot(counter, builders.at_local(counter, day, 9))
+    mine = builders.request(world, "first", due_in_days=3)
+    alone = []
+    monkeypatch.setattr(forecast, "outlooks", lambda *args: alone.append(args))
+    window = estimates.turn_window(mine, 1)
+    assert alone == []  # no run of the engine for this request alone
+    assert window.slot_free_now and window.earliest == day
