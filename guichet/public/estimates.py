@@ -191,8 +191,9 @@ def _cached_outlook(request: AppointmentRequest, wanted, now: datetime.datetime)
     shared = forecast.shared_outlook(request, wanted, now, FORECAST_SECONDS)
     if shared is not None:
         return shared
-    # Filed or changed since that run: the engine for this request alone, kept by what changes its place
-    # (a new due date or earliest date is a new forecast).
+    # Filed or changed since that run: the engine for this request alone, as it sees it (with the days of
+    # slots the person refused), kept by what changes its place (a new due date or earliest date).
+    wanted = waiting_request(request, now, with_refused_days=True)
     key = f"guichet:outlook:{request.pk}:{request.due_date}:{request.earliest_date}:{request.needs_step_free}"
     outlook = cache.get(key)
     if outlook is None:
@@ -219,7 +220,7 @@ def turn_window(
         if not sites:
             return None
     per_week = cached_weekly_slots(request.procedure, sites or None)
-    wanted = waiting_request(request, now, with_refused_days=True)
+    wanted = waiting_request(request, now)
     outlook = _cached_outlook(request, wanted, now)
     if outlook.local_date is not None:
         day = outlook.local_date
