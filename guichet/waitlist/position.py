@@ -3,25 +3,25 @@
 The exact place (``exact_queue_position``) counts every competing waiting request ahead: same prefecture and
 procedure, overlapping sites (no site named means every site), in the engine's order (due date, received
 time, id). That count is an index-only scan over everything ahead, so it costs what the queue's length
-costs (17-24 ms with 60,000-90,000 ahead, docs/benchmarks.md), on every status page and API read.
+costs (36 ms with 50,000 ahead, docs/benchmarks.md), on every status page and API read.
 
 ``queue_position`` splits the count in two:
 
 * the requests due before the person's due date, read from a snapshot of the queue (``QueueSnapshot``): the
-  waiting requests counted by due date and by set of sites, one grouped query per queue (prefecture and
+  waiting requests counted by due date and by set of sites, two grouped reads per queue (prefecture and
   procedure), kept in the shared cache (Redis in production) for ``QUEUE_POSITION_SNAPSHOT_SECONDS``;
 * the requests ahead on the person's own due date, counted live: at most one day's intake of the procedure.
 
-Right after a snapshot the two give the exact place (tests/waitlist/test_queue_position.py checks it on
+Right after a snapshot the two give the exact place (tests/waitlist/test_queue_snapshot.py checks it on
 random queues). Later, the first part may be stale: requests served since then still count, and requests
 filed since then with an earlier due date (a court order, a vulnerability, an urgent renewal) do not count
 yet. A snapshot is never used past twice its period (the cache forgets it then), so the number is at most
 that old, and the page and the API say when it was counted.
 
-Rebuilding: the reader that finds the snapshot missing or past its period takes a short mark in the cache
-(``cache.add``) and rebuilds it; the others meanwhile use the one they found, or, when there is none yet,
-wait a moment for the rebuild and count exactly if it does not come. A cache that does not answer means an
-exact count, never an error.
+Rebuilding (guichet/shared_snapshots.py): the reader that finds the snapshot missing or past its period
+takes a short mark in the cache (``cache.add``) and rebuilds it; the others meanwhile use the one they
+found, or, when there is none yet, wait a moment for the rebuild and count exactly if it does not come. A
+cache that does not answer means an exact count, never an error.
 
 The exact count stays the reference wherever a number must be exact (the tests; anything a court or a proof
 would quote).

@@ -261,7 +261,11 @@ def test_status_needs_the_token_and_answers_the_same_for_unknown_and_wrong(clien
     payload = response.json()
     assert payload["reference"] == reference and payload["status"] == "waiting"
     assert payload["queue_position"] == 1 and payload["overdue"] is False
-    assert payload["queue_position_as_of"] and payload["queue_position_note"].startswith("Counted at ")
+    # When it was counted, in the prefecture's time, in the person's language (French here).
+    counted = datetime.datetime.fromisoformat(payload["queue_position_as_of"]).astimezone(
+        world.prefecture.tzinfo
+    )
+    assert payload["queue_position_note"].startswith(f"Calculé à {counted:%H:%M}. ")
     assert payload["offers"] == [] and payload["appointment"] is None
     assert payload["due_date"] == filed["due_date"] and payload["due_reason_label"]
     assert payload["procedure"]["code"] == "first-permit" and payload["sites"] == []
