@@ -56,10 +56,18 @@ def _young(found: T | None, now: datetime.datetime, seconds: int) -> T | None:
     return found
 
 
-def shared(key: str, mark: str, period: int, build: Callable[[], T], now: datetime.datetime) -> T | None:
+def shared(
+    key: str,
+    mark: str,
+    period: int,
+    build: Callable[[], T],
+    now: datetime.datetime,
+    wait_seconds: float | None = None,
+) -> T | None:
     """The value under ``key``, rebuilt with ``build()`` by this reader if it is missing or at least
     ``period`` seconds old and no other reader holds ``mark``. None: none to be had (cache down, or a cold
-    rebuild by another reader that took longer than COLD_WAIT_SECONDS). ``build`` may store other keys too.
+    rebuild by another reader that took longer than ``wait_seconds``, COLD_WAIT_SECONDS unless given).
+    ``build`` may store other keys too.
     """
     ok, found = cache_call("get", key)
     if not ok:
@@ -80,7 +88,7 @@ def shared(key: str, mark: str, period: int, build: Callable[[], T], now: dateti
         return fresh
     if found is not None:
         return found  # another reader is rebuilding; this one is less than two periods old
-    deadline = time.monotonic() + COLD_WAIT_SECONDS
+    deadline = time.monotonic() + (COLD_WAIT_SECONDS if wait_seconds is None else wait_seconds)
     while time.monotonic() < deadline:
         time.sleep(COLD_POLL_SECONDS)
         ok, found = cache_call("get", key)

@@ -152,6 +152,9 @@ def _published_until(prefecture: Prefecture, request: WaitingRequest, now: datet
 
 # Part of the cache keys: a new shape of QueueForecast changes it.
 QUEUE_FORECAST_VERSION = 1
+# On a cold start, how long the other readers wait for the one running the engine (1.7 s with 62,500
+# waiting) before running it for themselves alone, which costs each of them as much.
+COLD_WAIT_SECONDS = 5.0
 
 
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
@@ -269,7 +272,8 @@ def queue_forecast(
         return forecasts[procedure_id]
 
     mark = f"guichet:queue-forecast:{QUEUE_FORECAST_VERSION}:{prefecture.pk}:rebuilding"
-    return shared_snapshots.shared(_forecast_key(prefecture.pk, procedure_id), mark, period, build, now)
+    key = _forecast_key(prefecture.pk, procedure_id)
+    return shared_snapshots.shared(key, mark, period, build, now, wait_seconds=COLD_WAIT_SECONDS)
 
 
 def shared_outlook(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import time
 
 import pytest
 from django.core.cache import cache
@@ -139,3 +140,17 @@ def test_the_turn_window_uses_the_shared_run(catalogue, monkeypatch):
     window = estimates.turn_window(mine, 1)
     assert alone == []  # no run of the engine for this request alone
     assert window.slot_free_now and window.earliest == day
+
+
+def test_a_cold_reader_waits_for_the_run_under_way_then_does_without_it(catalogue, monkeypatch):
+    world = catalogue
+    now = timezone.now()
+    mine = builders.request(world, "first", due_in_days=3)
+    mark = f"guichet:queue-forecast:{forecast.QUEUE_FORECAST_VERSION}:{world.prefecture.pk}:rebuilding"
+    cache.add(mark, 1, timeout=30)  # another reader is running the engine for the prefecture
+    monkeypatch.setattr(forecast, "COLD_WAIT_SECONDS", 0.2)
+    runs = []
+    monkeypatch.setattr(forecast, "queue_forecasts", lambda *args: runs.append(args))
+    started = time.monotonic()
+    assert forecast.shared_outlook(mine, waiting_request(mine, now), now, PERIOD) is None
+    assert 0.2 <= time.monotonic() - started < 2 and runs == []
