@@ -54,11 +54,11 @@ def configured() -> bool:
     return REPLICA in settings.DATABASES
 
 
-def replica_lag() -> float:
+def replica_lag(alias: str = REPLICA) -> float:
     """Seconds the replica is behind the primary (0 when it has replayed all it received).
 
     Raises DatabaseError when the replica cannot be reached, ReplicaNotInRecovery when it is no standby."""
-    with connections[REPLICA].cursor() as cursor:
+    with connections[alias].cursor() as cursor:
         cursor.execute(LAG_SQL)
         (lag,) = cursor.fetchone()
     if lag is None:

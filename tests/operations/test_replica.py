@@ -218,3 +218,11 @@ def test_a_query_failing_on_the_replica_is_run_again_on_the_primary(lag, caplog)
     assert figures() == "from the primary"
     assert calls == [replica.REPLICA, None]
     assert "conflict with recovery" in caplog.text
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_a_server_that_is_no_standby_is_refused_as_a_replica():
+    # REPLICA_DATABASE_URL naming the primary itself, or a standby since promoted.
+    with pytest.raises(replica.ReplicaNotInRecovery):
+        replica.replica_lag("default")
