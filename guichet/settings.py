@@ -148,8 +148,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DATABASE_POOLING = os.environ.get("DATABASE_POOLING", "")
 if DATABASE_POOLING not in ("", "transaction"):
     raise ImproperlyConfigured("DATABASE_POOLING is empty (direct connections) or 'transaction'")
-if DATABASE_POOLING == "transaction" and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    DATABASES["default"].update(
+
+
+def _behind_pooler(database: dict) -> None:
+    database.update(
         {
             # QuerySet.iterator() would DECLARE a cursor WITH HOLD on one server connection and FETCH from
             # another one, which has no such cursor.
@@ -161,7 +163,28 @@ if DATABASE_POOLING == "transaction" and DATABASES["default"]["ENGINE"] == "djan
     )
     # A statement prepared on one server connection is unknown to the next. Django 5.2 already turns
     # psycopg's preparation off; said here so that nobody turns it on behind the pooler.
-    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
+    database.setdefault("OPTIONS", {})["prepare_threshold"] = None
+
+
+if DATABASE_POOLING == "transaction" and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    _behind_pooler(DATABASES["default"])
+# A PostgreSQL hot standby of the primary, for the published figures only (guichet/replica.py); read the
+# primary instead when it is this far behind or unreachable.
+if os.environ.get("REPLICA_DATABASE_URL"):
+    if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("REPLICA_DATABASE_URL needs a PostgreSQL primary (DATABASE_URL)")
+    DATABASES["replica"] = dj_database_url.parse(
+        os.environ["REPLICA_DATABASE_URL"], conn_max_age=DATABASES["default"]["CONN_MAX_AGE"]
+    )
+    if DATABASES["replica"]["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("REPLICA_DATABASE_URL must name a PostgreSQL standby")
+    # Tests read the test database through it, not a copy made for it.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    if DATABASE_POOLING == "transaction":
+        _behind_pooler(DATABASES["replica"])
+    DATABASE_ROUTERS = ["guichet.replica.ReplicaRouter"]
+REPLICA_MAX_LAG_SECONDS = float(os.environ.get("REPLICA_MAX_LAG_SECONDS", "300"))
+REPLICA_LAG_CHECK_SECONDS = float(os.environ.get("REPLICA_LAG_CHECK_SECONDS", "5"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {

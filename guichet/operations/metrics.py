@@ -6,7 +6,8 @@ multiprocess mode adds them up: PROMETHEUS_MULTIPROC_DIR names a directory each 
 (`manage.py serve` sets it and marks dead workers, guichet/operations/gunicorn_conf.py).
 
 Read from the database at each scrape: the queue (requests by prefecture, procedure and status), pending
-offers, late requests (due date passed while still waiting), the outbox and the task backlog.
+offers, late requests (due date passed while still waiting), the outbox and the task backlog; with a
+replica (guichet/replica.py), the queue's counts are read there and its lag is a gauge of its own.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import os
 import time
 
+from django.db import DatabaseError
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -21,8 +23,10 @@ from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, g
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 
+from guichet import replica
 from guichet.appointments.models import Offer, OfferStatus
 from guichet.notifications.models import MessageStatus, OutboxMessage
+from guichet.replica import reads_replica
 from guichet.waitlist.models import ACTIVE_STATUSES, AppointmentRequest, RequestStatus
 
 from .health import _task_backlog
@@ -75,29 +79,7 @@ class QueueCollector:
     """The figures read from the database at each scrape."""
 
     def collect(self):
-        active = AppointmentRequest.objects.filter(status__in=ACTIVE_STATUSES)
-        yield _gauge(
-            "guichet_queue_requests",
-            "Active requests by prefecture, procedure and status",
-            ["prefecture", "procedure", "status"],
-            _counted(active, "prefecture__code", "procedure__code", "status"),
-        )
-        late = AppointmentRequest.objects.filter(
-            status__in=WAITING_STATUSES, due_date__lt=timezone.localdate()
-        )
-        yield _gauge(
-            "guichet_requests_late",
-            "Requests still waiting after their due date",
-            ["prefecture"],
-            _counted(late, "prefecture__code"),
-        )
-        pending = Offer.objects.filter(status=OfferStatus.PENDING)
-        yield _gauge(
-            "guichet_offers_pending",
-            "Offers awaiting an answer",
-            ["prefecture"],
-            _counted(pending, "request__prefecture__code"),
-        )
+        yield from _queue_gauges()
         outbox = OutboxMessage.objects.filter(status=MessageStatus.PENDING)
         yield _gauge(
             "guichet_outbox_backlog", "Messages waiting to be sent", ["channel"], _counted(outbox, "channel")
@@ -105,6 +87,48 @@ class QueueCollector:
         yield GaugeMetricFamily(
             "guichet_task_backlog", "Background tasks waiting to run", value=_task_backlog()
         )
+        if replica.configured():
+            yield _replica_lag()
+
+
+@reads_replica
+def _queue_gauges() -> list[GaugeMetricFamily]:
+    """The queue's counts, read from the replica when there is one (the backlogs are the primary's own)."""
+    active = AppointmentRequest.objects.filter(status__in=ACTIVE_STATUSES)
+    late = AppointmentRequest.objects.filter(status__in=WAITING_STATUSES, due_date__lt=timezone.localdate())
+    pending = Offer.objects.filter(status=OfferStatus.PENDING)
+    return [
+        _gauge(
+            "guichet_queue_requests",
+            "Active requests by prefecture, procedure and status",
+            ["prefecture", "procedure", "status"],
+            _counted(active, "prefecture__code", "procedure__code", "status"),
+        ),
+        _gauge(
+            "guichet_requests_late",
+            "Requests still waiting after their due date",
+            ["prefecture"],
+            _counted(late, "prefecture__code"),
+        ),
+        _gauge(
+            "guichet_offers_pending",
+            "Offers awaiting an answer",
+            ["prefecture"],
+            _counted(pending, "request__prefecture__code"),
+        ),
+    ]
+
+
+def _replica_lag() -> GaugeMetricFamily:
+    try:
+        lag = replica.replica_lag()
+    except DatabaseError:
+        lag = float("nan")
+    return GaugeMetricFamily(
+        "guichet_replica_lag_seconds",
+        "How far the figures' replica is behind the primary (NaN: unreachable or not a standby)",
+        value=lag,
+    )
 
 
 def exposition() -> bytes:

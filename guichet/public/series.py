@@ -36,6 +36,7 @@ from guichet.appointments.models import Appointment, AppointmentStatus
 from guichet.catalog.models import Prefecture, Procedure
 from guichet.evidence.models import CourtOrder
 from guichet.public.percentiles import PercentileCont, ranked_percentiles
+from guichet.replica import reads_replica
 from guichet.waitlist.models import AppointmentRequest, Channel, RequestStatus
 
 SERIES_WEEKS = 52
@@ -84,6 +85,7 @@ def _by_week(queryset, field_name: str, tz, **counts) -> dict[datetime.date, dic
     return {_local_date(row["week"], tz): row for row in rows}
 
 
+@reads_replica
 def weekly_series(
     prefecture: Prefecture,
     now: datetime.datetime | None = None,

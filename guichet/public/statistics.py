@@ -27,6 +27,7 @@ from django.utils import timezone
 from guichet.appointments.models import Appointment, AppointmentStatus
 from guichet.catalog.models import Prefecture, Procedure
 from guichet.evidence.models import CourtOrder
+from guichet.replica import reads_replica
 from guichet.waitlist.models import AppointmentRequest, RequestStatus
 
 from . import estimates
@@ -100,6 +101,7 @@ def _procedure_figures(
     )
 
 
+@reads_replica
 def prefecture_figures(prefecture: Prefecture, now: datetime.datetime | None = None) -> PrefectureFigures:
     now = now or timezone.now()
     today = now.astimezone(prefecture.tzinfo).date()

@@ -22,4 +22,3 @@ def test_a_process_that_ended_already_is_left_as_it_is():
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     child.wait()
     assert serve._niced(child, serve.BACKGROUND_NICENESS) is child
-
