@@ -5,10 +5,18 @@ import logging
 import pytest
 from django.conf import settings
 from django.core.cache import cache, caches
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from guichet.evidence.services import forget_published_keys
 from tests import factories
 from tests.browser import chromium, open_page, skip_without_chromium  # noqa: F401 (fixtures, once)
+
+# Property tests check what holds, not how fast: on a busy CI machine (two test workers beside the
+# suite's own servers) one example may take more than hypothesis's 200 ms deadline, or generating
+# examples may seem slow. Timing is the benchmarks' business (bench/).
+hypothesis_settings.register_profile("guichet", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.load_profile("guichet")
 
 
 @pytest.fixture(autouse=True)
