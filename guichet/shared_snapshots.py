@@ -11,6 +11,8 @@ every app server sees) with the time it was taken:
   for the rebuild;
 * never older than twice the period, whatever the cache keeps;
 * a cache that does not answer is logged and gives None: the caller then computes its own answer.
+
+``refresh`` rebuilds a value ahead of its readers (the clock), under the same mark, so that no reader has to.
 """
 
 from __future__ import annotations
@@ -79,13 +81,7 @@ def shared(
     if not ok:
         return None
     if mine:
-        try:
-            fresh = build()
-            # Kept twice the period: readers use it while the next one is rebuilt, never longer.
-            cache_call("set", key, fresh, timeout=2 * period)
-        finally:
-            cache_call("delete", mark)
-        return fresh
+        return _rebuild(key, mark, period, build)
     if found is not None:
         return found  # another reader is rebuilding; this one is less than two periods old
     deadline = time.monotonic() + (COLD_WAIT_SECONDS if wait_seconds is None else wait_seconds)
@@ -97,3 +93,23 @@ def shared(
         if _young(found, now, 2 * period) is not None:
             return found
     return None
+
+
+def refresh(key: str, mark: str, period: int, build: Callable[[], T]) -> T | None:
+    """Rebuild the value under ``key`` now, whatever its age, unless a reader is rebuilding it (None then,
+    or when the cache does not answer). ``build`` may store other keys too."""
+    ok, mine = cache_call("add", mark, 1, timeout=REBUILD_MARK_SECONDS)
+    if not ok or not mine:
+        return None
+    return _rebuild(key, mark, period, build)
+
+
+def _rebuild(key: str, mark: str, period: int, build: Callable[[], T]) -> T:
+    """Build and store the value; the caller holds ``mark``, given back here whatever happens."""
+    try:
+        fresh = build()
+        # Kept twice the period: readers use it while the next one is rebuilt, never longer.
+        cache_call("set", key, fresh, timeout=2 * period)
+    finally:
+        cache_call("delete", mark)
+    return fresh

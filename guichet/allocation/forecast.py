@@ -26,6 +26,7 @@ import array
 import bisect
 import datetime
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.utils import timezone
@@ -255,11 +256,14 @@ def _forecast_key(prefecture_id: int, procedure_id: int) -> str:
     return f"guichet:queue-forecast:{QUEUE_FORECAST_VERSION}:{prefecture_id}:{procedure_id}"
 
 
-def queue_forecast(
+def _forecast_mark(prefecture_id: int) -> str:
+    return f"guichet:queue-forecast:{QUEUE_FORECAST_VERSION}:{prefecture_id}:rebuilding"
+
+
+def _build_and_share(
     prefecture: Prefecture, procedure_id: int, now: datetime.datetime, period: int
-) -> QueueForecast | None:
-    """The shared run for this procedure, rebuilt once per period for the whole prefecture by one reader
-    (guichet/shared_snapshots.py); None when none is to be had."""
+) -> Callable[[], QueueForecast]:
+    """The rebuild of a prefecture's run: stores every other procedure's forecast, returns this one's."""
 
     def build() -> QueueForecast:
         forecasts = queue_forecasts(prefecture, now)
@@ -271,9 +275,34 @@ def queue_forecast(
         shared_snapshots.cache_call("set_many", others, timeout=2 * period)
         return forecasts[procedure_id]
 
-    mark = f"guichet:queue-forecast:{QUEUE_FORECAST_VERSION}:{prefecture.pk}:rebuilding"
+    return build
+
+
+def queue_forecast(
+    prefecture: Prefecture, procedure_id: int, now: datetime.datetime, period: int
+) -> QueueForecast | None:
+    """The shared run for this procedure, rebuilt once per period for the whole prefecture by one reader
+    (guichet/shared_snapshots.py) unless the clock refreshed it first; None when none is to be had."""
     key = _forecast_key(prefecture.pk, procedure_id)
-    return shared_snapshots.shared(key, mark, period, build, now, wait_seconds=COLD_WAIT_SECONDS)
+    build = _build_and_share(prefecture, procedure_id, now, period)
+    return shared_snapshots.shared(
+        key, _forecast_mark(prefecture.pk), period, build, now, wait_seconds=COLD_WAIT_SECONDS
+    )
+
+
+def refresh_queue_forecasts(
+    prefecture: Prefecture, period: int, now: datetime.datetime | None = None
+) -> bool:
+    """Run the engine on the prefecture's queue now and share the result with every procedure's readers
+    (the clock's `refresh_forecasts`, more often than `period`, so that no reader waits for a run). False
+    when a reader is running it already, or the cache does not answer."""
+    now = now or timezone.now()
+    procedure_id = Procedure.objects.filter(prefecture=prefecture).values_list("pk", flat=True).first()
+    if procedure_id is None:
+        return False
+    key = _forecast_key(prefecture.pk, procedure_id)
+    build = _build_and_share(prefecture, procedure_id, now, period)
+    return shared_snapshots.refresh(key, _forecast_mark(prefecture.pk), period, build) is not None
 
 
 def shared_outlook(

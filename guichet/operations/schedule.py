@@ -23,6 +23,9 @@ JOBS: list[Job] = [
     # Offers past their answer time go back to the queue; the allocation gives their slots again.
     Job("lapse_offers", every_seconds=60),
     Job("allocate", every_seconds=5 * 60),
+    # The status pages' turn windows read one engine run per prefecture, kept FORECAST_SECONDS (5 minutes):
+    # run again before it is that old, so that no reader waits for it.
+    Job("refresh_forecasts", every_seconds=4 * 60),
     # Managers are told once a day, before the due date, of the requests no slot serves in time.
     Job("alert_late_risk", every_seconds=3600),
     # Evidence. Each command is idempotent, so running it hourly only makes it prompt: the weekly "still

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime
+import io
 import time
 
 import pytest
 from django.core.cache import cache
+from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
@@ -14,6 +16,7 @@ from hypothesis import strategies as st
 
 from guichet.allocation import forecast
 from guichet.allocation.candidates import waiting_request
+from guichet.operations.schedule import JOBS
 from guichet.public import estimates
 from guichet.waitlist.models import RequestStatus
 from tests.appointments import builders
@@ -99,19 +102,25 @@ def test_right_after_the_shared_run_each_request_reads_what_its_own_run_says(cat
         transaction.set_rollback(True)
 
 
-def test_one_run_serves_every_request_and_procedure_of_the_prefecture(catalogue, monkeypatch):
+@pytest.fixture
+def runs(monkeypatch) -> list:
+    """The prefecture-wide engine runs made during the test."""
+    made = []
+    real = forecast.queue_forecasts
+
+    def counted(*args):
+        made.append(args)
+        return real(*args)
+
+    monkeypatch.setattr(forecast, "queue_forecasts", counted)
+    return made
+
+
+def test_one_run_serves_every_request_and_procedure_of_the_prefecture(catalogue, runs):
     world = catalogue
     now = timezone.now()
     first = builders.request(world, "first", due_in_days=3)
     renewal = builders.request(world, "renewal", due_in_days=5)
-    runs = []
-    real = forecast.queue_forecasts
-
-    def counted(*args):
-        runs.append(args)
-        return real(*args)
-
-    monkeypatch.setattr(forecast, "queue_forecasts", counted)
     for request in (first, renewal, first, renewal):
         assert forecast.shared_outlook(request, waiting_request(request, now), now, PERIOD) is not None
     assert len(runs) == 1
@@ -154,3 +163,39 @@ def test_a_cold_reader_waits_for_the_run_under_way_then_does_without_it(catalogu
     started = time.monotonic()
     assert forecast.shared_outlook(mine, waiting_request(mine, now), now, PERIOD) is None
     assert 0.2 <= time.monotonic() - started < 2 and runs == []
+
+
+def test_the_clock_refreshes_the_run_ahead_of_the_readers(catalogue, runs):
+    world = catalogue
+    now = timezone.now()
+    first = builders.request(world, "first", due_in_days=3)
+    renewal = builders.request(world, "renewal", due_in_days=5)
+    out = io.StringIO()
+    call_command("refresh_forecasts", stdout=out)
+    assert f"{world.prefecture.code}: refreshed" in out.getvalue()
+    assert len(runs) == 1
+    # Every procedure's reader finds the run made by the clock: none runs the engine.
+    for request in (first, renewal):
+        assert forecast.shared_outlook(request, waiting_request(request, now), now, PERIOD) is not None
+    assert len(runs) == 1
+    # Run again, whatever the age of the one kept: the next readers find a younger one.
+    assert forecast.refresh_queue_forecasts(world.prefecture, PERIOD) is True
+    assert len(runs) == 2
+
+
+def test_the_clock_leaves_a_run_under_way_to_the_reader_running_it(catalogue, monkeypatch):
+    world = catalogue
+    builders.request(world, "first", due_in_days=3)
+    mark = f"guichet:queue-forecast:{forecast.QUEUE_FORECAST_VERSION}:{world.prefecture.pk}:rebuilding"
+    cache.add(mark, 1, timeout=30)
+    runs = []
+    monkeypatch.setattr(forecast, "queue_forecasts", lambda *args: runs.append(args))
+    out = io.StringIO()
+    call_command("refresh_forecasts", stdout=out)
+    assert "left to the reader running it" in out.getvalue() and runs == []
+    assert cache.get(mark) == 1  # the reader's mark is its own
+
+
+def test_the_clock_runs_the_forecast_before_its_readers_would():
+    (job,) = [job for job in JOBS if job.command == "refresh_forecasts"]
+    assert job.every_seconds < estimates.FORECAST_SECONDS
