@@ -164,7 +164,6 @@ def test_the_freed_slot_goes_to_the_request_the_full_engine_would_give_it(catalo
     world = catalogue
     now = timezone.now().replace(microsecond=0)
     today = now.astimezone(world.prefecture.tzinfo).date()
-    sites = {"any": (), "main": (world.sites[0],), "annex": (world.sites[1],), "both": tuple(world.sites)}
 
     def make_slot(counter_index: int, days: int, hour: int):
         counter = world.counters[counter_index]
@@ -173,27 +172,7 @@ def test_the_freed_slot_goes_to_the_request_the_full_engine_would_give_it(catalo
 
     with transaction.atomic():
         for person in people:
-            fields = {
-                "due_in_days": person["due"],
-                "received_at": now - datetime.timedelta(minutes=person["received"]),
-                "sites": sites[person["sites"]],
-                "needs_step_free": person["step_free"],
-                "interpreter_language": person["language"],
-                "unavailable_weekdays": person["weekdays"],
-                "unavailable_dates": [str(today + datetime.timedelta(days=d)) for d in person["dates"]],
-                "earliest_date": (
-                    None
-                    if person["earliest"] is None
-                    else today + datetime.timedelta(days=person["earliest"])
-                ),
-                "permit_expires_on": (
-                    None if person["expires"] is None else today + datetime.timedelta(days=person["expires"])
-                ),
-            }
-            if person["by_post"]:
-                builders.by_post(world, person["procedure"], **fields)
-            else:
-                builders.request(world, person["procedure"], **fields)
+            builders.person(world, now, person)
         for other in others:
             make_slot(*other)
         # The queue as it stands between full runs: everything that could be given is.

@@ -54,23 +54,7 @@ def catalogue(db):
 
 def fill(world, now, queue, free):
     today = now.astimezone(world.prefecture.tzinfo).date()
-    sites = {"any": (), "main": (world.sites[0],), "annex": (world.sites[1],), "both": tuple(world.sites)}
-    made = []
-    for person in queue:
-        fields = {
-            "due_in_days": person["due"],
-            "received_at": now - datetime.timedelta(minutes=person["received"]),
-            "sites": sites[person["sites"]],
-            "needs_step_free": person["step_free"],
-            "interpreter_language": person["language"],
-            "unavailable_weekdays": person["weekdays"],
-            "status": person["status"],
-            "earliest_date": (
-                None if person["earliest"] is None else today + datetime.timedelta(days=person["earliest"])
-            ),
-        }
-        make = builders.by_post if person["by_post"] else builders.request
-        made.append(make(world, person["procedure"], **fields))
+    made = [builders.person(world, now, person) for person in queue]
     for counter_index, days, hour in free:
         counter = world.counters[counter_index]
         builders.slot(counter, builders.at_local(counter, today + datetime.timedelta(days=days), hour))

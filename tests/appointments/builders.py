@@ -81,6 +81,35 @@ def by_post(world: World, procedure: str = "first", **fields) -> AppointmentRequ
     )
 
 
+def person(world: World, now: datetime.datetime, drawn: dict) -> AppointmentRequest:
+    """A request made from a person a property test drew: procedure, due (days), received (minutes ago),
+    sites ("any", "main", "annex", "both"), step_free, language, weekdays and by_post; and, when drawn,
+    dates, earliest and expires (days from today, None for none) and status."""
+    today = now.astimezone(world.prefecture.tzinfo).date()
+    sites = {"any": (), "main": (world.sites[0],), "annex": (world.sites[1],), "both": tuple(world.sites)}
+
+    def day(offset: int | None) -> datetime.date | None:
+        return None if offset is None else today + datetime.timedelta(days=offset)
+
+    fields = {
+        "due_in_days": drawn["due"],
+        "received_at": now - datetime.timedelta(minutes=drawn["received"]),
+        "sites": sites[drawn["sites"]],
+        "needs_step_free": drawn["step_free"],
+        "interpreter_language": drawn["language"],
+        "unavailable_weekdays": drawn["weekdays"],
+        "earliest_date": day(drawn.get("earliest")),
+    }
+    if "dates" in drawn:
+        fields["unavailable_dates"] = [str(day(offset)) for offset in drawn["dates"]]
+    if "expires" in drawn:
+        fields["permit_expires_on"] = day(drawn["expires"])
+    if "status" in drawn:
+        fields["status"] = drawn["status"]
+    make = by_post if drawn["by_post"] else request
+    return make(world, drawn["procedure"], **fields)
+
+
 def slot(counter: Counter, starts_at: datetime.datetime, minutes: int = 30, rule=None) -> Slot:
     """A slot of this counter; it serves the procedures of the counter's first opening rule."""
     rule = rule if rule is not None else counter.opening_rules.order_by("pk").first()
