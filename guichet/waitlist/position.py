@@ -180,21 +180,26 @@ def site_set(request: AppointmentRequest, site_ids: SiteSet | list[int] | None =
     return frozenset(site_ids) or None
 
 
-def same_day_ahead(request: AppointmentRequest, sites: SiteSet) -> QuerySet[AppointmentRequest]:
-    """Competing waiting requests on the request's own due date that are served before it."""
-    through = AppointmentRequest.sites.through
+def competing(request: AppointmentRequest, sites: SiteSet) -> QuerySet[AppointmentRequest]:
+    """The waiting requests of the request's queue (prefecture and procedure) that compete with one naming
+    ``sites``: those whose sites overlap them (no site named, on either side, overlaps every site)."""
     queryset = AppointmentRequest.objects.filter(
-        Q(received_at__lt=request.received_at) | Q(received_at=request.received_at, pk__lt=request.pk),
-        prefecture_id=request.prefecture_id,
-        procedure_id=request.procedure_id,
-        status=RequestStatus.WAITING,
-        due_date=request.due_date,
+        prefecture_id=request.prefecture_id, procedure_id=request.procedure_id, status=RequestStatus.WAITING
     )
     if sites:
+        through = AppointmentRequest.sites.through
         has_sites = Exists(through.objects.filter(appointmentrequest_id=OuterRef("pk")))
         overlaps = Exists(through.objects.filter(appointmentrequest_id=OuterRef("pk"), site_id__in=sites))
         queryset = queryset.filter(~has_sites | overlaps)
     return queryset
+
+
+def same_day_ahead(request: AppointmentRequest, sites: SiteSet) -> QuerySet[AppointmentRequest]:
+    """Competing waiting requests on the request's own due date that are served before it."""
+    return competing(request, sites).filter(
+        Q(received_at__lt=request.received_at) | Q(received_at=request.received_at, pk__lt=request.pk),
+        due_date=request.due_date,
+    )
 
 
 def queue_position(
@@ -208,7 +213,7 @@ def queue_position(
     sites = site_set(request, site_ids)
     found = queue_snapshot(request.prefecture_id, request.procedure_id, now)
     if found is None:
-        return QueuePosition(_exact_ahead(request) + 1, now, exact=True)
+        return QueuePosition(_exact_ahead(request, sites) + 1, now, exact=True)
     number = found.due_before(request.due_date, sites) + same_day_ahead(request, sites).count() + 1
     return QueuePosition(number, found.taken_at, exact=False)
 
@@ -232,26 +237,14 @@ def exact_queue_position(request: AppointmentRequest) -> int | None:
     """
     if request.status != RequestStatus.WAITING:
         return None
-    return _exact_ahead(request) + 1
+    return _exact_ahead(request, site_set(request)) + 1
 
 
-def _exact_ahead(request: AppointmentRequest) -> int:
-    through = AppointmentRequest.sites.through
-    ahead = Q(due_date__lt=request.due_date) | Q(
-        due_date=request.due_date, received_at__lt=request.received_at
+def _exact_ahead(request: AppointmentRequest, sites: SiteSet) -> int:
+    """Competing requests served before it, all counted: the engine's order is due date, received time, id."""
+    ahead = (
+        Q(due_date__lt=request.due_date)
+        | Q(due_date=request.due_date, received_at__lt=request.received_at)
+        | Q(due_date=request.due_date, received_at=request.received_at, pk__lt=request.pk)
     )
-    ahead |= Q(due_date=request.due_date, received_at=request.received_at, pk__lt=request.pk)
-    queryset = AppointmentRequest.objects.filter(
-        ahead,
-        prefecture_id=request.prefecture_id,
-        procedure_id=request.procedure_id,
-        status=RequestStatus.WAITING,
-    )
-    own_sites = list(
-        through.objects.filter(appointmentrequest_id=request.pk).values_list("site_id", flat=True)
-    )
-    if own_sites:
-        has_sites = Exists(through.objects.filter(appointmentrequest_id=OuterRef("pk")))
-        overlaps = Exists(through.objects.filter(appointmentrequest_id=OuterRef("pk"), site_id__in=own_sites))
-        queryset = queryset.filter(~has_sites | overlaps)
-    return queryset.count()
+    return competing(request, sites).filter(ahead).count()

@@ -18,5 +18,5 @@ class Command(BaseCommand):
         waiting = AppointmentRequest.objects.filter(status=RequestStatus.WAITING).values("prefecture_id")
         for prefecture in Prefecture.objects.filter(pk__in=waiting).order_by("code"):
             done = refresh_queue_forecasts(prefecture, FORECAST_SECONDS)
-            outcome = "refreshed" if done else "left to the reader running it"
+            outcome = "refreshed" if done else "left to the reader running it (or the cache does not answer)"
             self.stdout.write(f"{prefecture.code}: {outcome}")
